@@ -1,0 +1,29 @@
+"""POST /jobs: create a training job (stored as queued, announced, handed to the jobs queue)."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pipeline import job_creation
+from pipeline.database import Database
+from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
+from pipeline.models import CreateJobRequest
+from pipeline.observability import metrics
+from pipeline.settings import DatabaseSettings, QueueSettings
+from pipeline.sqs_publisher import SqsJobPublisher
+
+database = Database(DatabaseSettings.from_env())
+publisher = SqsJobPublisher(QueueSettings.from_env())
+
+
+async def create_job(request: Request) -> Response:
+    user_id = caller_id(request)
+    body = parse(CreateJobRequest, await read_json_object(request))
+    with database.connection() as conn:
+        job = job_creation.create_job(conn, user_id, body, publisher)
+    metrics.add_metric(name="JobsCreated", unit="Count", value=1)
+    return success(job, status_code=201)
+
+
+app = create_app([Route("/jobs", create_job, methods=["POST"])])
+lambda_handler = lambda_handler_for(app)

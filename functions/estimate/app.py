@@ -1,0 +1,25 @@
+"""POST /jobs/estimate: the cost of a training configuration on one of the caller's datasets."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pipeline import estimates
+from pipeline.database import Database
+from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
+from pipeline.models import EstimateRequest
+from pipeline.settings import DatabaseSettings
+
+database = Database(DatabaseSettings.from_env())
+
+
+async def estimate(request: Request) -> Response:
+    user_id = caller_id(request)
+    body = parse(EstimateRequest, await read_json_object(request))
+    with database.connection() as conn:
+        result = estimates.estimate_for_user(conn, user_id, body)
+    return success(result)
+
+
+app = create_app([Route("/jobs/estimate", estimate, methods=["POST"])])
+lambda_handler = lambda_handler_for(app)

@@ -1,0 +1,23 @@
+"""GET /jobs/{job_id}: one of the caller's training jobs, with its dataset."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pipeline import job_queries
+from pipeline.database import Database
+from pipeline.http_api import caller_id, create_app, lambda_handler_for, success
+from pipeline.settings import DatabaseSettings
+
+database = Database(DatabaseSettings.from_env())
+
+
+async def get_job(request: Request) -> Response:
+    user_id = caller_id(request)
+    with database.connection() as conn:
+        job = job_queries.get_job(conn, user_id, request.path_params["job_id"])
+    return success(job)
+
+
+app = create_app([Route("/jobs/{job_id}", get_job, methods=["GET"])])
+lambda_handler = lambda_handler_for(app)

@@ -1,0 +1,25 @@
+"""GET /jobs: the caller's training jobs, newest first, paginated, optionally by status."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pipeline import job_queries
+from pipeline.database import Database
+from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, success
+from pipeline.models import ListJobsQuery
+from pipeline.settings import DatabaseSettings
+
+database = Database(DatabaseSettings.from_env())
+
+
+async def list_jobs(request: Request) -> Response:
+    user_id = caller_id(request)
+    query = parse(ListJobsQuery, dict(request.query_params))
+    with database.connection() as conn:
+        page = job_queries.list_jobs(conn, user_id, query)
+    return success(page)
+
+
+app = create_app([Route("/jobs", list_jobs, methods=["GET"])])
+lambda_handler = lambda_handler_for(app)

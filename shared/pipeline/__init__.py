@@ -1,0 +1,1 @@
+"""PIPELINE training-jobs API: the Lambda layer shared by every function."""

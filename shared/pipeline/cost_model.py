@@ -1,0 +1,99 @@
+"""Training cost and duration: pure functions over plain values.
+
+The figures must equal the reference implementation's (JavaScript) to the cent for the same inputs,
+so the arithmetic is done in IEEE doubles in the reference's order of operations, and rounded the way
+JavaScript's `Number.prototype.toFixed(2)` rounds: half-up on the exact binary value of the double.
+Python's `round()` rounds half-to-even and would differ on ties.
+"""
+
+import math
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final
+
+# Fallbacks the reference uses when a dataset has no statistics yet (missing or 0).
+DEFAULT_TRAINING_PAIRS: Final = 1000
+DEFAULT_TOKENS_PER_PAIR: Final = 200
+
+# Fixed overhead: initialisation (10 min), validation after each epoch (5 min), final save (5 min).
+INIT_OVERHEAD_SECONDS: Final = 10 * 60
+PER_EPOCH_OVERHEAD_SECONDS: Final = 5 * 60
+SAVE_OVERHEAD_SECONDS: Final = 5 * 60
+
+_CENT: Final = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class CostEstimate:
+    estimated_cost: Decimal
+    compute_cost: Decimal
+    storage_cost: Decimal
+    estimated_duration_hours: Decimal
+    hourly_rate: Decimal
+    total_steps: int
+    steps_per_epoch: int
+    throughput_tokens_per_sec: int
+
+
+def to_fixed_2(value: float) -> Decimal:
+    """JavaScript's `value.toFixed(2)`: `Decimal(float)` is the exact binary value, rounded half-up."""
+    if not math.isfinite(value):
+        raise ValueError(f"cannot round a non-finite value: {value!r}")
+    return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def effective_training_pairs(total_training_pairs: int | None) -> int:
+    return total_training_pairs or DEFAULT_TRAINING_PAIRS
+
+
+def effective_total_tokens(total_tokens: int | None, training_pairs: int) -> int:
+    return total_tokens or training_pairs * DEFAULT_TOKENS_PER_PAIR
+
+
+def total_steps(total_training_pairs: int | None, batch_size: int, epochs: int) -> int:
+    """Optimizer steps for the whole run: ceil(pairs / batch_size) per epoch."""
+    return math.ceil(effective_training_pairs(total_training_pairs) / batch_size) * epochs
+
+
+def estimate_cost(
+    *,
+    price_per_gpu_hour: Decimal,
+    throughput_per_gpu: int,
+    gpu_count: int,
+    batch_size: int,
+    epochs: int,
+    total_training_pairs: int | None,
+    total_tokens: int | None,
+    storage_cost: Decimal,
+) -> CostEstimate:
+    # float(Decimal("3.50")) is the same double as the JavaScript literal 3.50.
+    hourly_rate = float(price_per_gpu_hour) * gpu_count
+    total_throughput = throughput_per_gpu * gpu_count
+
+    training_pairs = effective_training_pairs(total_training_pairs)
+    tokens = effective_total_tokens(total_tokens, training_pairs)
+
+    steps_per_epoch = math.ceil(training_pairs / batch_size)
+    steps = steps_per_epoch * epochs
+
+    avg_tokens_per_step = (tokens / training_pairs) * batch_size
+    seconds_per_step = avg_tokens_per_step / total_throughput
+    total_training_seconds = steps * seconds_per_step
+
+    overhead_seconds = INIT_OVERHEAD_SECONDS + epochs * PER_EPOCH_OVERHEAD_SECONDS + SAVE_OVERHEAD_SECONDS
+    total_seconds = total_training_seconds + overhead_seconds
+    estimated_hours = total_seconds / 3600
+
+    compute_cost = hourly_rate * estimated_hours
+    total_cost = compute_cost + float(storage_cost)
+
+    return CostEstimate(
+        estimated_cost=to_fixed_2(total_cost),
+        compute_cost=to_fixed_2(compute_cost),
+        storage_cost=storage_cost,
+        estimated_duration_hours=to_fixed_2(estimated_hours),
+        hourly_rate=to_fixed_2(hourly_rate),
+        total_steps=steps,
+        steps_per_epoch=steps_per_epoch,
+        throughput_tokens_per_sec=total_throughput,
+    )

@@ -1,0 +1,53 @@
+"""Cost estimates for a caller's dataset: catalog + dataset statistics through the cost model."""
+
+from uuid import UUID
+
+from pipeline import cost_model, datasets_repository
+from pipeline.database import Connection
+from pipeline.datasets_repository import Dataset
+from pipeline.errors import dataset_not_found
+from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
+from pipeline.models import (
+    CostBreakdown,
+    Estimate,
+    EstimateHyperparameters,
+    EstimateRequest,
+    GpuConfig,
+    TrainingDetails,
+)
+
+
+def estimate_for_dataset(
+    dataset: Dataset, gpu_config: GpuConfig, hyperparameters: EstimateHyperparameters
+) -> Estimate:
+    gpu = GPU_TYPES[gpu_config.type]
+    figures = cost_model.estimate_cost(
+        price_per_gpu_hour=gpu.price_per_gpu_hour,
+        throughput_per_gpu=gpu.throughput_tokens_per_sec,
+        gpu_count=gpu_config.count,
+        batch_size=hyperparameters.batch_size,
+        epochs=hyperparameters.epochs,
+        total_training_pairs=dataset.total_training_pairs,
+        total_tokens=dataset.total_tokens,
+        storage_cost=STORAGE_COST,
+    )
+    return Estimate(
+        estimated_cost=figures.estimated_cost,
+        cost_breakdown=CostBreakdown(compute=figures.compute_cost, storage=figures.storage_cost),
+        estimated_duration_hours=figures.estimated_duration_hours,
+        hourly_rate=figures.hourly_rate,
+        training_details=TrainingDetails(
+            total_steps=figures.total_steps,
+            steps_per_epoch=figures.steps_per_epoch,
+            estimated_throughput_tokens_per_sec=figures.throughput_tokens_per_sec,
+            dataset_name=dataset.name,
+        ),
+        pricing_version=PRICING_VERSION,
+    )
+
+
+def estimate_for_user(conn: Connection, user_id: UUID, request: EstimateRequest) -> Estimate:
+    dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
+    if dataset is None:
+        raise dataset_not_found()
+    return estimate_for_dataset(dataset, request.gpu_config, request.hyperparameters)

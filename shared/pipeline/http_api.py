@@ -1,0 +1,142 @@
+"""What every function's Starlette app shares: body parsing, the response envelope, error handlers.
+
+Responses are `{"success": true, "data": ...}` or the error format of pipeline.errors. Anything
+unexpected is logged with the request id and answered with 500 and that id, nothing more.
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Final, NoReturn, TypeVar, cast
+from uuid import UUID
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mangum import Mangum
+from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from pipeline import auth
+from pipeline.errors import ApiError, validation_error
+from pipeline.observability import logger, metrics, tracer
+
+MAX_BODY_BYTES: Final = 64 * 1024
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def json_response(body: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return Response(content, status_code=status_code, headers=headers, media_type="application/json")
+
+
+def success(data: BaseModel, status_code: int = 200) -> Response:
+    return json_response({"success": True, "data": data.model_dump(mode="json")}, status_code)
+
+
+def caller_id(request: Request) -> UUID:
+    return auth.caller_id(request.scope.get("aws.event") or {})
+
+
+def request_id(request: Request) -> str:
+    event = request.scope.get("aws.event") or {}
+    context = request.scope.get("aws.context")
+    rid = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", None)
+    return str(rid or "unknown")
+
+
+class _NonStandardJson(ValueError):
+    pass
+
+
+def _reject_non_standard_json(constant: str) -> NoReturn:
+    raise _NonStandardJson(f"{constant} is not a JSON number; send a finite number")
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object: at most 64 KiB, standard JSON only (no NaN/Infinity)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise _too_large()
+    if not raw.strip():
+        raise ApiError(400, "Invalid JSON body", "The request body is empty; send a JSON object")
+    try:
+        payload = json.loads(raw, parse_constant=_reject_non_standard_json)
+    except json.JSONDecodeError as exc:
+        detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        raise ApiError(400, "Invalid JSON body", detail) from None
+    except _NonStandardJson as exc:
+        raise ApiError(400, "Invalid JSON body", str(exc)) from None
+    except (UnicodeDecodeError, RecursionError):
+        raise ApiError(
+            400, "Invalid JSON body", "The body is not UTF-8 JSON or is nested too deeply"
+        ) from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "Request body must be a JSON object")
+    return payload
+
+
+def parse(model: type[ModelT], payload: Any) -> ModelT:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "Payload too large", f"The request body must be at most {MAX_BODY_BYTES} bytes")
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    if exc.status_code >= 500:
+        rid = request_id(request)
+        logger.warning("request failed", status=exc.status_code, error=exc.error, request_id=rid)
+    return json_response(exc.body(), exc.status_code, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    # Routing errors inside a function (unknown path, wrong method) keep the API's error shape.
+    assert isinstance(exc, HTTPException)
+    messages = {404: "Not found", 405: "Method not allowed"}
+    return json_response({"error": messages.get(exc.status_code, exc.detail)}, exc.status_code, exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    rid = request_id(request)
+    logger.exception("unhandled error", request_id=rid, path=request.url.path)
+    return json_response({"error": "Internal error", "request_id": rid}, 500)
+
+
+def create_app(routes: list[BaseRoute]) -> Starlette:
+    return Starlette(
+        routes=routes,
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+    )
+
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def lambda_handler_for(app: Starlette) -> LambdaHandler:
+    """The Lambda entry point for one function's app: Mangum (no lifespan) under Powertools."""
+    asgi_handler = Mangum(app, lifespan="off")
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # Mangum declares its own LambdaContext protocol; the runtime's object satisfies both.
+        return asgi_handler(event, cast(Any, context))
+
+    return lambda_handler

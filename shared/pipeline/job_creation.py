@@ -1,0 +1,130 @@
+"""Creating a training job: one transaction for job + notification + outbox row, then the queue.
+
+The outbox row commits with the job, so a job can never exist without its message: if the send
+after commit fails (or the process dies first), the row stays pending and a relay publishes it later.
+Consumers dedupe by job_id, because a message may then arrive twice.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Final, Protocol
+from uuid import UUID, uuid4
+
+from pipeline import datasets_repository, jobs_repository, notifications_repository, outbox_repository
+from pipeline.database import Connection
+from pipeline.errors import ApiError, dataset_not_found
+from pipeline.estimates import estimate_for_dataset
+from pipeline.gpu_catalog import PRICING_VERSION
+from pipeline.models import (
+    JOB_QUEUED_TYPE,
+    JOB_QUEUED_VERSION,
+    CreateJobRequest,
+    TrainingJob,
+    TrainingJobQueuedMessage,
+)
+from pipeline.observability import logger, metrics
+
+# The client's estimate may differ from the server's by rounding, not by more.
+ESTIMATE_TOLERANCE: Final = Decimal("0.01")
+
+
+class JobPublisher(Protocol):
+    def publish(self, *, body: str, message_type: str, version: int) -> None: ...
+
+
+def create_job(
+    conn: Connection, user_id: UUID, request: CreateJobRequest, publisher: JobPublisher
+) -> TrainingJob:
+    with conn.transaction():
+        job, message, outbox_id = _store_job(conn, user_id, request)
+
+    try:
+        publisher.publish(body=message, message_type=JOB_QUEUED_TYPE, version=JOB_QUEUED_VERSION)
+    except Exception:  # noqa: BLE001 - any send failure leaves the row pending for the relay; the job stands
+        logger.warning("queue send failed; message left in the outbox", job_id=str(job.id), exc_info=True)
+        metrics.add_metric(name="JobMessageSendFailed", unit="Count", value=1)
+        return job
+
+    try:
+        outbox_repository.mark_sent(conn, outbox_id)
+    except Exception:  # noqa: BLE001 - the message is on the queue; a relay may re-send it (consumers dedupe)
+        logger.warning("could not mark outbox row sent", outbox_id=outbox_id, exc_info=True)
+    return job
+
+
+def _store_job(conn: Connection, user_id: UUID, request: CreateJobRequest) -> tuple[TrainingJob, str, int]:
+    dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id, for_share=True)
+    if dataset is None:
+        raise dataset_not_found()
+    if not dataset.ready_for_training:
+        raise ApiError(
+            400,
+            "Dataset not ready for training",
+            "Dataset must have status='ready' and training_ready=true. "
+            f"Current: status='{dataset.status}', training_ready={str(dataset.training_ready).lower()}",
+        )
+
+    estimate = estimate_for_dataset(dataset, request.gpu_config, request.hyperparameters)
+    client_estimate = Decimal(repr(request.estimated_cost))
+    if abs(client_estimate - estimate.estimated_cost) > ESTIMATE_TOLERANCE:
+        raise ApiError(
+            409,
+            "Estimate out of date",
+            {
+                "estimated_cost": ["Differs from the current estimate; review the new figure and resubmit"],
+                "submitted_estimated_cost": float(client_estimate),
+                "current_estimated_cost": float(estimate.estimated_cost),
+            },
+            data=estimate.model_dump(mode="json"),
+        )
+
+    hyperparameters = request.hyperparameters.model_dump(mode="json", exclude_none=True)
+    row = jobs_repository.insert(
+        conn,
+        jobs_repository.NewJob(
+            id=uuid4(),
+            user_id=user_id,
+            dataset_id=dataset.id,
+            preset_id=request.preset_id,
+            total_epochs=request.hyperparameters.epochs,
+            total_steps=estimate.training_details.total_steps,
+            gpu_config=request.gpu_config.model_dump(mode="json"),
+            hyperparameters=hyperparameters,
+            estimated_total_cost=estimate.estimated_cost,
+            pricing_version=PRICING_VERSION,
+            queued_at=datetime.now(UTC),
+        ),
+    )
+    job = TrainingJob.model_validate(row)
+
+    notifications_repository.insert(
+        conn,
+        user_id=user_id,
+        type="job_queued",
+        title="Training Job Queued",
+        message=f'Your training job for "{dataset.name}" has been queued and will start shortly',
+        priority="low",
+        action_url=f"/training/jobs/{job.id}",
+        metadata={"job_id": str(job.id), "dataset_name": dataset.name},
+    )
+
+    message = TrainingJobQueuedMessage(
+        job_id=job.id,
+        user_id=job.user_id,
+        dataset_id=job.dataset_id,
+        preset_id=request.preset_id,
+        gpu_config=request.gpu_config,
+        hyperparameters=request.hyperparameters,
+        total_steps=job.total_steps,
+        estimated_total_cost=job.estimated_total_cost,
+        pricing_version=job.pricing_version,
+        queued_at=job.queued_at or job.created_at,
+    ).model_dump_json(exclude_none=True)
+    outbox_id = outbox_repository.insert(
+        conn,
+        job_id=job.id,
+        message_type=JOB_QUEUED_TYPE,
+        message_version=JOB_QUEUED_VERSION,
+        body=message,
+    )
+    return job, message, outbox_id

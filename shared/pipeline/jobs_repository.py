@@ -1,0 +1,101 @@
+"""SQL for lora_training_jobs. Every read is filtered by the caller's user_id."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from pipeline.database import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    id: UUID
+    user_id: UUID
+    dataset_id: UUID
+    preset_id: str
+    total_epochs: int
+    total_steps: int
+    gpu_config: dict[str, Any]
+    hyperparameters: dict[str, Any]
+    estimated_total_cost: Decimal
+    pricing_version: str
+    queued_at: datetime
+
+
+_INSERT: Final = """
+insert into lora_training_jobs (
+    id, user_id, dataset_id, preset_id, status, current_stage, progress, current_epoch, total_epochs,
+    current_step, total_steps, gpu_config, hyperparameters, estimated_total_cost, current_cost,
+    current_metrics, pricing_version, queued_at
+) values (
+    %(id)s, %(user_id)s, %(dataset_id)s, %(preset_id)s, 'queued', 'queued', 0, 0, %(total_epochs)s,
+    0, %(total_steps)s, %(gpu_config)s, %(hyperparameters)s, %(estimated_total_cost)s, 0,
+    '{}', %(pricing_version)s, %(queued_at)s
+)
+returning *
+"""
+
+_WITH_DATASET: Final = """
+select j.*,
+       json_build_object('name', d.name, 'format', d.format,
+                         'total_training_pairs', d.total_training_pairs) as dataset
+from lora_training_jobs j
+join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
+"""
+
+_GET_FOR_USER: Final = _WITH_DATASET + "where j.id = %(job_id)s and j.user_id = %(user_id)s"
+
+_LIST_FOR_USER: Final = (
+    _WITH_DATASET
+    + "where j.user_id = %(user_id)s order by j.created_at desc, j.id desc limit %(limit)s offset %(offset)s"
+)
+_LIST_FOR_USER_BY_STATUS: Final = (
+    _WITH_DATASET
+    + "where j.user_id = %(user_id)s and j.status = %(status)s"
+    + " order by j.created_at desc, j.id desc limit %(limit)s offset %(offset)s"
+)
+_COUNT_FOR_USER: Final = "select count(*) as total from lora_training_jobs where user_id = %(user_id)s"
+_COUNT_FOR_USER_BY_STATUS: Final = _COUNT_FOR_USER + " and status = %(status)s"
+
+
+def insert(conn: Connection, job: NewJob) -> dict[str, Any]:
+    params = {
+        "id": job.id,
+        "user_id": job.user_id,
+        "dataset_id": job.dataset_id,
+        "preset_id": job.preset_id,
+        "total_epochs": job.total_epochs,
+        "total_steps": job.total_steps,
+        "gpu_config": Jsonb(job.gpu_config),
+        "hyperparameters": Jsonb(job.hyperparameters),
+        "estimated_total_cost": job.estimated_total_cost,
+        "pricing_version": job.pricing_version,
+        "queued_at": job.queued_at,
+    }
+    row = conn.execute(_INSERT, params).fetchone()
+    assert row is not None  # insert ... returning always yields the row
+    return dict(row)
+
+
+def get_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> dict[str, Any] | None:
+    row = conn.execute(_GET_FOR_USER, {"job_id": job_id, "user_id": user_id}).fetchone()
+    return dict(row) if row else None
+
+
+def list_for_user(
+    conn: Connection, user_id: UUID, *, status: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the user's jobs, newest first (ties by id), and the total matching the filter."""
+    params = {"user_id": user_id, "status": status, "limit": limit, "offset": offset}
+    if status is None:
+        list_query, count_query = _LIST_FOR_USER, _COUNT_FOR_USER
+    else:
+        list_query, count_query = _LIST_FOR_USER_BY_STATUS, _COUNT_FOR_USER_BY_STATUS
+    rows = [dict(row) for row in conn.execute(list_query, params).fetchall()]
+    count_row = conn.execute(count_query, params).fetchone()
+    total = int(count_row["total"]) if count_row else 0
+    return rows, total

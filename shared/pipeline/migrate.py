@@ -1,0 +1,89 @@
+"""Apply the SQL migrations in shared/pipeline/migrations, in order, each once.
+
+    PYTHONPATH=shared python -m pipeline.migrate      (reads DATABASE_URL)
+
+Each file runs in its own transaction and is recorded in schema_migrations with its checksum; a file
+already applied is skipped, and one edited after it was applied is an error (write a new migration).
+An advisory lock makes concurrent runs (two deploys) wait for each other instead of racing.
+"""
+
+import hashlib
+import sys
+from dataclasses import dataclass
+from importlib import resources
+
+import psycopg
+
+from pipeline.settings import ConfigurationError, DatabaseSettings
+
+_LOCK_KEY = 0x70697065  # any constant shared by every runner: "pipe"
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    filename: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def load_migrations() -> list[Migration]:
+    folder = resources.files("pipeline") / "migrations"
+    files = sorted(
+        entry.name for entry in folder.iterdir() if entry.name.endswith(".sql") and entry.name[:4].isdigit()
+    )
+    return [Migration(name, (folder / name).read_text(encoding="utf-8")) for name in files]
+
+
+def migrate(database_url: str) -> list[str]:
+    """Apply pending migrations; return the filenames applied by this call."""
+    applied_now: list[str] = []
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s)", (_LOCK_KEY,))
+        try:
+            conn.execute(
+                "create table if not exists schema_migrations ("
+                " filename text primary key, checksum text not null,"
+                " applied_at timestamptz not null default now())"
+            )
+            rows = conn.execute("select filename, checksum from schema_migrations").fetchall()
+            recorded: dict[str, str] = {filename: checksum for filename, checksum in rows}
+            for migration in load_migrations():
+                if migration.filename in recorded:
+                    if recorded[migration.filename] != migration.checksum:
+                        raise MigrationError(
+                            f"{migration.filename} was changed after it was applied; add a new migration"
+                        )
+                    continue
+                with conn.transaction():
+                    # No parameters: psycopg sends the file with the simple protocol, several statements.
+                    conn.execute(migration.sql.encode())
+                    conn.execute(
+                        "insert into schema_migrations (filename, checksum) values (%s, %s)",
+                        (migration.filename, migration.checksum),
+                    )
+                applied_now.append(migration.filename)
+        finally:
+            conn.execute("select pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    return applied_now
+
+
+def main() -> int:
+    try:
+        settings = DatabaseSettings.from_env()
+        applied = migrate(settings.database_url)
+    except (ConfigurationError, MigrationError) as exc:
+        print(f"migrate: {exc}", file=sys.stderr)
+        return 1
+    print(f"migrate: applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

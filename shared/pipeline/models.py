@@ -1,0 +1,220 @@
+"""Request, response and queue-message models (pydantic v2).
+
+Numbers are strict: JSON strings and booleans are rejected where a number is expected. Integer fields
+accept integral numbers (4 or 4.0) and reject 4.5. Unknown keys are ignored (the page sends preset
+names and descriptions inside `hyperparameters`) and are not stored.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Final, Literal, get_args
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    Strict,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from pipeline.gpu_catalog import GPU_TYPES
+
+JobStatus = Literal["queued", "initializing", "running", "completed", "failed", "cancelled"]
+JOB_STATUSES: Final[tuple[str, ...]] = get_args(JobStatus)
+PresetId = Literal["fast", "balanced", "quality", "custom"]
+
+
+def _integral_number(value: Any) -> Any:
+    # JSON has one number type: 4.0 is the integer 4; 4.5, "4" and true are not integers.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a JSON number (an integer)")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise PydanticCustomError(
+                "int_from_float", "Input should be a whole number, got {value}", {"value": value}
+            )
+        return int(value)
+    return value
+
+
+def _catalog_gpu_type(value: str) -> str:
+    if value not in GPU_TYPES:
+        raise ValueError(f"must be one of: {', '.join(GPU_TYPES)}")
+    return value
+
+
+def _money_json(value: Decimal) -> float:
+    # JSON numbers on the wire. A numeric(12,2) value has at most 12 significant digits, so the
+    # shortest repr of its double is exactly its two-decimal text (25.5, 1234.56): nothing is lost.
+    return float(value)
+
+
+def _utc_iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+IntegralNumber = Annotated[int, Strict(), BeforeValidator(_integral_number)]
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+GpuTypeId = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_catalog_gpu_type),
+    WithJsonSchema({"type": "string", "enum": list(GPU_TYPES)}),
+]
+Money = Annotated[Decimal, PlainSerializer(_money_json, return_type=float, when_used="json")]
+UtcDatetime = Annotated[
+    datetime,
+    PlainSerializer(_utc_iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# ---- requests -------------------------------------------------------------------------------------
+
+
+class GpuConfig(_Request):
+    type: GpuTypeId
+    count: IntegralNumber = Field(ge=1, le=8)
+
+
+class EstimateHyperparameters(_Request):
+    batch_size: IntegralNumber = Field(ge=1, le=64)
+    epochs: IntegralNumber = Field(ge=1, le=20)
+    learning_rate: Number = Field(ge=0.00001, le=0.001)
+    rank: IntegralNumber = Field(ge=4, le=128)
+
+
+class JobHyperparameters(EstimateHyperparameters):
+    alpha: Number | None = Field(default=None, gt=0)
+    dropout: Number | None = Field(default=None, ge=0, lt=1)
+
+
+class EstimateRequest(_Request):
+    dataset_id: UUID
+    gpu_config: GpuConfig
+    hyperparameters: EstimateHyperparameters
+
+
+class CreateJobRequest(_Request):
+    dataset_id: UUID
+    preset_id: PresetId
+    gpu_config: GpuConfig
+    hyperparameters: JobHyperparameters
+    estimated_cost: Number = Field(ge=0)
+
+
+class ListJobsQuery(_Request):
+    page: int = Field(default=1, ge=1)
+    limit: int = Field(default=10, ge=1, le=100)
+    status: JobStatus | None = None
+
+
+# ---- responses ------------------------------------------------------------------------------------
+
+
+class CostBreakdown(BaseModel):
+    compute: Money
+    storage: Money
+
+
+class TrainingDetails(BaseModel):
+    total_steps: int
+    steps_per_epoch: int
+    estimated_throughput_tokens_per_sec: int
+    dataset_name: str
+
+
+class Estimate(BaseModel):
+    estimated_cost: Money
+    cost_breakdown: CostBreakdown
+    estimated_duration_hours: Money
+    hourly_rate: Money
+    training_details: TrainingDetails
+    pricing_version: str
+
+
+class TrainingJob(BaseModel):
+    """A row of lora_training_jobs, as the API returns it."""
+
+    id: UUID
+    user_id: UUID
+    dataset_id: UUID
+    preset_id: str
+    status: JobStatus
+    current_stage: str | None
+    progress: Money
+    current_epoch: int
+    total_epochs: int
+    current_step: int
+    total_steps: int
+    gpu_config: dict[str, Any]
+    hyperparameters: dict[str, Any]
+    estimated_total_cost: Money
+    current_cost: Money
+    current_metrics: dict[str, Any]
+    pricing_version: str
+    error_message: str | None
+    queued_at: UtcDatetime | None
+    started_at: UtcDatetime | None
+    completed_at: UtcDatetime | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class JobDataset(BaseModel):
+    name: str
+    format: str | None
+    total_training_pairs: int | None
+
+
+class TrainingJobWithDataset(TrainingJob):
+    dataset: JobDataset
+
+
+class Pagination(BaseModel):
+    page: int
+    limit: int
+    total: int
+    totalPages: int
+
+
+class JobPage(BaseModel):
+    jobs: list[TrainingJobWithDataset]
+    pagination: Pagination
+
+
+# ---- queue message (contract for consumers) -------------------------------------------------------
+
+JOB_QUEUED_TYPE: Final = "training_job.queued"
+JOB_QUEUED_VERSION: Final = 1
+
+
+class TrainingJobQueuedMessage(BaseModel):
+    """Body of the message put on the jobs queue for every created job. Consumers dedupe by job_id.
+
+    The JSON Schema committed in schemas/ is generated from this model (`make schemas`).
+    """
+
+    model_config = ConfigDict(frozen=True, title="TrainingJobQueued")
+
+    type: Literal["training_job.queued"] = JOB_QUEUED_TYPE
+    version: Literal[1] = JOB_QUEUED_VERSION
+    job_id: UUID
+    user_id: UUID
+    dataset_id: UUID
+    preset_id: PresetId
+    gpu_config: GpuConfig
+    hyperparameters: JobHyperparameters
+    total_steps: int
+    estimated_total_cost: Money
+    pricing_version: str
+    queued_at: UtcDatetime

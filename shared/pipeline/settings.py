@@ -1,0 +1,45 @@
+"""Configuration from the environment, validated when a function starts.
+
+Each function loads only the settings it needs, so a missing variable fails that function's start with
+a message naming the variable, and nothing else.
+"""
+
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+class _EnvSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        environ = os.environ if environ is None else environ
+        try:
+            return cls.model_validate({key: value for key, value in environ.items() if value != ""})
+        except ValidationError as exc:
+            problems = []
+            for error in exc.errors(include_url=False):
+                name = str(error["loc"][0])
+                problem = "is not set" if error["type"] == "missing" else f"is invalid: {error['msg']}"
+                problems.append(f"environment variable {name} {problem}")
+            raise ConfigurationError("; ".join(problems)) from None
+
+
+class DatabaseSettings(_EnvSettings):
+    database_url: str = Field(alias="DATABASE_URL", pattern=r"^postgres(ql)?://")
+    # Seconds to wait for a connection, and milliseconds any statement may run: a stuck database
+    # must answer 503 quickly, well inside the Lambda timeout.
+    connect_timeout_s: int = Field(default=3, alias="DATABASE_CONNECT_TIMEOUT", ge=1, le=30)
+    statement_timeout_ms: int = Field(default=5000, alias="DATABASE_STATEMENT_TIMEOUT_MS", ge=100)
+
+
+class QueueSettings(_EnvSettings):
+    jobs_queue_url: str = Field(alias="JOBS_QUEUE_URL", pattern=r"^https?://")
+    aws_region: str = Field(alias="AWS_REGION", min_length=1)

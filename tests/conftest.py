@@ -1,0 +1,136 @@
+"""Test environment: a real PostgreSQL and a mocked SQS, set up before any function module is imported.
+
+PostgreSQL: the server at DATABASE_URL when set, otherwise an embedded one (pgserver) in a temporary
+folder. Either way the run gets its own throwaway database, migrated once; each test starts from empty
+tables. SQS: moto, started before collection, because boto3 clients created before the mock starts
+are not intercepted (the create_job function creates its client at import, as in Lambda).
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import boto3
+import psycopg
+import pytest
+from psycopg.rows import DictRow, dict_row
+
+from pipeline.migrate import migrate
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+_state: dict[str, Any] = {}
+
+TABLES = ("job_queue_outbox", "lora_notifications", "lora_training_jobs", "lora_datasets")
+
+
+def _with_database(url: str, dbname: str) -> str:
+    return urlsplit(url)._replace(path=f"/{dbname}").geturl()
+
+
+def _start_database() -> str:
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        import pgserver
+
+        data_dir = tempfile.mkdtemp(prefix="pipeline-test-pg-")
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
+        _state["pgserver"], _state["pgdata"] = server, data_dir
+        server_url = server.get_uri()
+    dbname = f"pipeline_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'create database "{dbname}"')  # a generated identifier, not input
+    _state["server_url"], _state["dbname"] = server_url, dbname
+    return _with_database(server_url, dbname)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Never reach real AWS, whatever the developer's shell has configured.
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_METRICS_NAMESPACE": "PipelineTest",
+            "POWERTOOLS_SERVICE_NAME": "training-jobs-api-test",
+        }
+    )
+
+    database_url = _start_database()
+    migrate(database_url)
+    os.environ["DATABASE_URL"] = database_url
+
+    from moto import mock_aws
+
+    mock = mock_aws()
+    mock.start()
+    _state["moto"] = mock
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    dlq_url = sqs.create_queue(QueueName="pipeline-jobs-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName="pipeline-jobs",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
+    )["QueueUrl"]
+    os.environ["JOBS_QUEUE_URL"] = queue_url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "moto" in _state:
+        _state.pop("moto").stop()
+    if "dbname" in _state:
+        # Function modules keep their connection open; end them so the database can be dropped.
+        with psycopg.connect(_state["server_url"], autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{_state.pop("dbname")}" with (force)')
+    if "pgserver" in _state:
+        _state.pop("pgserver").cleanup()
+        shutil.rmtree(_state.pop("pgdata"), ignore_errors=True)
+
+
+@pytest.fixture
+def db() -> Iterator[psycopg.Connection[DictRow]]:
+    """A connection to the test database, with every table emptied first."""
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, row_factory=dict_row) as conn:
+        conn.execute(f"truncate {', '.join(TABLES)} restart identity cascade")  # constant names
+        yield conn
+
+
+@pytest.fixture
+def sqs_queue() -> "QueueReader":
+    """The jobs queue, drained of earlier tests' messages."""
+    reader = QueueReader(os.environ["JOBS_QUEUE_URL"])
+    reader.receive_all()
+    return reader
+
+
+class QueueReader:
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+        self.client = boto3.client("sqs", region_name="us-east-1")
+
+    def receive_all(self) -> list["MessageTypeDef"]:
+        """Every message now on the queue (received and deleted), oldest first as SQS returns them."""
+        messages: list[MessageTypeDef] = []
+        while True:
+            batch = self.client.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            messages.extend(batch)
