@@ -48,9 +48,11 @@ def _catalog_gpu_type(value: str) -> str:
     return value
 
 
-def _money_json(value: Decimal) -> float:
-    # JSON numbers on the wire. A numeric(12,2) value has at most 12 significant digits, so the
-    # shortest repr of its double is exactly its two-decimal text (25.5, 1234.56): nothing is lost.
+def _money_json(value: Decimal) -> int | float:
+    # JSON numbers on the wire, written as JavaScript writes them (7, 25.5, 1234.56). A numeric(12,2)
+    # value has at most 12 significant digits, so the shortest repr of its double is exactly its text.
+    if value == value.to_integral_value():
+        return int(value)
     return float(value)
 
 
@@ -66,7 +68,11 @@ GpuTypeId = Annotated[
     AfterValidator(_catalog_gpu_type),
     WithJsonSchema({"type": "string", "enum": list(GPU_TYPES)}),
 ]
-Money = Annotated[Decimal, PlainSerializer(_money_json, return_type=float, when_used="json")]
+Money = Annotated[
+    Decimal,
+    PlainSerializer(_money_json, return_type=int | float, when_used="json"),
+    WithJsonSchema({"type": "number"}, mode="serialization"),
+]
 UtcDatetime = Annotated[
     datetime,
     PlainSerializer(_utc_iso, return_type=str, when_used="json"),

@@ -1,0 +1,167 @@
+"""GET /jobs and GET /jobs/{job_id}: the caller's jobs only, newest first, paginated."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from psycopg.rows import DictRow
+
+from functions.get_job import app as get_job_app
+from functions.list_jobs import app as list_jobs_app
+from tests.api_client import build_event, invoke
+from tests.factories import insert_dataset, insert_job
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def _list(user_id: UUID, **query: str) -> Any:
+    return invoke(list_jobs_app, build_event("list_jobs", sub=user_id, query=query))
+
+
+def _get(user_id: UUID, job_id: str) -> Any:
+    return invoke(get_job_app, build_event("get_job", sub=user_id, path=f"/jobs/{job_id}"))
+
+
+@pytest.fixture
+def user_id() -> UUID:
+    return uuid4()
+
+
+@pytest.fixture
+def dataset_id(db: psycopg.Connection[DictRow], user_id: UUID) -> UUID:
+    return insert_dataset(
+        db, user_id=user_id, name="Support tickets", format="jsonl", total_training_pairs=1234
+    )
+
+
+def _jobs(db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID, count: int) -> list[UUID]:
+    """`count` jobs one minute apart, returned newest first."""
+    ids = [
+        insert_job(db, user_id=user_id, dataset_id=dataset_id, created_at=T0 + timedelta(minutes=i))
+        for i in range(count)
+    ]
+    return ids[::-1]
+
+
+def test_no_jobs_gives_an_empty_first_page(db: psycopg.Connection[DictRow], user_id: UUID) -> None:
+    response = _list(user_id)
+
+    assert response.status == 200
+    assert response.body == {
+        "success": True,
+        "data": {"jobs": [], "pagination": {"page": 1, "limit": 10, "total": 0, "totalPages": 0}},
+    }
+
+
+def test_jobs_are_listed_newest_first_with_their_dataset(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    newest_first = _jobs(db, user_id, dataset_id, 3)
+
+    response = _list(user_id)
+
+    jobs = response.body["data"]["jobs"]
+    assert [job["id"] for job in jobs] == [str(job_id) for job_id in newest_first]
+    assert jobs[0]["dataset"] == {"name": "Support tickets", "format": "jsonl", "total_training_pairs": 1234}
+    assert jobs[0]["created_at"] == (T0 + timedelta(minutes=2)).isoformat().replace("+00:00", "Z")
+    assert response.body["data"]["pagination"] == {"page": 1, "limit": 10, "total": 3, "totalPages": 1}
+
+
+def test_jobs_created_at_the_same_instant_are_ordered_by_id_descending(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    ids = [insert_job(db, user_id=user_id, dataset_id=dataset_id, created_at=T0) for _ in range(5)]
+
+    listed = [job["id"] for job in _list(user_id).body["data"]["jobs"]]
+
+    assert listed == sorted((str(job_id) for job_id in ids), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("page", "expected_slice"),
+    [("1", slice(0, 10)), ("2", slice(10, 20)), ("3", slice(20, 25)), ("4", slice(25, 25))],
+    ids=["first", "middle", "last-partial", "past-the-end"],
+)
+def test_pages_split_the_jobs_without_gaps_or_overlap(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID, page: str, expected_slice: slice
+) -> None:
+    newest_first = _jobs(db, user_id, dataset_id, 25)
+
+    response = _list(user_id, page=page, limit="10")
+
+    assert [job["id"] for job in response.body["data"]["jobs"]] == [
+        str(i) for i in newest_first[expected_slice]
+    ]
+    assert response.body["data"]["pagination"] == {
+        "page": int(page),
+        "limit": 10,
+        "total": 25,
+        "totalPages": 3,
+    }
+
+
+def test_limit_of_100_is_allowed(db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID) -> None:
+    _jobs(db, user_id, dataset_id, 3)
+
+    assert _list(user_id, limit="100").body["data"]["pagination"]["limit"] == 100
+
+
+def test_status_filter_returns_only_that_status_and_counts_it(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    running = [insert_job(db, user_id=user_id, dataset_id=dataset_id, status="running") for _ in range(2)]
+    for status in ("queued", "completed", "failed"):
+        insert_job(db, user_id=user_id, dataset_id=dataset_id, status=status)
+
+    response = _list(user_id, status="running")
+
+    jobs = response.body["data"]["jobs"]
+    assert sorted(job["id"] for job in jobs) == sorted(str(job_id) for job_id in running)
+    assert {job["status"] for job in jobs} == {"running"}
+    assert response.body["data"]["pagination"]["total"] == 2
+    assert _list(user_id, status="cancelled").body["data"]["pagination"]["total"] == 0
+
+
+def test_other_users_jobs_are_never_listed(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    mine = _jobs(db, user_id, dataset_id, 2)
+    stranger = uuid4()
+    _jobs(db, stranger, insert_dataset(db, user_id=stranger), 3)
+
+    response = _list(user_id)
+
+    assert [job["id"] for job in response.body["data"]["jobs"]] == [str(i) for i in mine]
+    assert response.body["data"]["pagination"]["total"] == 2
+
+
+def test_get_returns_the_callers_job_with_its_dataset(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    job_id = insert_job(db, user_id=user_id, dataset_id=dataset_id, status="running")
+
+    response = _get(user_id, str(job_id))
+
+    assert response.status == 200
+    job = response.body["data"]
+    assert job["id"] == str(job_id)
+    assert job["user_id"] == str(user_id)
+    assert job["status"] == "running"
+    assert job["estimated_total_cost"] == 1.23
+    assert job["dataset"] == {"name": "Support tickets", "format": "jsonl", "total_training_pairs": 1234}
+
+
+@pytest.mark.parametrize("job_ref", ["someone-elses", "unknown", "not-a-uuid", "12345"])
+def test_get_answers_404_for_a_job_that_is_not_the_callers(
+    db: psycopg.Connection[DictRow], user_id: UUID, job_ref: str
+) -> None:
+    stranger = uuid4()
+    strangers_job = insert_job(db, user_id=stranger, dataset_id=insert_dataset(db, user_id=stranger))
+    job_id = {"someone-elses": str(strangers_job), "unknown": str(uuid4())}.get(job_ref, job_ref)
+
+    response = _get(user_id, job_id)
+
+    assert response.status == 404
+    assert response.body == {"error": "Training job not found"}

@@ -1,0 +1,62 @@
+"""Settings are validated when a function starts, with a message naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.settings import ConfigurationError, DatabaseSettings, QueueSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_settings_read_the_url_and_default_timeouts() -> None:
+    settings = DatabaseSettings.from_env({"DATABASE_URL": "postgresql://u@h/db"})
+
+    assert settings.database_url == "postgresql://u@h/db"
+    assert settings.connect_timeout_s == 3
+    assert settings.statement_timeout_ms == 5000
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "environment variable DATABASE_URL is not set"),
+        ({"DATABASE_URL": ""}, "environment variable DATABASE_URL is not set"),
+        ({"DATABASE_URL": "mysql://h/db"}, "environment variable DATABASE_URL is invalid"),
+        (
+            {"DATABASE_URL": "postgresql://h/db", "DATABASE_CONNECT_TIMEOUT": "soon"},
+            "environment variable DATABASE_CONNECT_TIMEOUT is invalid",
+        ),
+    ],
+)
+def test_bad_database_settings_name_the_variable(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        DatabaseSettings.from_env(environ)
+
+
+def test_queue_settings_name_every_missing_variable() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        QueueSettings.from_env({})
+
+    assert str(raised.value) == (
+        "environment variable JOBS_QUEUE_URL is not set; environment variable AWS_REGION is not set"
+    )
+
+
+def test_function_without_its_queue_url_fails_at_start_naming_it() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "JOBS_QUEUE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import app"],
+        cwd=ROOT / "functions" / "create_job",
+        env=env | {"PYTHONPATH": str(ROOT / "shared")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "ConfigurationError: environment variable JOBS_QUEUE_URL is not set" in result.stderr

@@ -1,0 +1,117 @@
+"""template.yaml is the source of truth for routes and resources; it lints and agrees with the code."""
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from starlette.routing import Route
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """Reads !Ref, !GetAtt, !Sub ... as plain {"Fn::<tag>": value} mappings."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        assert isinstance(node, yaml.MappingNode)
+        value = loader.construct_mapping(node, deep=True)
+    return {f"Fn::{suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+TEMPLATE: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+FUNCTIONS = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def test_cfn_lint_passes() -> None:
+    result = subprocess.run(
+        # cfn-lint's console script sits beside the interpreter running the tests (the venv's bin/).
+        [str(Path(sys.executable).parent / "cfn-lint"), str(ROOT / "template.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_function_folder_has_exactly_one_template_function() -> None:
+    folders = {p.parent.name for p in (ROOT / "functions").glob("*/app.py")}
+    code_uris = {r["Properties"]["CodeUri"].strip("/").removeprefix("functions/") for r in FUNCTIONS.values()}
+    assert code_uris == folders
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_template_routes_are_exactly_the_apps_routes(name: str) -> None:
+    properties = FUNCTIONS[name]["Properties"]
+    assert properties["Handler"] == "app.lambda_handler"
+    module = importlib.import_module(properties["CodeUri"].strip("/").replace("/", ".") + ".app")
+    app_routes = {
+        (method, route.path)
+        for route in module.app.routes
+        if isinstance(route, Route)
+        for method in (route.methods or set()) - {"HEAD"}
+    }
+    template_routes = {
+        (event["Properties"]["Method"], event["Properties"]["Path"])
+        for event in properties["Events"].values()
+        if event["Type"] == "HttpApi"
+    }
+    assert template_routes == app_routes
+
+
+def _statements() -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    for name, function in FUNCTIONS.items():
+        for policy in function["Properties"].get("Policies", []):
+            found.extend((name, statement) for statement in policy["Statement"])
+    return found
+
+
+def test_only_create_job_may_send_and_only_to_the_jobs_queue() -> None:
+    senders = {name: s for name, s in _statements() if "sqs:SendMessage" in str(s["Action"])}
+    assert list(senders) == ["CreateJobFunction"]
+    assert senders["CreateJobFunction"]["Resource"] == {"Fn::GetAtt": "JobsQueue.Arn"}
+
+
+def test_no_policy_grants_wildcard_actions() -> None:
+    for name, statement in _statements():
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), (name, statement)
+
+
+def test_jobs_queue_is_encrypted_and_redrives_to_the_dead_letter_queue() -> None:
+    queue = RESOURCES["JobsQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert RESOURCES["JobsDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": "JobsDeadLetterQueue.Arn"},
+        "maxReceiveCount": 5,
+    }
+
+
+def test_api_authorizes_every_route_with_the_jwt_authorizer_by_default() -> None:
+    auth = RESOURCES["HttpApi"]["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == "CognitoJwt"
+    for function in FUNCTIONS.values():
+        for event in function["Properties"]["Events"].values():
+            assert "Auth" not in event["Properties"], "a route must not opt out of the authorizer"
+
+
+def test_every_function_uses_the_shared_layer_built_from_shared() -> None:
+    assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Fn::Ref": "SharedLayer"}]
+    layer = RESOURCES["SharedLayer"]
+    assert layer["Properties"]["ContentUri"] == "shared/"
+    assert layer["Metadata"]["BuildMethod"] == "python3.12"
