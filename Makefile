@@ -10,9 +10,12 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint typecheck unit migrate schemas clean
+.PHONY: help venv test lint typecheck unit migrate schemas clean run token dataset
 
 help:
+	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
+	@echo "make token USER=alice                          print a bearer token for a user"
+	@echo "make dataset USER=alice PAIRS=5000 TOKENS=1200000 [STATUS=ready|processing] [READY=true|false] [NAME=...]"
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
 	@echo "make migrate   apply database migrations to DATABASE_URL"
 	@echo "make schemas   regenerate schemas/ from the pydantic models"
@@ -22,8 +25,8 @@ help:
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (set PYTHON=...)" >&2; exit 1; }
 	@test -x $(VENV_PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV_PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(VENV_PY) -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+	@$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -33,12 +36,29 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy shared functions tests
+	$(VENV)/bin/mypy shared functions tests local
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest
 
 test: lint typecheck unit
+
+# Local stack. USER given on the command line only: the shell's own $$USER is not a PIPELINE user.
+LOCAL := PYTHONPATH=$(CURDIR)/shared:$(CURDIR) $(VENV_PY) -m local
+LOCAL_USER = $(if $(filter command line,$(origin USER)),$(USER),demo)
+STATUS ?= ready
+READY ?= true
+NAME ?= Local dataset
+
+run: $(STAMP)
+	@$(LOCAL) run
+
+token: $(STAMP)
+	@$(LOCAL) token --user "$(LOCAL_USER)"
+
+dataset: $(STAMP)
+	@test -n "$(PAIRS)" -a -n "$(TOKENS)" || { echo "usage: make dataset USER=<name> PAIRS=<n> TOKENS=<n> [STATUS=ready|processing] [READY=true|false] [NAME=...]" >&2; exit 2; }
+	@$(LOCAL) dataset --user "$(LOCAL_USER)" --pairs "$(PAIRS)" --tokens "$(TOKENS)" --status "$(STATUS)" --ready "$(READY)" --name "$(NAME)"
 
 migrate: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.migrate

@@ -7,30 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from starlette.routing import Route
+
+from local.sam_template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """Reads !Ref, !GetAtt, !Sub ... as plain {"Fn::<tag>": value} mappings."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        assert isinstance(node, yaml.MappingNode)
-        value = loader.construct_mapping(node, deep=True)
-    return {f"Fn::{suffix}": value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
-
-TEMPLATE: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+TEMPLATE: dict[str, Any] = load_template(ROOT / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FUNCTIONS = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
 

@@ -1,0 +1,213 @@
+"""python -m local run | token | dataset  (used by `make run`, `make token`, `make dataset`)."""
+
+import argparse
+import json
+import logging
+import os
+import shlex
+import signal
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from local import auth_tokens, seeds
+from local.local_database import running_database
+from local.state import REPO_ROOT, state_dir
+
+if TYPE_CHECKING:
+    import uvicorn
+
+log = logging.getLogger("pipeline.local")
+
+
+def _demo_commands(api: str, token: str) -> str:
+    from pipeline.datasets_repository import Dataset
+    from pipeline.estimates import estimate_for_dataset
+    from pipeline.models import EstimateHyperparameters, GpuConfig
+
+    ready, processing = seeds.demo_datasets(auth_tokens.user_id_for(seeds.DEMO_USER))
+    gpu = {"type": "A100-80GB", "count": 2}
+    hyperparameters = {"batch_size": 4, "epochs": 3, "learning_rate": 0.00005, "rank": 16}
+    dataset = Dataset(
+        id=ready.id or ready.user_id,
+        user_id=ready.user_id,
+        name=ready.name,
+        format=ready.format,
+        status=ready.status,
+        training_ready=ready.training_ready,
+        total_training_pairs=ready.total_training_pairs,
+        total_tokens=ready.total_tokens,
+    )
+    estimate = estimate_for_dataset(
+        dataset, GpuConfig.model_validate(gpu), EstimateHyperparameters.model_validate(hyperparameters)
+    )
+    estimate_body = {"dataset_id": str(ready.id), "gpu_config": gpu, "hyperparameters": hyperparameters}
+    create_body = estimate_body | {
+        "preset_id": "balanced",
+        "hyperparameters": hyperparameters | {"alpha": 32, "dropout": 0.1},
+        "estimated_cost": float(estimate.estimated_cost),
+    }
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    post = f"curl -sS -X POST {auth} -H 'Content-Type: application/json'"
+    return "\n".join(
+        [
+            f"  export API={api}",
+            f"  export TOKEN={token}",
+            "",
+            "  # estimate",
+            f'  {post} "$API/jobs/estimate" -d {shlex.quote(json.dumps(estimate_body))}',
+            "  # create",
+            f'  {post} "$API/jobs" -d {shlex.quote(json.dumps(create_body))}',
+            "  # list",
+            f'  curl -sS "$API/jobs" {auth}',
+            "",
+            f"  demo user: {seeds.DEMO_USER} ({ready.user_id})",
+            f"  ready dataset:     {ready.id}  ({ready.name})",
+            f"  not-ready dataset: {processing.id}  ({processing.name})",
+        ]
+    )
+
+
+class _GracefulServer:
+    """uvicorn, stopped by SIGINT/SIGTERM without uvicorn re-raising the signal afterwards: the
+    re-raised SIGTERM would kill this process before it stops the local SQS and PostgreSQL."""
+
+    def __init__(self, config: "uvicorn.Config") -> None:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield  # signals are handled below
+
+        self.server = Server(config)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.server.should_exit:
+            self.server.force_exit = True  # a second Ctrl-C skips waiting for open connections
+        self.server.should_exit = True
+
+    def run(self) -> None:
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self.server.run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from local.gateway import Gateway, create_app
+    from local.sqs_server import REGION, LocalSqs
+
+    state = state_dir()
+    key = auth_tokens.SigningKey.load_or_create(state)
+    with running_database(state) as database_url:
+        os.environ["DATABASE_URL"] = database_url
+        user_id = auth_tokens.user_id_for(seeds.DEMO_USER)
+        for seed in seeds.demo_datasets(user_id):
+            seeds.insert_dataset(database_url, seed)
+
+        sqs: LocalSqs | None = None
+        if not os.environ.get("JOBS_QUEUE_URL"):
+            sqs = LocalSqs(port=args.sqs_port).start()
+            os.environ.update(
+                {
+                    "JOBS_QUEUE_URL": sqs.create_queues(),
+                    "AWS_ENDPOINT_URL": sqs.endpoint_url,
+                    "AWS_REGION": REGION,
+                    "AWS_DEFAULT_REGION": REGION,
+                    "AWS_ACCESS_KEY_ID": "local",
+                    "AWS_SECRET_ACCESS_KEY": "local",
+                }
+            )
+            log.info("local SQS on %s, queue %s", sqs.endpoint_url, os.environ["JOBS_QUEUE_URL"])
+        try:
+            gateway = Gateway(Path(args.template), key.jwks())
+            api = f"http://127.0.0.1:{args.port}"
+
+            def banner() -> None:
+                routes = ", ".join(r.route_key for f in gateway.functions for r in f.spec.routes)
+                print(f"\nPIPELINE training-jobs API on {api}  ({routes})", flush=True)
+                print("Copy and paste:\n" + _demo_commands(api, key.mint(seeds.DEMO_USER)), flush=True)
+                print("\nCtrl-C stops everything.\n", flush=True)
+
+            config = uvicorn.Config(
+                create_app(gateway, on_startup=banner),
+                host="127.0.0.1",
+                port=args.port,
+                log_level="warning",
+                lifespan="on",
+            )
+            _GracefulServer(config).run()
+        finally:
+            if sqs is not None:
+                sqs.stop()
+    log.info("stopped")
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    print(auth_tokens.SigningKey.load_or_create(state_dir()).mint(args.user, ttl_s=args.ttl))
+    return 0
+
+
+def dataset(args: argparse.Namespace) -> int:
+    seed = seeds.DatasetSeed(
+        user_id=auth_tokens.user_id_for(args.user),
+        name=args.name,
+        total_training_pairs=args.pairs,
+        total_tokens=args.tokens,
+        status=args.status,
+        training_ready=args.ready == "true",
+    )
+    with running_database(state_dir()) as database_url:
+        print(seeds.insert_dataset(database_url, seed))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run_parser = commands.add_parser("run", help="the whole API on this machine")
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000))
+    run_parser.add_argument("--sqs-port", type=int, default=int(os.environ.get("SQS_PORT") or 9324))
+    run_parser.add_argument("--template", default=str(REPO_ROOT / "template.yaml"))
+    run_parser.set_defaults(handler=run)
+
+    token_parser = commands.add_parser("token", help="print a bearer token for a user")
+    token_parser.add_argument("--user", default=seeds.DEMO_USER, help="a name or a UUID")
+    token_parser.add_argument("--ttl", type=int, default=auth_tokens.DEFAULT_TTL_S, help="seconds")
+    token_parser.set_defaults(handler=token)
+
+    dataset_parser = commands.add_parser("dataset", help="insert a dataset and print its id")
+    dataset_parser.add_argument("--user", default=seeds.DEMO_USER, help="a name or a UUID")
+    dataset_parser.add_argument("--pairs", type=int, required=True)
+    dataset_parser.add_argument("--tokens", type=int, required=True)
+    dataset_parser.add_argument("--status", choices=["ready", "processing"], default="ready")
+    dataset_parser.add_argument("--ready", choices=["true", "false"], default="true")
+    dataset_parser.add_argument("--name", default="Local dataset")
+    dataset_parser.set_defaults(handler=dataset)
+
+    args = parser.parse_args(argv)
+    # pgserver asks platformdirs for a runtime folder; without XDG_RUNTIME_DIR it warns, harmlessly.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+    # Requests and queue messages go to stderr; stdout carries only what a script asked for.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
+    )
+    # Only our own lines: requests, queue messages, lifecycle. The libraries' chatter is not for humans.
+    for noisy in ("pgserver", "werkzeug", "botocore", "mangum"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

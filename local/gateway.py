@@ -1,0 +1,298 @@
+"""A local API Gateway (HTTP API, payload 2.0) that runs the functions' lambda_handlers in-process.
+
+For each request it finds the route in template.yaml, checks the bearer token as the JWT authorizer
+does (401 {"message": "Unauthorized"} before any function runs), builds the event Lambda would get,
+calls that function's `lambda_handler` and turns its result into the HTTP response.
+
+Each function gets one worker thread, like one Lambda execution environment: requests to the same
+function run one at a time (its module-level connection is never shared), different functions run
+in parallel. Each worker has its own asyncio loop, which Mangum runs the Starlette app on.
+"""
+
+import asyncio
+import base64
+import importlib.util
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from local import auth_tokens
+from local.sam_template import FunctionSpec, HttpRoute, http_functions
+
+log = logging.getLogger("pipeline.local")
+
+UNAUTHORIZED = {"message": "Unauthorized"}
+NOT_FOUND = {"message": "Not Found"}
+INTERNAL_ERROR = {"message": "Internal Server Error"}
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "+json")
+
+
+@dataclass
+class LocalLambdaContext:
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _new_event_loop() -> None:
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+class LoadedFunction:
+    """One function's module, imported from its CodeUri as Lambda does, and its single worker."""
+
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.spec = spec
+        path = spec.code_dir / f"{spec.handler_module.replace('.', '/')}.py"
+        module_name = f"_local_lambda_{spec.logical_id}"
+        module_spec = importlib.util.spec_from_file_location(module_name, path)
+        if module_spec is None or module_spec.loader is None:
+            raise ImportError(f"cannot load {path} for {spec.logical_id}")
+        module: ModuleType = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        self.handler: Callable[[dict[str, Any], Any], Any] = getattr(module, spec.handler_function)
+        self.executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=spec.logical_id, initializer=_new_event_loop
+        )
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        context = LocalLambdaContext(self.spec.logical_id, self.spec.memory_mb, self.spec.timeout_s)
+        return self.handler(event, context)
+
+
+@dataclass(frozen=True)
+class _CompiledRoute:
+    route: HttpRoute
+    function: LoadedFunction
+    pattern: re.Pattern[str]
+    # API Gateway prefers the most specific route: literal paths, then fewer greedy/plain variables.
+    precedence: tuple[int, int, int, int]
+
+
+def _compile(route: HttpRoute, function: LoadedFunction) -> _CompiledRoute:
+    if route.path == "$default":
+        return _CompiledRoute(route, function, re.compile(r".*"), (1, 0, 0, 0))
+    segments = route.path.strip("/").split("/") if route.path != "/" else []
+    parts, literals, greedy = [], 0, 0
+    for segment in segments:
+        variable = re.fullmatch(r"\{([A-Za-z0-9_]+)(\+?)\}", segment)
+        if variable and variable.group(2):
+            parts.append(f"(?P<{variable.group(1)}>.+)")
+            greedy += 1
+        elif variable:
+            parts.append(f"(?P<{variable.group(1)}>[^/]+)")
+        else:
+            parts.append(re.escape(segment))
+            literals += 1
+    pattern = re.compile("/" + "/".join(parts))
+    return _CompiledRoute(route, function, pattern, (0, greedy, -literals, int(route.method == "ANY")))
+
+
+class RouteTable:
+    def __init__(self, functions: list[LoadedFunction]) -> None:
+        self._routes = sorted(
+            (_compile(route, function) for function in functions for route in function.spec.routes),
+            key=lambda compiled: compiled.precedence,
+        )
+
+    def match(self, method: str, path: str) -> tuple[_CompiledRoute, dict[str, str]] | None:
+        for compiled in self._routes:
+            if compiled.route.method not in (method, "ANY"):
+                continue
+            found = compiled.pattern.fullmatch(path)
+            if found:
+                return compiled, {name: unquote(value) for name, value in found.groupdict().items()}
+        return None
+
+
+def _claims_as_strings(claims: dict[str, Any]) -> dict[str, str]:
+    # API Gateway hands claims to the function as strings; arrays as "[a b]".
+    return {
+        name: "[" + " ".join(map(str, value)) + "]" if isinstance(value, list) else str(value)
+        for name, value in claims.items()
+    }
+
+
+def build_event(
+    request: Request,
+    body: bytes,
+    route: HttpRoute,
+    path_params: dict[str, str],
+    claims: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The API Gateway HTTP API payload-2.0 event for this request."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
+    query: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        query[name] = f"{query[name]},{value}" if name in query else value
+    now = datetime.now(UTC)
+    request_context: dict[str, Any] = {
+        "accountId": "000000000000",
+        "apiId": "local",
+        "domainName": request.url.hostname or "127.0.0.1",
+        "domainPrefix": "local",
+        "http": {
+            "method": request.method,
+            "path": request.url.path,
+            "protocol": f"HTTP/{request.scope.get('http_version', '1.1')}",
+            "sourceIp": request.client.host if request.client else "127.0.0.1",
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": base64.b64encode(uuid.uuid4().bytes[:10]).decode(),
+        "routeKey": route.route_key,
+        "stage": "$default",
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if claims is not None:
+        scope = claims.get("scope")
+        request_context["authorizer"] = {
+            "jwt": {"claims": _claims_as_strings(claims), "scopes": str(scope).split() if scope else None}
+        }
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": request.url.path,
+        "rawQueryString": request.url.query,
+        "headers": headers,
+        "requestContext": request_context,
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if path_params:
+        event["pathParameters"] = path_params
+    if body:
+        content_type = headers.get("content-type", "")
+        try:
+            if not any(kind in content_type for kind in _TEXT_TYPES):
+                raise UnicodeDecodeError("utf-8", body, 0, 0, "binary content type")
+            event["body"] = body.decode("utf-8")
+        except UnicodeDecodeError:
+            event["body"] = base64.b64encode(body).decode()
+            event["isBase64Encoded"] = True
+    return event
+
+
+def to_response(result: Any) -> Response:
+    """A Lambda proxy result (payload 2.0) as an HTTP response."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        # API Gateway's 2.0 inference: anything else is a 200 JSON body.
+        return JSONResponse(result)
+    raw = result.get("body") or ""
+    content = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+    response = Response(content, status_code=int(result["statusCode"]))
+    for name, value in (result.get("headers") or {}).items():
+        response.headers[name] = str(value)
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        for value in values:
+            response.headers.append(name, str(value))
+    for cookie in result.get("cookies") or []:
+        response.headers.append("set-cookie", cookie)
+    return response
+
+
+class Gateway:
+    def __init__(self, template_path: Path, jwks: dict[str, Any]) -> None:
+        self.jwks = jwks
+        self.functions = [LoadedFunction(spec) for spec in http_functions(template_path)]
+        self.routes = RouteTable(self.functions)
+
+    def _authorize(self, request: Request) -> dict[str, Any]:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise auth_tokens.Unauthorized("no bearer token")
+        return auth_tokens.verify(token.strip(), self.jwks)
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = await self._dispatch(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.info("%s %s -> %d (%.1f ms)", request.method, request.url.path, response.status_code, elapsed_ms)
+        return response
+
+    async def _dispatch(self, request: Request) -> Response:
+        matched = self.routes.match(request.method, request.url.path)
+        if matched is None:
+            return JSONResponse(NOT_FOUND, status_code=404)
+        compiled, path_params = matched
+        try:
+            claims = self._authorize(request)
+        except auth_tokens.Unauthorized as exc:
+            log.info("unauthorized %s %s: %s", request.method, request.url.path, exc)
+            return JSONResponse(UNAUTHORIZED, status_code=401)
+        event = build_event(request, await request.body(), compiled.route, path_params, claims)
+        function = compiled.function
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(
+                function.executor, function.invoke, event
+            )
+        except Exception:
+            log.exception("%s raised; API Gateway answers 500", function.spec.logical_id)
+            return JSONResponse(INTERNAL_ERROR, status_code=500)
+        return to_response(result)
+
+    def close(self) -> None:
+        for function in self.functions:
+            function.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def create_app(gateway: Gateway, on_startup: Callable[[], None] | None = None) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if on_startup:
+            on_startup()
+        yield
+        gateway.close()
+
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(gateway.jwks)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    return Starlette(
+        routes=[
+            Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/{path:path}", gateway.handle, methods=methods),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,95 @@
+"""A local SQS endpoint: moto in server mode on loopback, with the jobs queue and its dead-letter queue.
+
+A small WSGI middleware in front of moto logs every message put on a queue, so `make run` shows
+what job processing would receive.
+"""
+
+import io
+import json
+import logging
+import threading
+from typing import Any
+
+import boto3
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+log = logging.getLogger("pipeline.local")
+
+JOBS_QUEUE = "pipeline-jobs"
+JOBS_DLQ = "pipeline-jobs-dlq"
+REGION = "us-east-1"
+
+
+class _QueueLoggingMiddleware:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if target.endswith((".SendMessage", ".SendMessageBatch")):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+            self._log(body)
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def _log(raw: bytes) -> None:
+        try:
+            request = json.loads(raw)
+            queue = str(request.get("QueueUrl", "")).rsplit("/", 1)[-1]
+            bodies = (
+                [request["MessageBody"]]
+                if "MessageBody" in request
+                else [entry["MessageBody"] for entry in request.get("Entries", [])]
+            )
+            for body in bodies:
+                message = json.loads(body)
+                log.info("queue %s <- %s job_id=%s", queue, message.get("type"), message.get("job_id"))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.info("queue <- a message that is not a job message")
+
+
+class LocalSqs:
+    def __init__(self, host: str = "127.0.0.1", port: int = 9324) -> None:
+        self.host, self.port = host, port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "LocalSqs":
+        app = _QueueLoggingMiddleware(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-sqs", daemon=True)
+        self._thread.start()
+        return self
+
+    def create_queues(self) -> str:
+        """Create the jobs queue (redriving to its DLQ after 5 receives) and return its URL."""
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
+        )
+        dlq_url = sqs.create_queue(QueueName=JOBS_DLQ)["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})
+        return sqs.create_queue(
+            QueueName=JOBS_QUEUE, Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "60"}
+        )["QueueUrl"]
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
