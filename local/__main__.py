@@ -134,12 +134,14 @@ def run(args: argparse.Namespace) -> int:
 
             def banner() -> None:
                 routes = ", ".join(r.route_key for f in gateway.functions for r in f.spec.routes)
+                scheduled = ", ".join(f.spec.logical_id for f in gateway.scheduled)
                 print(f"\nPIPELINE training-jobs API on {api}  ({routes})", flush=True)
+                print(f"Scheduled every {args.schedule_interval:g} s: {scheduled or 'nothing'}", flush=True)
                 print("Copy and paste:\n" + _demo_commands(api, key.mint(seeds.DEMO_USER)), flush=True)
                 print("\nCtrl-C stops everything.\n", flush=True)
 
             config = uvicorn.Config(
-                create_app(gateway, on_startup=banner),
+                create_app(gateway, on_startup=banner, schedule_interval_s=args.schedule_interval),
                 host="127.0.0.1",
                 port=args.port,
                 log_level="warning",
@@ -180,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000))
     run_parser.add_argument("--sqs-port", type=int, default=int(os.environ.get("SQS_PORT") or 9324))
     run_parser.add_argument("--template", default=str(REPO_ROOT / "template.yaml"))
+    run_parser.add_argument(
+        "--schedule-interval",
+        type=float,
+        default=float(os.environ.get("LOCAL_SCHEDULE_INTERVAL") or 5),
+        help="seconds between runs of scheduled functions (the outbox relay)",
+    )
     run_parser.set_defaults(handler=run)
 
     token_parser = commands.add_parser("token", help="print a bearer token for a user")

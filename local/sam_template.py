@@ -56,6 +56,7 @@ class FunctionSpec:
     memory_mb: int
     routes: tuple[HttpRoute, ...]
     environment: dict[str, str] = field(default_factory=dict)
+    schedules: tuple[str, ...] = ()  # EventBridge schedule expressions, e.g. "rate(1 minute)"
 
 
 def _literal_variables(variables: dict[str, Any] | None) -> dict[str, str]:
@@ -63,8 +64,8 @@ def _literal_variables(variables: dict[str, Any] | None) -> dict[str, str]:
     return {name: str(value) for name, value in (variables or {}).items() if not isinstance(value, dict)}
 
 
-def http_functions(template_path: Path) -> list[FunctionSpec]:
-    """Every AWS::Serverless::Function with HttpApi events, with paths resolved against the template."""
+def template_functions(template_path: Path) -> list[FunctionSpec]:
+    """Every AWS::Serverless::Function with HttpApi or Schedule events (paths resolved from the template)."""
     template = load_template(template_path)
     globals_ = template.get("Globals", {}).get("Function", {})
     global_env = _literal_variables(globals_.get("Environment", {}).get("Variables"))
@@ -81,7 +82,12 @@ def http_functions(template_path: Path) -> list[FunctionSpec]:
             for event in properties.get("Events", {}).values()
             if event.get("Type") == "HttpApi"
         )
-        if not routes:
+        schedules = tuple(
+            str(event["Properties"]["Schedule"])
+            for event in properties.get("Events", {}).values()
+            if event.get("Type") in ("Schedule", "ScheduleV2")
+        )
+        if not routes and not schedules:
             continue
         module, _, function = str(properties["Handler"]).rpartition(".")
         specs.append(
@@ -93,6 +99,7 @@ def http_functions(template_path: Path) -> list[FunctionSpec]:
                 timeout_s=int(properties.get("Timeout", globals_.get("Timeout", 3))),
                 memory_mb=int(properties.get("MemorySize", globals_.get("MemorySize", 128))),
                 routes=routes,
+                schedules=schedules,
                 environment=global_env
                 | _literal_variables(properties.get("Environment", {}).get("Variables")),
             )

@@ -17,6 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE: dict[str, Any] = load_template(ROOT / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FUNCTIONS = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+HTTP_FUNCTIONS = {
+    name: r
+    for name, r in FUNCTIONS.items()
+    if any(e["Type"] == "HttpApi" for e in r["Properties"].get("Events", {}).values())
+}
 
 
 def test_cfn_lint_passes() -> None:
@@ -37,9 +42,9 @@ def test_every_function_folder_has_exactly_one_template_function() -> None:
     assert code_uris == folders
 
 
-@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+@pytest.mark.parametrize("name", sorted(HTTP_FUNCTIONS))
 def test_template_routes_are_exactly_the_apps_routes(name: str) -> None:
-    properties = FUNCTIONS[name]["Properties"]
+    properties = HTTP_FUNCTIONS[name]["Properties"]
     assert properties["Handler"] == "app.lambda_handler"
     module = importlib.import_module(properties["CodeUri"].strip("/").replace("/", ".") + ".app")
     app_routes = {
@@ -64,10 +69,11 @@ def _statements() -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def test_only_create_job_may_send_and_only_to_the_jobs_queue() -> None:
+def test_only_create_job_and_the_relay_may_send_and_only_to_the_jobs_queue() -> None:
     senders = {name: s for name, s in _statements() if "sqs:SendMessage" in str(s["Action"])}
-    assert list(senders) == ["CreateJobFunction"]
-    assert senders["CreateJobFunction"]["Resource"] == {"Fn::GetAtt": "JobsQueue.Arn"}
+    assert sorted(senders) == ["CreateJobFunction", "OutboxRelayFunction"]
+    for statement in senders.values():
+        assert statement["Resource"] == {"Fn::GetAtt": "JobsQueue.Arn"}
 
 
 def test_no_policy_grants_wildcard_actions() -> None:
@@ -89,9 +95,16 @@ def test_jobs_queue_is_encrypted_and_redrives_to_the_dead_letter_queue() -> None
 def test_api_authorizes_every_route_with_the_jwt_authorizer_by_default() -> None:
     auth = RESOURCES["HttpApi"]["Properties"]["Auth"]
     assert auth["DefaultAuthorizer"] == "CognitoJwt"
-    for function in FUNCTIONS.values():
+    for function in HTTP_FUNCTIONS.values():
         for event in function["Properties"]["Events"].values():
             assert "Auth" not in event["Properties"], "a route must not opt out of the authorizer"
+
+
+def test_outbox_relay_runs_every_minute() -> None:
+    events = FUNCTIONS["OutboxRelayFunction"]["Properties"]["Events"]
+    assert [e["Properties"]["Schedule"] for e in events.values() if e["Type"] == "Schedule"] == [
+        "rate(1 minute)"
+    ]
 
 
 def test_every_function_uses_the_shared_layer_built_from_shared() -> None:

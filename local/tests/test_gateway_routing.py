@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from local.gateway import LoadedFunction, RouteTable
-from local.sam_template import FunctionSpec, HttpRoute, http_functions
+from local.sam_template import FunctionSpec, HttpRoute, template_functions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,15 +54,15 @@ def test_no_default_route_means_no_match() -> None:
 
 
 def test_routes_come_from_the_template() -> None:
-    routes = {
-        (spec.logical_id, route.route_key)
-        for spec in http_functions(REPO_ROOT / "template.yaml")
-        for route in spec.routes
-    }
+    specs = template_functions(REPO_ROOT / "template.yaml")
+    routes = {(spec.logical_id, route.route_key) for spec in specs for route in spec.routes}
 
     assert routes == {
         ("EstimateFunction", "POST /jobs/estimate"),
         ("CreateJobFunction", "POST /jobs"),
         ("ListJobsFunction", "GET /jobs"),
         ("GetJobFunction", "GET /jobs/{job_id}"),
+    }
+    assert {(spec.logical_id, spec.schedules) for spec in specs if spec.schedules} == {
+        ("OutboxRelayFunction", ("rate(1 minute)",))
     }

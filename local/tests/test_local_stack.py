@@ -10,11 +10,13 @@ import shutil
 import subprocess
 import time
 import urllib.error
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jwt
+import psycopg
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -25,7 +27,7 @@ from local.tests.stack_process import REPO_ROOT, Stack, http, run_cli, sqs_call
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack.start(tmp_path_factory.mktemp("stack-state"))
+    running = Stack.start(tmp_path_factory.mktemp("stack-state"), "--schedule-interval", "0.5")
     yield running
     running.stop()
 
@@ -163,7 +165,6 @@ def test_estimate_create_list_get_with_a_valid_token(stack: Stack, alice: dict[s
 
 
 def test_created_jobs_message_arrives_on_the_local_queue(stack: Stack, alice: dict[str, str]) -> None:
-    queue_url = f"{stack.sqs}/123456789012/pipeline-jobs"
     created = http(
         "POST",
         f"{stack.api}/jobs",
@@ -187,12 +188,7 @@ def test_created_jobs_message_arrives_on_the_local_queue(stack: Stack, alice: di
     )
     assert created.status == 201, created.body
 
-    job_ids = []
-    deadline = time.monotonic() + 10
-    while created.body["data"]["id"] not in job_ids and time.monotonic() < deadline:
-        received = sqs_call(stack.sqs, "ReceiveMessage", {"QueueUrl": queue_url, "MaxNumberOfMessages": 10})
-        job_ids += [json.loads(m["Body"])["job_id"] for m in received.get("Messages", [])]
-    assert created.body["data"]["id"] in job_ids
+    assert created.body["data"]["id"] in _queued_job_ids(stack, until=created.body["data"]["id"])
 
 
 @pytest.mark.parametrize("name", BAD_TOKEN_NAMES)
@@ -354,3 +350,39 @@ def test_stack_stops_cleanly_and_leaves_no_process_behind(tmp_path: Path) -> Non
     for port in (stack.port, stack.sqs_port):
         with pytest.raises(urllib.error.URLError, match="Connection refused"):
             http("GET", f"http://127.0.0.1:{port}/healthz")
+
+
+def test_local_stack_runs_the_outbox_relay(stack: Stack, alice: dict[str, str]) -> None:
+    # A job whose send after commit never happened (process killed): only its outbox row is pending.
+    database_url = f"postgresql://postgres@/postgres?host={stack.state_dir / 'pgdata'}"
+    job_id = str(uuid.uuid4())
+    body = json.dumps({"type": "training_job.queued", "version": 1, "job_id": job_id})
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        user_id = conn.execute(
+            "select user_id from lora_datasets where id = %s", (alice["dataset_id"],)
+        ).fetchone()
+        assert user_id is not None
+        conn.execute(
+            "insert into lora_training_jobs (id, user_id, dataset_id, preset_id, status, total_epochs,"
+            " total_steps, gpu_config, hyperparameters, estimated_total_cost, pricing_version)"
+            " values (%s, %s, %s, 'fast', 'queued', 1, 1, '{}', '{}', 1, 'v')",
+            (job_id, user_id[0], alice["dataset_id"]),
+        )
+        conn.execute(
+            "insert into job_queue_outbox (job_id, message_type, message_version, body, created_at)"
+            " values (%s, 'training_job.queued', 1, %s, now() - interval '1 minute')",
+            (job_id, body),
+        )
+
+    assert job_id in _queued_job_ids(stack, until=job_id)
+
+
+def _queued_job_ids(stack: Stack, *, until: str, timeout_s: float = 20) -> list[str]:
+    queue_url = f"{stack.sqs}/123456789012/pipeline-jobs"
+    job_ids: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while until not in job_ids and time.monotonic() < deadline:
+        received = sqs_call(stack.sqs, "ReceiveMessage", {"QueueUrl": queue_url, "MaxNumberOfMessages": 10})
+        job_ids += [json.loads(m["Body"])["job_id"] for m in received.get("Messages", [])]
+        time.sleep(0.2)
+    return job_ids

@@ -46,7 +46,7 @@ def create_job(
         return job
 
     try:
-        outbox_repository.mark_sent(conn, outbox_id)
+        outbox_repository.mark_sent(conn, [outbox_id])
     except Exception:  # noqa: BLE001 - the message is on the queue; a relay may re-send it (consumers dedupe)
         logger.warning("could not mark outbox row sent", outbox_id=outbox_id, exc_info=True)
     return job

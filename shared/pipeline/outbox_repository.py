@@ -1,16 +1,62 @@
 """SQL for job_queue_outbox: queue messages kept until they are known to be sent."""
 
+from dataclasses import dataclass
 from typing import Final
 from uuid import UUID
 
 from pipeline.database import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    id: int
+    job_id: UUID
+    message_type: str
+    message_version: int
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    pending: int
+    oldest_age_s: float
+
 
 _INSERT: Final = """
 insert into job_queue_outbox (job_id, message_type, message_version, body)
 values (%s, %s, %s, %s)
 returning id
 """
-_MARK_SENT: Final = "update job_queue_outbox set sent_at = now(), attempts = attempts + 1 where id = %s"
+_MARK_SENT: Final = """
+update job_queue_outbox set sent_at = now(), attempts = attempts + 1, last_error = null
+where id = any(%s) and sent_at is null
+"""
+# Oldest first; rows another relay holds are skipped, not waited for, so two relays never send the
+# same row at once. Rows younger than min_age are left to the API's own send right after commit.
+_CLAIM_DUE: Final = """
+select id, job_id, message_type, message_version, body
+from job_queue_outbox
+where sent_at is null
+  and next_attempt_at <= now()
+  and created_at <= now() - make_interval(secs => %(min_age_s)s)
+order by created_at, id
+limit %(limit)s
+for update skip locked
+"""
+# Exponential backoff: 2, 4, 8 ... seconds after each failed attempt, at most max_backoff_s.
+_MARK_FAILED: Final = """
+update job_queue_outbox
+set attempts = attempts + 1,
+    last_error = left(%(error)s, 1000),
+    next_attempt_at = now() + make_interval(secs => least(power(2, attempts + 1), %(max_backoff_s)s))
+where id = any(%(ids)s)
+"""
+_BACKLOG: Final = """
+select count(*) as pending,
+       coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest_age_s
+from job_queue_outbox
+where sent_at is null
+"""
 
 
 def insert(conn: Connection, *, job_id: UUID, message_type: str, message_version: int, body: str) -> int:
@@ -19,5 +65,21 @@ def insert(conn: Connection, *, job_id: UUID, message_type: str, message_version
     return int(row["id"])
 
 
-def mark_sent(conn: Connection, outbox_id: int) -> None:
-    conn.execute(_MARK_SENT, (outbox_id,))
+def mark_sent(conn: Connection, outbox_ids: list[int]) -> None:
+    conn.execute(_MARK_SENT, (outbox_ids,))
+
+
+def claim_due(conn: Connection, *, limit: int, min_age_s: float) -> list[PendingMessage]:
+    """Lock up to `limit` due rows for this transaction. Call inside a transaction."""
+    rows = conn.execute(_CLAIM_DUE, {"limit": limit, "min_age_s": min_age_s}).fetchall()
+    return [PendingMessage(**row) for row in rows]
+
+
+def mark_failed(conn: Connection, outbox_ids: list[int], error: str, *, max_backoff_s: int) -> None:
+    conn.execute(_MARK_FAILED, {"ids": outbox_ids, "error": error, "max_backoff_s": max_backoff_s})
+
+
+def backlog(conn: Connection) -> Backlog:
+    row = conn.execute(_BACKLOG).fetchone()
+    assert row is not None  # an aggregate always yields a row
+    return Backlog(pending=int(row["pending"]), oldest_age_s=float(row["oldest_age_s"]))

@@ -43,3 +43,9 @@ class DatabaseSettings(_EnvSettings):
 class QueueSettings(_EnvSettings):
     jobs_queue_url: str = Field(alias="JOBS_QUEUE_URL", pattern=r"^https?://")
     aws_region: str = Field(alias="AWS_REGION", min_length=1)
+
+
+class RelaySettings(_EnvSettings):
+    # Rows younger than this are left to the API, which sends right after commit.
+    min_age_s: float = Field(default=10, alias="OUTBOX_MIN_AGE_SECONDS", ge=0)
+    stop_before_timeout_ms: int = Field(default=10_000, alias="OUTBOX_STOP_BEFORE_TIMEOUT_MS", ge=0)

@@ -5,10 +5,16 @@ The client is created once per execution environment. boto3 honours AWS_ENDPOINT
 queue must not hold the response; a failed send is retried by the outbox relay.
 """
 
+from typing import TYPE_CHECKING
+
 import boto3
 from botocore.config import Config
 
+from pipeline.outbox_repository import PendingMessage
 from pipeline.settings import QueueSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
 _CLIENT_CONFIG = Config(
     connect_timeout=2,
@@ -24,10 +30,27 @@ class SqsJobPublisher:
 
     def publish(self, *, body: str, message_type: str, version: int) -> None:
         self._client.send_message(
-            QueueUrl=self._queue_url,
-            MessageBody=body,
-            MessageAttributes={
-                "type": {"DataType": "String", "StringValue": message_type},
-                "version": {"DataType": "Number", "StringValue": str(version)},
-            },
+            QueueUrl=self._queue_url, MessageBody=body, MessageAttributes=_attributes(message_type, version)
         )
+
+    def publish_batch(self, messages: list[PendingMessage]) -> dict[int, str]:
+        """SendMessageBatch (at most 10); {outbox id: error code} for the entries SQS refused."""
+        response = self._client.send_message_batch(
+            QueueUrl=self._queue_url,
+            Entries=[
+                {
+                    "Id": str(message.id),
+                    "MessageBody": message.body,
+                    "MessageAttributes": _attributes(message.message_type, message.message_version),
+                }
+                for message in messages
+            ],
+        )
+        return {int(entry["Id"]): entry.get("Code", "Failed") for entry in response.get("Failed", [])}
+
+
+def _attributes(message_type: str, version: int) -> "dict[str, MessageAttributeValueTypeDef]":
+    return {
+        "type": {"DataType": "String", "StringValue": message_type},
+        "version": {"DataType": "Number", "StringValue": str(version)},
+    }

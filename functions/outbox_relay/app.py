@@ -1,0 +1,37 @@
+"""Scheduled (every minute): publish outbox rows whose send after commit did not happen."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pipeline import outbox_relay
+from pipeline.database import Database
+from pipeline.observability import logger, metrics, tracer
+from pipeline.settings import DatabaseSettings, QueueSettings, RelaySettings
+from pipeline.sqs_publisher import SqsJobPublisher
+
+database = Database(DatabaseSettings.from_env())
+publisher = SqsJobPublisher(QueueSettings.from_env())
+settings = RelaySettings.from_env()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = outbox_relay.relay_pending(
+        database,
+        publisher,
+        min_age_s=settings.min_age_s,
+        # Stop claiming batches while there is still time to finish the one in flight.
+        has_time_left=lambda: context.get_remaining_time_in_millis() > settings.stop_before_timeout_ms,
+    )
+    metrics.add_metric(name="OutboxMessagesSent", unit=MetricUnit.Count, value=result.sent)
+    metrics.add_metric(name="OutboxMessagesFailed", unit=MetricUnit.Count, value=result.failed)
+    metrics.add_metric(name="OutboxBacklog", unit=MetricUnit.Count, value=result.backlog.pending)
+    metrics.add_metric(
+        name="OutboxOldestPendingAge", unit=MetricUnit.Seconds, value=result.backlog.oldest_age_s
+    )
+    logger.info("outbox relay run", sent=result.sent, failed=result.failed, backlog=result.backlog.pending)
+    return {"sent": result.sent, "failed": result.failed, "backlog": result.backlog.pending}

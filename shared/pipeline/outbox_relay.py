@@ -1,0 +1,64 @@
+"""Publishes outbox rows the API could not send (SQS down, process killed between commit and send).
+
+Each batch is claimed with FOR UPDATE SKIP LOCKED in its own transaction, sent with one
+SendMessageBatch, and marked sent or backed off before the transaction commits. Delivery is at least
+once: a row whose send succeeded but whose mark was lost is sent again, and consumers dedupe by job_id.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from pipeline import outbox_repository
+from pipeline.database import Database
+from pipeline.observability import logger
+from pipeline.outbox_repository import PendingMessage
+
+SQS_BATCH_LIMIT: Final = 10
+MAX_BACKOFF_S: Final = 300
+
+
+class BatchPublisher(Protocol):
+    def publish_batch(self, messages: list[PendingMessage]) -> dict[int, str]:
+        """Send the messages; return {outbox id: error} for those that failed (empty when all were sent)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RelayResult:
+    sent: int
+    failed: int
+    backlog: outbox_repository.Backlog
+
+
+def relay_pending(
+    database: Database,
+    publisher: BatchPublisher,
+    *,
+    min_age_s: float,
+    has_time_left: Callable[[], bool] = lambda: True,
+) -> RelayResult:
+    sent = failed = 0
+    while has_time_left():
+        with database.connection() as conn, conn.transaction():
+            batch = outbox_repository.claim_due(conn, limit=SQS_BATCH_LIMIT, min_age_s=min_age_s)
+            if not batch:
+                break
+            try:
+                errors = publisher.publish_batch(batch)
+            except Exception as exc:  # noqa: BLE001 - the queue is unreachable: back off the whole batch
+                logger.warning("outbox batch send failed", count=len(batch), exc_info=True)
+                errors = {message.id: type(exc).__name__ for message in batch}
+            delivered = [message.id for message in batch if message.id not in errors]
+            if delivered:
+                outbox_repository.mark_sent(conn, delivered)
+            for error in set(errors.values()):
+                ids = [outbox_id for outbox_id, reason in errors.items() if reason == error]
+                outbox_repository.mark_failed(conn, ids, error, max_backoff_s=MAX_BACKOFF_S)
+        sent += len(delivered)
+        failed += len(errors)
+        if len(errors) == len(batch):
+            break  # nothing got through: stop hammering the queue, the next run retries after backoff
+    with database.connection() as conn:
+        backlog = outbox_repository.backlog(conn)
+    return RelayResult(sent=sent, failed=failed, backlog=backlog)
