@@ -94,7 +94,8 @@ def test_cli_applies_migrations_from_database_url(empty_database: str) -> None:
     result = _run_cli({"DATABASE_URL": empty_database, "PATH": os.environ["PATH"]})
 
     assert result.returncode == 0, result.stderr
-    assert "applied 1 migration(s): 0001_initial_schema.sql" in result.stdout
+    names = [migration.filename for migration in load_migrations()]
+    assert result.stdout.strip() == f"migrate: applied {len(names)} migration(s): {', '.join(names)}"
     assert _run_cli({"DATABASE_URL": empty_database}).stdout.strip() == "migrate: applied 0 migration(s)"
 
 
