@@ -108,11 +108,11 @@ def run(args: argparse.Namespace) -> int:
 
     state = state_dir()
     key = auth_tokens.SigningKey.load_or_create(state)
-    with running_database(state) as database_url:
-        os.environ["DATABASE_URL"] = database_url
+    with running_database(state) as urls:
+        os.environ["DATABASE_URL"] = urls.app
         user_id = auth_tokens.user_id_for(seeds.DEMO_USER)
         for seed in seeds.demo_datasets(user_id):
-            seeds.insert_dataset(database_url, seed)
+            seeds.insert_dataset(urls.owner, seed)
 
         sqs: LocalSqs | None = None
         if not os.environ.get("JOBS_QUEUE_URL"):
@@ -169,8 +169,8 @@ def dataset(args: argparse.Namespace) -> int:
         status=args.status,
         training_ready=args.ready == "true",
     )
-    with running_database(state_dir()) as database_url:
-        print(seeds.insert_dataset(database_url, seed))
+    with running_database(state_dir()) as urls:
+        print(seeds.insert_dataset(urls.owner, seed))
     return 0
 
 

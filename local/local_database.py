@@ -1,25 +1,49 @@
 """The local stack's PostgreSQL: DATABASE_URL when set, else an embedded server whose data survives
-restarts in the state folder. Either way the migrations are applied before anything uses it.
+restarts in the state folder. Either way the migrations are applied (as the owner) before anything
+uses it, and the functions connect as the migrations' application role, as they do in AWS.
 """
 
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
 
 from pipeline.migrate import migrate
 
 log = logging.getLogger("pipeline.local")
 
+# Created by migration 0003: owns nothing, cannot bypass row level security.
+APP_ROLE: Final = "pipeline_app"
+
+
+def url_for_role(url: str, role: str) -> str:
+    """The same server and database, logged in as `role` (no password: trust or peer auth locally)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{role}@{host}").geturl()
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    owner: str  # migrates and seeds
+    app: str  # what the functions use
+
+
+def _urls(owner: str) -> DatabaseUrls:
+    return DatabaseUrls(owner=owner, app=os.environ.get("APP_DATABASE_URL") or url_for_role(owner, APP_ROLE))
+
 
 @contextmanager
-def running_database(state: Path) -> Iterator[str]:
-    """Yield a migrated database URL; an embedded server started here is stopped on exit."""
+def running_database(state: Path) -> Iterator[DatabaseUrls]:
+    """Yield the migrated database's URLs; an embedded server started here is stopped on exit."""
     url = os.environ.get("DATABASE_URL")
     if url:
         migrate(url)
-        yield url
+        yield _urls(url)
         return
     import pgserver  # only needed for the embedded default
 
@@ -31,6 +55,6 @@ def running_database(state: Path) -> Iterator[str]:
         applied = migrate(url)
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
-        yield url
+        yield _urls(url)
     finally:
         server.cleanup()

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow, dict_row
 
+from local.local_database import APP_ROLE, url_for_role
 from pipeline.migrate import migrate
 
 if TYPE_CHECKING:
@@ -65,9 +66,11 @@ def pytest_configure(config: pytest.Config) -> None:
         }
     )
 
-    database_url = _start_database()
-    migrate(database_url)
-    os.environ["DATABASE_URL"] = database_url
+    owner_url = _start_database()
+    migrate(owner_url)
+    _state["owner_url"] = owner_url
+    # The functions connect as the application role, as in AWS: row level security applies to them.
+    os.environ["DATABASE_URL"] = url_for_role(owner_url, APP_ROLE)
 
     from moto import mock_aws
 
@@ -98,10 +101,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(_state.pop("pgdata"), ignore_errors=True)
 
 
+def owner_database_url() -> str:
+    """The test database as its owner: sees every row, as the dataset section and operators do."""
+    return str(_state["owner_url"])
+
+
 @pytest.fixture
 def db() -> Iterator[psycopg.Connection[DictRow]]:
-    """A connection to the test database, with every table emptied first."""
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, row_factory=dict_row) as conn:
+    """An owner's connection to the test database, with every table emptied first."""
+    with psycopg.connect(owner_database_url(), autocommit=True, row_factory=dict_row) as conn:
         conn.execute(f"truncate {', '.join(TABLES)} restart identity cascade")  # constant names
         yield conn
 

@@ -13,6 +13,7 @@ import pytest
 
 from pipeline import migrate as migrate_module
 from pipeline.migrate import Migration, MigrationError, load_migrations, migrate
+from tests.conftest import owner_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def empty_database() -> Iterator[str]:
     """A new, empty database on the test server."""
-    test_url = os.environ["DATABASE_URL"]
+    test_url = owner_database_url()
     name = f"pipeline_migrate_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(test_url, autocommit=True) as admin:
         admin.execute(f'create database "{name}"')

@@ -19,8 +19,7 @@ publisher = SqsJobPublisher(QueueSettings.from_env())
 async def create_job(request: Request) -> Response:
     user_id = caller_id(request)
     body = parse(CreateJobRequest, await read_json_object(request))
-    with database.connection() as conn:
-        job = job_creation.create_job(conn, user_id, body, publisher)
+    job = job_creation.create_job(database, user_id, body, publisher)
     metrics.add_metric(name="JobsCreated", unit="Count", value=1)
     return success(job, status_code=201)
 

@@ -7,6 +7,7 @@ function's start. A connection found broken is dropped and the next request open
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from uuid import UUID
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
@@ -46,6 +47,16 @@ class Database:
             logger.exception("database unavailable")
             self.close()
             raise service_unavailable() from None
+
+    @contextmanager
+    def tenant_transaction(self, user_id: UUID) -> Iterator[Connection]:
+        """A transaction in which row level security shows only `user_id`'s rows.
+
+        The setting is transaction-local, so it can never leak into the next request's work.
+        """
+        with self.connection() as conn, conn.transaction():
+            conn.execute("select set_config('app.user_id', %s, true)", (str(user_id),))
+            yield conn
 
     def close(self) -> None:
         if self._connection is not None:

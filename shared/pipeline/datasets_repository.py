@@ -28,13 +28,10 @@ select id, user_id, name, format, status, training_ready, total_training_pairs, 
 from lora_datasets
 where id = %s and user_id = %s
 """
-# Inside the create transaction: hold the row so its status cannot change before the job commits.
-_FIND_FOR_USER_FOR_SHARE: Final = _FIND_FOR_USER + "for share"
 
 
-def find_for_user(
-    conn: Connection, dataset_id: UUID, user_id: UUID, *, for_share: bool = False
-) -> Dataset | None:
-    query = _FIND_FOR_USER_FOR_SHARE if for_share else _FIND_FOR_USER
-    row = conn.execute(query, (dataset_id, user_id)).fetchone()
+def find_for_user(conn: Connection, dataset_id: UUID, user_id: UUID) -> Dataset | None:
+    # No row lock: SELECT ... FOR SHARE needs UPDATE privilege, which the functions' role does not
+    # have on datasets. The jobs' foreign key keeps the dataset from being deleted under a new job.
+    row = conn.execute(_FIND_FOR_USER, (dataset_id, user_id)).fetchone()
     return Dataset(**row) if row else None

@@ -11,7 +11,7 @@ from typing import Final, Protocol
 from uuid import UUID, uuid4
 
 from pipeline import datasets_repository, jobs_repository, notifications_repository, outbox_repository
-from pipeline.database import Connection
+from pipeline.database import Connection, Database
 from pipeline.errors import ApiError, dataset_not_found
 from pipeline.estimates import estimate_for_dataset
 from pipeline.gpu_catalog import PRICING_VERSION
@@ -33,9 +33,9 @@ class JobPublisher(Protocol):
 
 
 def create_job(
-    conn: Connection, user_id: UUID, request: CreateJobRequest, publisher: JobPublisher
+    database: Database, user_id: UUID, request: CreateJobRequest, publisher: JobPublisher
 ) -> TrainingJob:
-    with conn.transaction():
+    with database.tenant_transaction(user_id) as conn:
         job, message, outbox_id = _store_job(conn, user_id, request)
 
     try:
@@ -46,14 +46,15 @@ def create_job(
         return job
 
     try:
-        outbox_repository.mark_sent(conn, [outbox_id])
+        with database.connection() as conn:
+            outbox_repository.mark_sent(conn, [outbox_id])
     except Exception:  # noqa: BLE001 - the message is on the queue; a relay may re-send it (consumers dedupe)
         logger.warning("could not mark outbox row sent", outbox_id=outbox_id, exc_info=True)
     return job
 
 
 def _store_job(conn: Connection, user_id: UUID, request: CreateJobRequest) -> tuple[TrainingJob, str, int]:
-    dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id, for_share=True)
+    dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
     if dataset is None:
         raise dataset_not_found()
     if not dataset.ready_for_training:

@@ -1,0 +1,198 @@
+"""Tenancy in depth: every query filters by the caller, and row level security holds even when one doesn't.
+
+The functions connect as pipeline_app, which owns no table and cannot bypass row level security; each
+request's transaction sets app.user_id, and the policies show only that user's rows.
+"""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from psycopg.rows import DictRow, dict_row
+
+from functions.create_job import app as create_job_app
+from functions.estimate import app as estimate_app
+from functions.get_job import app as get_job_app
+from functions.list_jobs import app as list_jobs_app
+from pipeline import datasets_repository, jobs_repository
+from tests.api_client import build_event, invoke
+from tests.factories import create_body, estimate_body, insert_dataset, insert_job
+
+TENANT_TABLES = ("lora_datasets", "lora_training_jobs", "lora_notifications")
+INSERT_NOTIFICATION = """
+insert into lora_notifications (user_id, type, title, message, priority) values (%s, 't', 't', 'm', 'low')
+"""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    user_id: UUID
+    dataset_id: UUID
+    job_id: UUID
+
+
+@pytest.fixture
+def tenants(db: psycopg.Connection[DictRow]) -> tuple[Tenant, Tenant]:
+    made = []
+    for _ in range(2):
+        user_id = uuid4()
+        dataset_id = insert_dataset(db, user_id=user_id)
+        made.append(Tenant(user_id, dataset_id, insert_job(db, user_id=user_id, dataset_id=dataset_id)))
+        db.execute(INSERT_NOTIFICATION, (user_id,))
+    return made[0], made[1]
+
+
+@pytest.fixture
+def app_connection() -> Iterator[psycopg.Connection[DictRow]]:
+    """A connection as the functions make it: the application role."""
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, row_factory=dict_row) as conn:
+        yield conn
+
+
+def test_functions_role_owns_nothing_and_cannot_bypass_row_level_security(
+    app_connection: psycopg.Connection[DictRow],
+) -> None:
+    role = app_connection.execute(
+        "select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user"
+    ).fetchone()
+    assert role == {"rolname": "pipeline_app", "rolsuper": False, "rolbypassrls": False}
+    owners = app_connection.execute(
+        "select tablename, tableowner, rowsecurity from pg_tables where tablename = any(%s)",
+        (list(TENANT_TABLES),),
+    ).fetchall()
+    assert {row["tablename"] for row in owners} == set(TENANT_TABLES)
+    assert all(row["tableowner"] != "pipeline_app" and row["rowsecurity"] for row in owners)
+
+
+def test_without_a_caller_the_application_role_sees_no_rows(
+    tenants: tuple[Tenant, Tenant], app_connection: psycopg.Connection[DictRow]
+) -> None:
+    for table in TENANT_TABLES:
+        row = app_connection.execute(f"select count(*) as n from {table}").fetchone()  # constant names
+        assert row == {"n": 0}, table
+
+
+def test_with_a_caller_the_application_role_sees_only_that_callers_rows(
+    tenants: tuple[Tenant, Tenant], app_connection: psycopg.Connection[DictRow]
+) -> None:
+    alice, _ = tenants
+    with app_connection.transaction():
+        app_connection.execute("select set_config('app.user_id', %s, true)", (str(alice.user_id),))
+        for table in TENANT_TABLES:
+            users = app_connection.execute(
+                f"select distinct user_id from {table}"
+            ).fetchall()  # constant names
+            assert users == [{"user_id": alice.user_id}], table
+
+
+def test_application_role_cannot_write_rows_for_another_user(
+    tenants: tuple[Tenant, Tenant], app_connection: psycopg.Connection[DictRow]
+) -> None:
+    alice, bob = tenants
+    app_connection.autocommit = False
+    app_connection.execute("select set_config('app.user_id', %s, true)", (str(alice.user_id),))
+
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+        app_connection.execute(INSERT_NOTIFICATION, (bob.user_id,))
+    app_connection.rollback()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "update lora_datasets set status = 'ready'",
+        "delete from lora_training_jobs",
+        "truncate lora_notifications",
+    ],
+)
+def test_application_role_has_only_the_privileges_the_functions_use(
+    app_connection: psycopg.Connection[DictRow], statement: str
+) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        app_connection.execute(statement)
+
+
+@pytest.fixture(params=["with-user-filters", "user-filters-removed"])
+def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the matrix twice: as written, and with every `user_id = ...` filter taken out of the SQL."""
+    if request.param == "user-filters-removed":
+        monkeypatch.setattr(
+            datasets_repository,
+            "_FIND_FOR_USER",
+            datasets_repository._FIND_FOR_USER.replace("and user_id = %s", "and %s::uuid is not null"),
+        )
+        unfiltered = {
+            "_GET_FOR_USER": "where j.id = %(job_id)s and j.user_id = %(user_id)s",
+            "_LIST_FOR_USER": "where j.user_id = %(user_id)s",
+            "_LIST_FOR_USER_BY_STATUS": "where j.user_id = %(user_id)s and",
+            "_COUNT_FOR_USER": "where user_id = %(user_id)s",
+        }
+        replacements = {
+            "_GET_FOR_USER": "where j.id = %(job_id)s",
+            "_LIST_FOR_USER": "where true",
+            "_LIST_FOR_USER_BY_STATUS": "where",
+            "_COUNT_FOR_USER": "where true",
+        }
+        for name, filtered in unfiltered.items():
+            original = getattr(jobs_repository, name)
+            assert filtered in original, name
+            monkeypatch.setattr(jobs_repository, name, original.replace(filtered, replacements[name]))
+        monkeypatch.setattr(
+            jobs_repository,
+            "_COUNT_FOR_USER_BY_STATUS",
+            jobs_repository._COUNT_FOR_USER_BY_STATUS.replace("where user_id = %(user_id)s", "where true"),
+        )
+    return str(request.param)
+
+
+def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:
+    sub = caller.user_id
+    return {
+        "estimate": invoke(
+            estimate_app, build_event("estimate", sub=sub, body=estimate_body(other.dataset_id))
+        ),
+        "create_job": invoke(
+            create_job_app, build_event("create_job", sub=sub, body=create_body(other.dataset_id))
+        ),
+        "get_job": invoke(get_job_app, build_event("get_job", sub=sub, path=f"/jobs/{other.job_id}")),
+        "list_jobs": invoke(list_jobs_app, build_event("list_jobs", sub=sub, query={})),
+        "list_jobs_by_status": invoke(
+            list_jobs_app, build_event("list_jobs", sub=sub, query={"status": "queued"})
+        ),
+    }
+
+
+@pytest.mark.parametrize("direction", ["alice-reads-bob", "bob-reads-alice"])
+def test_every_endpoint_answers_404_or_nothing_for_the_other_tenants_ids(
+    db: psycopg.Connection[DictRow], tenants: tuple[Tenant, Tenant], query_filters: str, direction: str
+) -> None:
+    caller, other = tenants if direction == "alice-reads-bob" else tenants[::-1]
+
+    responses = _responses(caller, other)
+
+    assert responses["estimate"].status == 404
+    assert responses["create_job"].status == 404
+    assert responses["get_job"].status == 404
+    assert responses["get_job"].body == {"error": "Training job not found"}
+    for listing in ("list_jobs", "list_jobs_by_status"):
+        data = responses[listing].body["data"]
+        assert [job["id"] for job in data["jobs"]] == [str(caller.job_id)], listing
+        assert data["pagination"]["total"] == 1, listing
+    assert db.execute("select count(*) as n from lora_training_jobs").fetchone() == {"n": 2}
+
+
+def test_removing_the_filters_is_really_exercised(
+    tenants: tuple[Tenant, Tenant], monkeypatch: pytest.MonkeyPatch, db: psycopg.Connection[DictRow]
+) -> None:
+    """The owner (who bypasses row level security) sees the other tenant once the filter is gone."""
+    alice, bob = tenants
+    unfiltered = jobs_repository._GET_FOR_USER.replace("and j.user_id = %(user_id)s", "")
+
+    row = db.execute(unfiltered, {"job_id": bob.job_id, "user_id": alice.user_id}).fetchone()
+
+    assert row is not None
+    assert row["user_id"] == bob.user_id
