@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 _state: dict[str, Any] = {}
 
-TABLES = ("job_queue_outbox", "lora_notifications", "lora_training_jobs", "lora_datasets")
+TABLES = ("idempotency_keys", "job_queue_outbox", "lora_notifications", "lora_training_jobs", "lora_datasets")
 
 
 def _with_database(url: str, dbname: str) -> str:

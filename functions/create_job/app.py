@@ -6,7 +6,15 @@ from starlette.routing import Route
 
 from pipeline import job_creation
 from pipeline.database import Database
-from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
+from pipeline.http_api import (
+    caller_id,
+    create_app,
+    idempotency_key,
+    lambda_handler_for,
+    parse,
+    read_json_object,
+    success,
+)
 from pipeline.models import CreateJobRequest
 from pipeline.observability import metrics
 from pipeline.settings import DatabaseSettings, QueueSettings
@@ -18,10 +26,13 @@ publisher = SqsJobPublisher(QueueSettings.from_env())
 
 async def create_job(request: Request) -> Response:
     user_id = caller_id(request)
+    key = idempotency_key(request)
     body = parse(CreateJobRequest, await read_json_object(request))
-    job = job_creation.create_job(database, user_id, body, publisher)
+    created = job_creation.create_job(database, user_id, body, publisher, idempotency_key=key)
+    if created.replayed:
+        return success(created.job, status_code=201, headers={"Idempotent-Replayed": "true"})
     metrics.add_metric(name="JobsCreated", unit="Count", value=1)
-    return success(job, status_code=201)
+    return success(created.job, status_code=201)
 
 
 app = create_app([Route("/jobs", create_job, methods=["POST"])])

@@ -5,6 +5,7 @@ unexpected is logged with the request id and answered with 500 and that id, noth
 """
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NoReturn, TypeVar, cast
 from uuid import UUID
@@ -33,8 +34,8 @@ def json_response(body: Any, status_code: int = 200, headers: Mapping[str, str] 
     return Response(content, status_code=status_code, headers=headers, media_type="application/json")
 
 
-def success(data: BaseModel, status_code: int = 200) -> Response:
-    return json_response({"success": True, "data": data.model_dump(mode="json")}, status_code)
+def success(data: BaseModel, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return json_response({"success": True, "data": data.model_dump(mode="json")}, status_code, headers)
 
 
 def caller_id(request: Request) -> UUID:
@@ -50,6 +51,23 @@ def request_id(request: Request) -> str:
 
 class _NonStandardJson(ValueError):
     pass
+
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The Idempotency-Key header: absent, or 1-255 printable ASCII characters (else 400)."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(
+            400,
+            "Validation error",
+            {"Idempotency-Key": ["Must be 1 to 255 printable ASCII characters"]},
+        )
+    return key
 
 
 def _reject_non_standard_json(constant: str) -> NoReturn:

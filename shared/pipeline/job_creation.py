@@ -3,14 +3,27 @@
 The outbox row commits with the job, so a job can never exist without its message: if the send
 after commit fails (or the process dies first), the row stays pending and a relay publishes it later.
 Consumers dedupe by job_id, because a message may then arrive twice.
+
+With an Idempotency-Key, the same transaction first takes a lock on (caller, key) - held elsewhere
+means the first request is still in flight (409) - then replays a stored success for the same request
+(or refuses a different one, 422), and otherwise stores this success with the job. Failures are not
+stored: a request refused as invalid or out of date can be corrected and sent again with its key.
 """
 
+import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Final, Protocol
 from uuid import UUID, uuid4
 
-from pipeline import datasets_repository, jobs_repository, notifications_repository, outbox_repository
+from pipeline import (
+    datasets_repository,
+    idempotency_repository,
+    jobs_repository,
+    notifications_repository,
+    outbox_repository,
+)
 from pipeline.database import Connection, Database
 from pipeline.errors import ApiError, dataset_not_found
 from pipeline.estimates import estimate_for_dataset
@@ -32,25 +45,70 @@ class JobPublisher(Protocol):
     def publish(self, *, body: str, message_type: str, version: int) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CreatedJob:
+    job: TrainingJob
+    replayed: bool  # True: the stored response to an earlier request with the same Idempotency-Key
+
+
 def create_job(
-    database: Database, user_id: UUID, request: CreateJobRequest, publisher: JobPublisher
-) -> TrainingJob:
+    database: Database,
+    user_id: UUID,
+    request: CreateJobRequest,
+    publisher: JobPublisher,
+    idempotency_key: str | None = None,
+) -> CreatedJob:
+    request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
     with database.tenant_transaction(user_id) as conn:
+        if idempotency_key is not None:
+            stored = _stored_response(conn, user_id, idempotency_key, request_hash)
+            if stored is not None:
+                return CreatedJob(TrainingJob.model_validate_json(stored.response_body), replayed=True)
         job, message, outbox_id = _store_job(conn, user_id, request)
+        if idempotency_key is not None:
+            idempotency_repository.save(
+                conn,
+                user_id=user_id,
+                key=idempotency_key,
+                request_hash=request_hash,
+                job_id=job.id,
+                status=201,
+                body=job.model_dump_json(),
+            )
 
     try:
         publisher.publish(body=message, message_type=JOB_QUEUED_TYPE, version=JOB_QUEUED_VERSION)
     except Exception:  # noqa: BLE001 - any send failure leaves the row pending for the relay; the job stands
         logger.warning("queue send failed; message left in the outbox", job_id=str(job.id), exc_info=True)
         metrics.add_metric(name="JobMessageSendFailed", unit="Count", value=1)
-        return job
+        return CreatedJob(job, replayed=False)
 
     try:
         with database.connection() as conn:
             outbox_repository.mark_sent(conn, [outbox_id])
     except Exception:  # noqa: BLE001 - the message is on the queue; a relay may re-send it (consumers dedupe)
         logger.warning("could not mark outbox row sent", outbox_id=outbox_id, exc_info=True)
-    return job
+    return CreatedJob(job, replayed=False)
+
+
+def _stored_response(
+    conn: Connection, user_id: UUID, key: str, request_hash: str
+) -> idempotency_repository.StoredResponse | None:
+    if not idempotency_repository.try_lock(conn, user_id, key):
+        raise ApiError(
+            409,
+            "Request in progress",
+            "A request with this Idempotency-Key is still being processed; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+    stored = idempotency_repository.find(conn, user_id, key)
+    if stored is not None and stored.request_hash != request_hash:
+        raise ApiError(
+            422,
+            "Idempotency-Key reused",
+            "This Idempotency-Key was already used with a different request body; use a new key",
+        )
+    return stored
 
 
 def _store_job(conn: Connection, user_id: UUID, request: CreateJobRequest) -> tuple[TrainingJob, str, int]:

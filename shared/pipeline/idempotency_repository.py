@@ -1,0 +1,46 @@
+"""SQL for idempotency_keys: the stored outcome of a create, per caller and Idempotency-Key."""
+
+from dataclasses import dataclass
+from typing import Final
+from uuid import UUID
+
+from pipeline.database import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    request_hash: str
+    response_status: int
+    response_body: str
+
+
+# Transaction-scoped: released at commit or rollback, and when the connection dies.
+_TRY_LOCK: Final = "select pg_try_advisory_xact_lock(hashtextextended(%s, 0)) as locked"
+_PRUNE_EXPIRED: Final = "delete from idempotency_keys where user_id = %s and expires_at <= now()"
+_FIND: Final = """
+select request_hash, response_status, response_body
+from idempotency_keys
+where user_id = %s and key = %s and expires_at > now()
+"""
+_SAVE: Final = """
+insert into idempotency_keys (user_id, key, request_hash, job_id, response_status, response_body)
+values (%s, %s, %s, %s, %s, %s)
+"""
+
+
+def try_lock(conn: Connection, user_id: UUID, key: str) -> bool:
+    """Hold (user, key) for this transaction; False when another transaction holds it."""
+    row = conn.execute(_TRY_LOCK, (f"{user_id}:{key}",)).fetchone()
+    return bool(row and row["locked"])
+
+
+def find(conn: Connection, user_id: UUID, key: str) -> StoredResponse | None:
+    conn.execute(_PRUNE_EXPIRED, (user_id,))
+    row = conn.execute(_FIND, (user_id, key)).fetchone()
+    return StoredResponse(**row) if row else None
+
+
+def save(
+    conn: Connection, *, user_id: UUID, key: str, request_hash: str, job_id: UUID, status: int, body: str
+) -> None:
+    conn.execute(_SAVE, (user_id, key, request_hash, job_id, status, body))
