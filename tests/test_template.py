@@ -112,3 +112,23 @@ def test_every_function_uses_the_shared_layer_built_from_shared() -> None:
     layer = RESOURCES["SharedLayer"]
     assert layer["Properties"]["ContentUri"] == "shared/"
     assert layer["Metadata"]["BuildMethod"] == "python3.12"
+
+
+def test_dispatcher_reports_partial_failures_and_the_queue_outlasts_its_retries() -> None:
+    dispatcher = FUNCTIONS["JobDispatcherFunction"]["Properties"]
+    (event,) = dispatcher["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": "JobsQueue.Arn"}
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    timeout = dispatcher.get("Timeout", TEMPLATE["Globals"]["Function"]["Timeout"])
+    assert RESOURCES["JobsQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_messages_in_the_dead_letter_queue_raise_an_alarm() -> None:
+    alarm = RESOURCES["JobsDeadLetterQueueAlarm"]["Properties"]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": "JobsDeadLetterQueue.QueueName"}}
+    ]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["AlarmActions"] == [{"Fn::Ref": "OperationalAlarmsTopic"}]

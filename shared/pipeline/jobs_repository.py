@@ -26,6 +26,12 @@ class NewJob:
     queued_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    id: UUID
+    dataset_name: str
+
+
 _INSERT: Final = """
 insert into lora_training_jobs (
     id, user_id, dataset_id, preset_id, status, current_stage, progress, current_epoch, total_epochs,
@@ -60,6 +66,17 @@ _LIST_FOR_USER_BY_STATUS: Final = (
 )
 _COUNT_FOR_USER: Final = "select count(*) as total from lora_training_jobs where user_id = %(user_id)s"
 _COUNT_FOR_USER_BY_STATUS: Final = _COUNT_FOR_USER + " and status = %(status)s"
+
+
+# Conditional: only a queued job moves on, so a duplicate delivery of its message changes nothing.
+_CLAIM_QUEUED: Final = """
+update lora_training_jobs j
+set status = 'initializing', current_stage = 'initializing', started_at = now()
+from lora_datasets d
+where j.id = %s and j.status = 'queued' and d.id = j.dataset_id and d.user_id = j.user_id
+returning j.id, d.name as dataset_name
+"""
+_STATUS_OF: Final = "select status from lora_training_jobs where id = %s"
 
 
 def insert(conn: Connection, job: NewJob) -> dict[str, Any]:
@@ -99,3 +116,14 @@ def list_for_user(
     count_row = conn.execute(count_query, params).fetchone()
     total = int(count_row["total"]) if count_row else 0
     return rows, total
+
+
+def claim_queued(conn: Connection, job_id: UUID) -> ClaimedJob | None:
+    """Move a queued job to initializing; None when it is not (or no longer) queued, or not visible."""
+    row = conn.execute(_CLAIM_QUEUED, (job_id,)).fetchone()
+    return ClaimedJob(**row) if row else None
+
+
+def status_of(conn: Connection, job_id: UUID) -> str | None:
+    row = conn.execute(_STATUS_OF, (job_id,)).fetchone()
+    return str(row["status"]) if row else None
