@@ -1,5 +1,8 @@
 """One connection per execution environment: reused, replaced when broken, 503 while the DB is down."""
 
+import socket
+from collections.abc import Iterator
+from types import ModuleType
 from uuid import uuid4
 
 import psycopg
@@ -8,6 +11,8 @@ from psycopg.rows import DictRow
 
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
+from functions.get_job import app as get_job_app
+from functions.list_jobs import app as list_jobs_app
 from pipeline.database import Database
 from pipeline.settings import DatabaseSettings
 from tests.api_client import build_event, invoke
@@ -36,14 +41,47 @@ def test_connection_is_reused_across_invocations(db: psycopg.Connection[DictRow]
     assert _backend_pid(estimate_app.database) == first
 
 
-def test_database_down_answers_503_with_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(estimate_app, "database", UNREACHABLE)
+@pytest.mark.parametrize(
+    "app_module",
+    [estimate_app, create_job_app, list_jobs_app, get_job_app],
+    ids=["estimate", "create_job", "list_jobs", "get_job"],
+)
+def test_database_down_answers_503_with_retry_after_on_every_endpoint(
+    monkeypatch: pytest.MonkeyPatch, app_module: ModuleType
+) -> None:
+    monkeypatch.setattr(app_module, "database", UNREACHABLE)
+    name = app_module.__name__.split(".")[1]
 
-    response = invoke(estimate_app, build_event("estimate"))
+    response = invoke(app_module, build_event(name))
 
     assert response.status == 503
     assert response.body == {"error": "Service unavailable"}
     assert response.headers["retry-after"] == "5"
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A TCP port that accepts connections and never answers: a database that hangs."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield int(listener.getsockname()[1])
+
+
+def test_database_that_never_answers_gets_503_after_the_connect_timeout(
+    monkeypatch: pytest.MonkeyPatch, silent_server: int
+) -> None:
+    hanging = Database(
+        DatabaseSettings(
+            DATABASE_URL=f"postgresql://x@127.0.0.1:{silent_server}/db", DATABASE_CONNECT_TIMEOUT=1
+        )
+    )
+    monkeypatch.setattr(get_job_app, "database", hanging)
+
+    response = invoke(get_job_app, build_event("get_job"))
+
+    assert response.status == 503
+    assert response.body == {"error": "Service unavailable"}
 
 
 def test_database_down_on_create_enqueues_nothing(
