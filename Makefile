@@ -18,7 +18,7 @@ help:
 	@echo "make dataset USER=alice PAIRS=5000 TOKENS=1200000 [STATUS=ready|processing] [READY=true|false] [NAME=...]"
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
 	@echo "make migrate   apply database migrations to DATABASE_URL"
-	@echo "make schemas   regenerate schemas/ from the pydantic models"
+	@echo "make schemas   regenerate schemas/ (queue message JSON Schema, OpenAPI document) from the models"
 	@echo "make clean     remove the virtual environment and caches"
 
 # The venv is rebuilt only when a requirements file changes.
@@ -65,6 +65,7 @@ migrate: $(STAMP)
 
 schemas: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.message_schema > schemas/training_job.queued.v1.schema.json
+	PYTHONPATH=shared $(VENV_PY) -m pipeline.openapi_document > schemas/openapi.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -305,6 +306,21 @@ class Gateway:
             function.executor.shutdown(wait=True, cancel_futures=True)
 
 
+class _AnyPathConvertor(Convertor[str]):
+    """Starlette's `path` convertor stops at a newline; API Gateway routes every path, so must we."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", _AnyPathConvertor())
+
+
 def create_app(
     gateway: Gateway, on_startup: Callable[[], None] | None = None, schedule_interval_s: float = 5
 ) -> Starlette:
@@ -328,7 +344,7 @@ def create_app(
         routes=[
             Route("/.well-known/jwks.json", jwks, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/{path:path}", gateway.handle, methods=methods),
+            Route("/{path:anypath}", gateway.handle, methods=methods),
         ],
         lifespan=lifespan,
     )

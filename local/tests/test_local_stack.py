@@ -11,7 +11,6 @@ import subprocess
 import time
 import urllib.error
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,32 +22,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from local import auth_tokens
 from local.tests.stack_process import REPO_ROOT, Stack, http, run_cli, sqs_call
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack.start(tmp_path_factory.mktemp("stack-state"), "--schedule-interval", "0.5")
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def alice(stack: Stack) -> dict[str, str]:
-    """A user made with the helper commands, against the running stack's database and keys."""
-    token = run_cli(stack.state_dir, "token", "--user", "alice").strip()
-    dataset_id = run_cli(
-        stack.state_dir,
-        "dataset",
-        "--user",
-        "alice",
-        "--pairs",
-        "5000",
-        "--tokens",
-        "1200000",
-        "--name",
-        "Alice's",
-    ).strip()
-    return {"token": token, "dataset_id": dataset_id}
 
 
 def _b64(data: bytes) -> str:

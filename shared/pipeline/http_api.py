@@ -25,6 +25,7 @@ from pipeline.errors import ApiError, validation_error
 from pipeline.observability import logger, metrics, tracer
 
 MAX_BODY_BYTES: Final = 64 * 1024
+MAX_JSON_DEPTH: Final = 16
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -97,7 +98,20 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         ) from None
     if not isinstance(payload, dict):
         raise ApiError(400, "Request body must be a JSON object")
+    if _depth(payload) > MAX_JSON_DEPTH:
+        raise ApiError(400, "Invalid JSON body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return payload
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, iteratively (no recursion limit to hit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def parse(model: type[ModelT], payload: Any) -> ModelT:

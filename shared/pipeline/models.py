@@ -118,8 +118,11 @@ class CreateJobRequest(_Request):
     estimated_cost: Number = Field(ge=0)
 
 
+MAX_PAGE: Final = 1_000_000  # keeps the SQL offset (page - 1) * limit far inside bigint
+
+
 class ListJobsQuery(_Request):
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     limit: int = Field(default=10, ge=1, le=100)
     status: JobStatus | None = None
 
@@ -196,6 +199,21 @@ class Pagination(BaseModel):
 class JobPage(BaseModel):
     jobs: list[TrainingJobWithDataset]
     pagination: Pagination
+
+
+class ErrorResponse(BaseModel):
+    """Every error the functions answer: {"error": ..., "details": ...}."""
+
+    error: str
+    details: Any = None
+    data: Estimate | None = Field(default=None, description="409 Estimate out of date: the fresh estimate")
+    request_id: str | None = Field(default=None, description="500: quote it to support")
+
+
+class GatewayErrorResponse(BaseModel):
+    """What API Gateway itself answers (bad or missing token: 401; no such route: 404)."""
+
+    message: str
 
 
 # ---- queue message (contract for consumers) -------------------------------------------------------

@@ -1,0 +1,33 @@
+"""One local stack for the whole local test session (it takes a few seconds to start)."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from local.tests.stack_process import Stack, run_cli
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack.start(tmp_path_factory.mktemp("stack-state"), "--schedule-interval", "0.5")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def alice(stack: Stack) -> dict[str, str]:
+    """A user made with the helper commands, against the running stack's database and keys."""
+    token = run_cli(stack.state_dir, "token", "--user", "alice").strip()
+    dataset_id = run_cli(
+        stack.state_dir,
+        "dataset",
+        "--user",
+        "alice",
+        "--pairs",
+        "5000",
+        "--tokens",
+        "1200000",
+        "--name",
+        "Alice's",
+    ).strip()
+    return {"token": token, "dataset_id": dataset_id}

@@ -1,0 +1,210 @@
+"""The OpenAPI 3.1 document of the HTTP API, built from the same pydantic models the functions use.
+
+    PYTHONPATH=shared python -m pipeline.openapi_document > schemas/openapi.json   (`make schemas`)
+
+A test fails when the committed document and the models drift apart. Examples use the local stack's
+demo data, so the document's examples work against `make run`.
+"""
+
+import json
+from typing import Any, Final
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from pipeline.gpu_catalog import PRICING_VERSION
+from pipeline.http_api import MAX_BODY_BYTES
+from pipeline.models import (
+    JOB_STATUSES,
+    MAX_PAGE,
+    CreateJobRequest,
+    ErrorResponse,
+    Estimate,
+    EstimateRequest,
+    GatewayErrorResponse,
+    JobPage,
+    TrainingJob,
+    TrainingJobWithDataset,
+)
+
+DEMO_DATASET_ID: Final = "6f1c3e2a-8b4d-4f5e-9a7b-1c2d3e4f5a6b"  # seeded by `make run` for the demo user
+_GPU = {"type": "A100-80GB", "count": 2}
+_HYPERPARAMETERS = {"batch_size": 4, "epochs": 3, "learning_rate": 0.00005, "rank": 16}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _success(model: type[BaseModel], description: str) -> dict[str, Any]:
+    envelope = {
+        "type": "object",
+        "required": ["success", "data"],
+        "properties": {"success": {"const": True}, "data": _ref(model)},
+    }
+    return _json(envelope, description)
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref(ErrorResponse), description)
+
+
+_UNAUTHORIZED = _json(
+    {"oneOf": [_ref(GatewayErrorResponse), _ref(ErrorResponse)]},
+    "No valid bearer token (API Gateway's authorizer), or no caller in it",
+)
+_COMMON_ERRORS = {
+    "401": _UNAUTHORIZED,
+    "500": _error("Unexpected failure; the body carries only request_id"),
+    "503": {
+        **_error("The database is unavailable; retry later"),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}},
+    },
+}
+_BODY_ERRORS = {
+    "400": _error("Invalid JSON, or a validation error: details maps each dotted field path to messages"),
+    "413": _error(f"Body larger than {MAX_BODY_BYTES} bytes"),
+}
+
+
+def _operation(operation_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"operationId": operation_id, "summary": summary, **extra, "responses": responses | _COMMON_ERRORS}
+
+
+def _request_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(model), "example": example}}}
+
+
+def build() -> dict[str, Any]:
+    _, top = models_json_schema(
+        [
+            (EstimateRequest, "validation"),
+            (CreateJobRequest, "validation"),
+            (Estimate, "serialization"),
+            (TrainingJob, "serialization"),
+            (TrainingJobWithDataset, "serialization"),
+            (JobPage, "serialization"),
+            (ErrorResponse, "serialization"),
+            (GatewayErrorResponse, "serialization"),
+        ],
+        ref_template="#/components/schemas/{model}",
+    )
+    estimate_example = {
+        "dataset_id": DEMO_DATASET_ID,
+        "gpu_config": _GPU,
+        "hyperparameters": _HYPERPARAMETERS,
+    }
+    create_example = estimate_example | {
+        "preset_id": "balanced",
+        "hyperparameters": _HYPERPARAMETERS | {"alpha": 32, "dropout": 0.1},
+        "estimated_cost": 5.94,
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "PIPELINE training-jobs API",
+            "version": "1.0.0",
+            "description": f"Estimate, create, list and open LoRA training jobs. Prices: {PRICING_VERSION}.",
+        },
+        "security": [{"bearerAuth": []}],
+        "paths": {
+            "/jobs/estimate": {
+                "post": _operation(
+                    "estimateJob",
+                    "Cost and duration of a training configuration on one of the caller's datasets",
+                    {"200": _success(Estimate, "The estimate"), "404": _error("Dataset not the caller's")}
+                    | _BODY_ERRORS,
+                    requestBody=_request_body(EstimateRequest, estimate_example),
+                )
+            },
+            "/jobs": {
+                "post": _operation(
+                    "createJob",
+                    "Create a training job: stored as queued, announced, handed to the jobs queue",
+                    {
+                        "201": {
+                            **_success(TrainingJob, "The created job (or, replayed, the original response)"),
+                            "headers": {
+                                "Idempotent-Replayed": {
+                                    "schema": {"const": "true"},
+                                    "description": "Present on a replayed response",
+                                }
+                            },
+                        },
+                        "404": _error("Dataset not the caller's"),
+                        "409": _error(
+                            "Estimate out of date (data: the fresh estimate), or the same key in flight"
+                        ),
+                        "422": _error("Idempotency-Key already used with a different body"),
+                    }
+                    | _BODY_ERRORS,
+                    parameters=[
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "description": "Retries with the same key and body return the original response",
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 255,
+                                "pattern": "^[ -~]+$",
+                            },
+                        }
+                    ],
+                    requestBody=_request_body(CreateJobRequest, create_example),
+                ),
+                "get": _operation(
+                    "listJobs",
+                    "The caller's jobs, newest first",
+                    {"200": _success(JobPage, "One page of jobs"), "400": _error("Invalid query parameter")},
+                    parameters=[
+                        {
+                            "name": "page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                        },
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": list(JOB_STATUSES)},
+                        },
+                    ],
+                ),
+            },
+            "/jobs/{job_id}": {
+                "get": _operation(
+                    "getJob",
+                    "One of the caller's jobs, with its dataset",
+                    {
+                        "200": _success(TrainingJobWithDataset, "The job"),
+                        "404": _error("No such job for the caller (also for a malformed id)"),
+                    },
+                    parameters=[
+                        {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                )
+            },
+        },
+        "components": {
+            "schemas": top["$defs"],
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def main() -> None:
+    print(json.dumps(build(), indent=2))
+
+
+if __name__ == "__main__":
+    main()
