@@ -116,6 +116,25 @@ def test_deeply_nested_json_is_refused_before_validation(db: psycopg.Connection[
     assert response.body == {"error": "Invalid JSON body", "details": "JSON nested deeper than 16 levels"}
 
 
+@pytest.mark.parametrize("where", ["value", "key", "in-a-list"])
+def test_overlong_strings_are_refused(db: psycopg.Connection[DictRow], where: str) -> None:
+    long = "x" * 1025
+    extras: dict[str, dict[str, Any]] = {
+        "value": {"note": long},
+        "key": {long: 1},
+        "in-a-list": {"notes": ["ok", long]},
+    }
+    extra = extras[where]
+
+    response = invoke(estimate_app, build_event("estimate", body={"dataset_id": str(uuid4()), **extra}))
+
+    assert response.status == 400
+    assert response.body == {
+        "error": "Invalid JSON body",
+        "details": "JSON strings must be at most 1024 characters",
+    }
+
+
 def test_page_beyond_the_maximum_is_refused(db: psycopg.Connection[DictRow]) -> None:
     response = invoke(list_jobs_app, build_event("list_jobs", query={"page": "1000001"}))
 

@@ -256,8 +256,11 @@ def test_body_over_64_kib_is_rejected_with_413(dataset: tuple[UUID, UUID]) -> No
 
 def test_body_of_exactly_64_kib_is_accepted(dataset: tuple[UUID, UUID]) -> None:
     user_id, dataset_id = dataset
-    raw = json.dumps(estimate_body(dataset_id, padding=""))
-    raw = raw.replace('"padding": ""', '"padding": "' + "x" * (64 * 1024 - len(raw)) + '"')
+    # Padding made of short strings (each within the string-length limit) up to exactly 64 KiB.
+    chunks = ["x" * 1000] * 66  # a little over 64 KiB; the last chunk is then trimmed to fit
+    raw = json.dumps(estimate_body(dataset_id, padding=chunks))
+    chunks[-1] = "x" * (1000 - (len(raw) - 64 * 1024))
+    raw = json.dumps(estimate_body(dataset_id, padding=chunks))
     assert len(raw) == 64 * 1024
 
     assert _post_raw(user_id, raw).status == 200

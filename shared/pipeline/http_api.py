@@ -26,6 +26,8 @@ from pipeline.observability import logger, metrics, tracer
 
 MAX_BODY_BYTES: Final = 64 * 1024
 MAX_JSON_DEPTH: Final = 16
+# Every legitimate string here is short (UUIDs, enum values, the page's preset descriptions).
+MAX_STRING_LENGTH: Final = 1024
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -98,20 +100,29 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         ) from None
     if not isinstance(payload, dict):
         raise ApiError(400, "Request body must be a JSON object")
-    if _depth(payload) > MAX_JSON_DEPTH:
-        raise ApiError(400, "Invalid JSON body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    _check_shape(payload)
     return payload
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth of parsed JSON, iteratively (no recursion limit to hit)."""
-    deepest, stack = 0, [(value, 1)]
+def _check_shape(value: Any) -> None:
+    """Bound nesting depth and string lengths of parsed JSON, iteratively (no recursion limit to hit)."""
+    stack = [(value, 1)]
     while stack:
         item, level = stack.pop()
-        deepest = max(deepest, level)
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+        if level > MAX_JSON_DEPTH:
+            raise ApiError(400, "Invalid JSON body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(item, dict):
+            if any(len(key) > MAX_STRING_LENGTH for key in item):
+                raise _string_too_long()
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, level + 1) for child in item)
+        elif isinstance(item, str) and len(item) > MAX_STRING_LENGTH:
+            raise _string_too_long()
+
+
+def _string_too_long() -> ApiError:
+    return ApiError(400, "Invalid JSON body", f"JSON strings must be at most {MAX_STRING_LENGTH} characters")
 
 
 def parse(model: type[ModelT], payload: Any) -> ModelT:
