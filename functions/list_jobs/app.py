@@ -16,7 +16,7 @@ database = Database(DatabaseSettings.from_env())
 async def list_jobs(request: Request) -> Response:
     user_id = caller_id(request)
     query = parse(ListJobsQuery, dict(request.query_params))
-    with database.tenant_transaction(user_id) as conn:
+    with database.tenant_reads(user_id) as conn:
         page = job_queries.list_jobs(conn, user_id, query)
     return success(page)
 

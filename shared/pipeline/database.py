@@ -5,8 +5,9 @@ is opened on first use, not at import, so a database outage fails requests with 
 function's start. A connection found broken is dropped and the next request opens a new one.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Generic, TypeVar
 from uuid import UUID
 
 import psycopg
@@ -17,6 +18,7 @@ from pipeline.observability import logger
 from pipeline.settings import DatabaseSettings
 
 Connection = psycopg.Connection[DictRow]
+T = TypeVar("T")
 
 
 class Database:
@@ -49,16 +51,61 @@ class Database:
             raise service_unavailable() from None
 
     @contextmanager
-    def tenant_transaction(self, user_id: UUID) -> Iterator[Connection]:
-        """A transaction in which row level security shows only `user_id`'s rows.
+    def tenant_reads(self, user_id: UUID) -> Iterator[Connection]:
+        """Reads in which row level security shows only `user_id`'s rows, in two round trips.
 
-        The setting is transaction-local, so it can never leak into the next request's work.
+        Pipeline mode: everything up to the pipeline's Sync runs as one implicit transaction, so the
+        transaction-local setting covers the queries and ends with them (no BEGIN/COMMIT round trips).
+        Were it ever lost, row level security would show no rows at all, never someone else's.
         """
-        with self.connection() as conn, conn.transaction():
-            conn.execute("select set_config('app.user_id', %s, true)", (str(user_id),))
+        with self.connection() as conn, conn.pipeline():
+            _set_tenant(conn, user_id)
             yield conn
+
+    @contextmanager
+    def tenant_transaction(self, user_id: UUID) -> Iterator[Connection]:
+        """A read-write transaction as `user_id`, pipelined: statements queued before a read travel in
+        one round trip, and the writes queued last travel with the COMMIT.
+
+        BEGIN/COMMIT/ROLLBACK are sent as ordinary pipelined statements: psycopg's transaction blocks
+        would add a synchronising round trip around each of them. A Python exception queues ROLLBACK
+        behind whatever was queued, so nothing of a failed request is ever committed.
+        """
+        with self.connection() as conn:
+            try:
+                with conn.pipeline():
+                    conn.execute("begin")
+                    _set_tenant(conn, user_id)
+                    try:
+                        yield conn
+                    except BaseException:
+                        conn.execute("rollback")
+                        raise
+                    conn.execute("commit")
+            finally:
+                # A statement that failed on the server leaves the transaction aborted: end it here,
+                # so the connection is clean for the next request.
+                if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.execute("rollback")
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _set_tenant(conn: Connection, user_id: UUID) -> None:
+    # Transaction-local (true): it can never outlive this request's transaction.
+    conn.execute("select set_config('app.user_id', %s, true)", (str(user_id),))
+
+
+class Pending(Generic[T]):
+    """A statement's result, read later: in pipeline mode, statements queued before the first read
+    travel to the server together, so a batch of them costs one round trip."""
+
+    def __init__(self, cursor: psycopg.Cursor[DictRow], convert: Callable[[DictRow | None], T]) -> None:
+        self._cursor = cursor
+        self._convert = convert
+
+    def result(self) -> T:
+        return self._convert(self._cursor.fetchone())

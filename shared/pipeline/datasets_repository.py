@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Final
 from uuid import UUID
 
-from pipeline.database import Connection
+from pipeline.database import Connection, Pending
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +30,8 @@ where id = %s and user_id = %s
 """
 
 
-def find_for_user(conn: Connection, dataset_id: UUID, user_id: UUID) -> Dataset | None:
+def find_for_user(conn: Connection, dataset_id: UUID, user_id: UUID) -> Pending[Dataset | None]:
     # No row lock: SELECT ... FOR SHARE needs UPDATE privilege, which the functions' role does not
     # have on datasets. The jobs' foreign key keeps the dataset from being deleted under a new job.
-    row = conn.execute(_FIND_FOR_USER, (dataset_id, user_id)).fetchone()
-    return Dataset(**row) if row else None
+    cursor = conn.execute(_FIND_FOR_USER, (dataset_id, user_id))
+    return Pending(cursor, lambda row: Dataset(**row) if row else None)

@@ -47,7 +47,7 @@ def estimate_for_dataset(
 
 
 def estimate_for_user(conn: Connection, user_id: UUID, request: EstimateRequest) -> Estimate:
-    dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
+    dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id).result()
     if dataset is None:
         raise dataset_not_found()
     return estimate_for_dataset(dataset, request.gpu_config, request.hyperparameters)

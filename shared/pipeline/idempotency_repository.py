@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Final
 from uuid import UUID
 
-from pipeline.database import Connection
+from pipeline.database import Connection, Pending
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,16 +28,18 @@ values (%s, %s, %s, %s, %s, %s)
 """
 
 
-def try_lock(conn: Connection, user_id: UUID, key: str) -> bool:
+def try_lock(conn: Connection, user_id: UUID, key: str) -> Pending[bool]:
     """Hold (user, key) for this transaction; False when another transaction holds it."""
-    row = conn.execute(_TRY_LOCK, (f"{user_id}:{key}",)).fetchone()
-    return bool(row and row["locked"])
+    cursor = conn.execute(_TRY_LOCK, (f"{user_id}:{key}",))
+    return Pending(cursor, lambda row: bool(row and row["locked"]))
 
 
-def find(conn: Connection, user_id: UUID, key: str) -> StoredResponse | None:
+def find(conn: Connection, user_id: UUID, key: str) -> Pending[StoredResponse | None]:
+    """The unexpired stored response. Queue it after try_lock: the server runs statements in order, so
+    this read happens once the lock is held, even when both travel in one round trip."""
     conn.execute(_PRUNE_EXPIRED, (user_id,))
-    row = conn.execute(_FIND, (user_id, key)).fetchone()
-    return StoredResponse(**row) if row else None
+    cursor = conn.execute(_FIND, (user_id, key))
+    return Pending(cursor, lambda row: StoredResponse(**row) if row else None)
 
 
 def save(

@@ -25,6 +25,7 @@ from pipeline import (
     outbox_repository,
 )
 from pipeline.database import Connection, Database
+from pipeline.datasets_repository import Dataset
 from pipeline.errors import ApiError, dataset_not_found
 from pipeline.estimates import estimate_for_dataset
 from pipeline.gpu_catalog import PRICING_VERSION
@@ -58,13 +59,22 @@ def create_job(
     publisher: JobPublisher,
     idempotency_key: str | None = None,
 ) -> CreatedJob:
+    """Three round trips in all: the reads, the writes with COMMIT, and marking the outbox row sent."""
     request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
     with database.tenant_transaction(user_id) as conn:
+        # Round trip 1: everything queued here is sent together when the first result is read.
+        lock = stored = None
         if idempotency_key is not None:
-            stored = _stored_response(conn, user_id, idempotency_key, request_hash)
-            if stored is not None:
-                return CreatedJob(TrainingJob.model_validate_json(stored.response_body), replayed=True)
-        job, message, outbox_id = _store_job(conn, user_id, request)
+            lock = idempotency_repository.try_lock(conn, user_id, idempotency_key)
+            stored = idempotency_repository.find(conn, user_id, idempotency_key)
+        dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
+        if lock is not None and stored is not None:
+            replay = _replay(lock.result(), stored.result(), request_hash)
+            if replay is not None:
+                return CreatedJob(replay, replayed=True)
+
+        # Round trip 2: the inserts travel with the COMMIT.
+        job, message = _store_job(conn, user_id, request, dataset.result())
         if idempotency_key is not None:
             idempotency_repository.save(
                 conn,
@@ -84,35 +94,38 @@ def create_job(
         return CreatedJob(job, replayed=False)
 
     try:
-        with database.connection() as conn:
-            outbox_repository.mark_sent(conn, [outbox_id])
+        with database.connection() as conn:  # round trip 3
+            outbox_repository.mark_sent_for_job(conn, job.id)
     except Exception:  # noqa: BLE001 - the message is on the queue; a relay may re-send it (consumers dedupe)
-        logger.warning("could not mark outbox row sent", outbox_id=outbox_id, exc_info=True)
+        logger.warning("could not mark outbox row sent", job_id=str(job.id), exc_info=True)
     return CreatedJob(job, replayed=False)
 
 
-def _stored_response(
-    conn: Connection, user_id: UUID, key: str, request_hash: str
-) -> idempotency_repository.StoredResponse | None:
-    if not idempotency_repository.try_lock(conn, user_id, key):
+def _replay(
+    locked: bool, stored: idempotency_repository.StoredResponse | None, request_hash: str
+) -> TrainingJob | None:
+    if not locked:
         raise ApiError(
             409,
             "Request in progress",
             "A request with this Idempotency-Key is still being processed; retry shortly",
             headers={"Retry-After": "1"},
         )
-    stored = idempotency_repository.find(conn, user_id, key)
-    if stored is not None and stored.request_hash != request_hash:
+    if stored is None:
+        return None
+    if stored.request_hash != request_hash:
         raise ApiError(
             422,
             "Idempotency-Key reused",
             "This Idempotency-Key was already used with a different request body; use a new key",
         )
-    return stored
+    return TrainingJob.model_validate_json(stored.response_body)
 
 
-def _store_job(conn: Connection, user_id: UUID, request: CreateJobRequest) -> tuple[TrainingJob, str, int]:
-    dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
+def _store_job(
+    conn: Connection, user_id: UUID, request: CreateJobRequest, dataset: Dataset | None
+) -> tuple[TrainingJob, str]:
+    """Check the dataset and the client's estimate, then queue the job, notification and outbox row."""
     if dataset is None:
         raise dataset_not_found()
     if not dataset.ready_for_training:
@@ -137,24 +150,46 @@ def _store_job(conn: Connection, user_id: UUID, request: CreateJobRequest) -> tu
             data=estimate.model_dump(mode="json"),
         )
 
-    hyperparameters = request.hyperparameters.model_dump(mode="json", exclude_none=True)
-    row = jobs_repository.insert(
-        conn,
-        jobs_repository.NewJob(
-            id=uuid4(),
-            user_id=user_id,
-            dataset_id=dataset.id,
-            preset_id=request.preset_id,
-            total_epochs=request.hyperparameters.epochs,
-            total_steps=estimate.training_details.total_steps,
-            gpu_config=request.gpu_config.model_dump(mode="json"),
-            hyperparameters=hyperparameters,
-            estimated_total_cost=estimate.estimated_cost,
-            pricing_version=PRICING_VERSION,
-            queued_at=datetime.now(UTC),
-        ),
+    new_job = jobs_repository.NewJob(
+        id=uuid4(),
+        user_id=user_id,
+        dataset_id=dataset.id,
+        preset_id=request.preset_id,
+        total_epochs=request.hyperparameters.epochs,
+        total_steps=estimate.training_details.total_steps,
+        gpu_config=request.gpu_config.model_dump(mode="json"),
+        hyperparameters=request.hyperparameters.model_dump(mode="json", exclude_none=True),
+        estimated_total_cost=estimate.estimated_cost,
+        pricing_version=PRICING_VERSION,
+        queued_at=datetime.now(UTC),
     )
-    job = TrainingJob.model_validate(row)
+    jobs_repository.insert(conn, new_job)
+    # The row as the database now holds it: every column is known here, so none is read back.
+    job = TrainingJob(
+        id=new_job.id,
+        user_id=new_job.user_id,
+        dataset_id=new_job.dataset_id,
+        preset_id=new_job.preset_id,
+        status="queued",
+        current_stage="queued",
+        progress=Decimal("0.00"),
+        current_epoch=0,
+        total_epochs=new_job.total_epochs,
+        current_step=0,
+        total_steps=new_job.total_steps,
+        gpu_config=new_job.gpu_config,
+        hyperparameters=new_job.hyperparameters,
+        estimated_total_cost=new_job.estimated_total_cost,
+        current_cost=Decimal("0.00"),
+        current_metrics={},
+        pricing_version=new_job.pricing_version,
+        error_message=None,
+        queued_at=new_job.queued_at,
+        started_at=None,
+        completed_at=None,
+        created_at=new_job.queued_at,
+        updated_at=new_job.queued_at,
+    )
 
     notifications_repository.insert(
         conn,
@@ -177,13 +212,13 @@ def _store_job(conn: Connection, user_id: UUID, request: CreateJobRequest) -> tu
         total_steps=job.total_steps,
         estimated_total_cost=job.estimated_total_cost,
         pricing_version=job.pricing_version,
-        queued_at=job.queued_at or job.created_at,
+        queued_at=new_job.queued_at,
     ).model_dump_json(exclude_none=True)
-    outbox_id = outbox_repository.insert(
+    outbox_repository.insert(
         conn,
         job_id=job.id,
         message_type=JOB_QUEUED_TYPE,
         message_version=JOB_QUEUED_VERSION,
         body=message,
     )
-    return job, message, outbox_id
+    return job, message

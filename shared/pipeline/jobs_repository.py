@@ -23,6 +23,8 @@ class NewJob:
     hyperparameters: dict[str, Any]
     estimated_total_cost: Decimal
     pricing_version: str
+    # One instant for queued_at, created_at and updated_at, chosen by the caller, so the caller knows
+    # the whole row without reading it back (no RETURNING round trip).
     queued_at: datetime
 
 
@@ -36,13 +38,12 @@ _INSERT: Final = """
 insert into lora_training_jobs (
     id, user_id, dataset_id, preset_id, status, current_stage, progress, current_epoch, total_epochs,
     current_step, total_steps, gpu_config, hyperparameters, estimated_total_cost, current_cost,
-    current_metrics, pricing_version, queued_at
+    current_metrics, pricing_version, queued_at, created_at, updated_at
 ) values (
     %(id)s, %(user_id)s, %(dataset_id)s, %(preset_id)s, 'queued', 'queued', 0, 0, %(total_epochs)s,
     0, %(total_steps)s, %(gpu_config)s, %(hyperparameters)s, %(estimated_total_cost)s, 0,
-    '{}', %(pricing_version)s, %(queued_at)s
+    '{}', %(pricing_version)s, %(queued_at)s, %(queued_at)s, %(queued_at)s
 )
-returning *
 """
 
 _WITH_DATASET: Final = """
@@ -79,7 +80,7 @@ returning j.id, d.name as dataset_name
 _STATUS_OF: Final = "select status from lora_training_jobs where id = %s"
 
 
-def insert(conn: Connection, job: NewJob) -> dict[str, Any]:
+def insert(conn: Connection, job: NewJob) -> None:
     params = {
         "id": job.id,
         "user_id": job.user_id,
@@ -93,9 +94,7 @@ def insert(conn: Connection, job: NewJob) -> dict[str, Any]:
         "pricing_version": job.pricing_version,
         "queued_at": job.queued_at,
     }
-    row = conn.execute(_INSERT, params).fetchone()
-    assert row is not None  # insert ... returning always yields the row
-    return dict(row)
+    conn.execute(_INSERT, params)
 
 
 def get_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> dict[str, Any] | None:
@@ -112,8 +111,11 @@ def list_for_user(
         list_query, count_query = _LIST_FOR_USER, _COUNT_FOR_USER
     else:
         list_query, count_query = _LIST_FOR_USER_BY_STATUS, _COUNT_FOR_USER_BY_STATUS
-    rows = [dict(row) for row in conn.execute(list_query, params).fetchall()]
-    count_row = conn.execute(count_query, params).fetchone()
+    # Both queued before either is read: one round trip in pipeline mode.
+    rows_cursor = conn.execute(list_query, params)
+    count_cursor = conn.execute(count_query, params)
+    rows = [dict(row) for row in rows_cursor.fetchall()]
+    count_row = count_cursor.fetchone()
     total = int(count_row["total"]) if count_row else 0
     return rows, total
 

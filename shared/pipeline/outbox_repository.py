@@ -25,11 +25,14 @@ class Backlog:
 _INSERT: Final = """
 insert into job_queue_outbox (job_id, message_type, message_version, body)
 values (%s, %s, %s, %s)
-returning id
 """
 _MARK_SENT: Final = """
 update job_queue_outbox set sent_at = now(), attempts = attempts + 1, last_error = null
 where id = any(%s) and sent_at is null
+"""
+_MARK_SENT_FOR_JOB: Final = """
+update job_queue_outbox set sent_at = now(), attempts = attempts + 1, last_error = null
+where job_id = %s and sent_at is null
 """
 # Oldest first; rows another relay holds are skipped, not waited for, so two relays never send the
 # same row at once. Rows younger than min_age are left to the API's own send right after commit.
@@ -59,14 +62,17 @@ where sent_at is null
 """
 
 
-def insert(conn: Connection, *, job_id: UUID, message_type: str, message_version: int, body: str) -> int:
-    row = conn.execute(_INSERT, (job_id, message_type, message_version, body)).fetchone()
-    assert row is not None  # insert ... returning always yields the row
-    return int(row["id"])
+def insert(conn: Connection, *, job_id: UUID, message_type: str, message_version: int, body: str) -> None:
+    conn.execute(_INSERT, (job_id, message_type, message_version, body))
 
 
 def mark_sent(conn: Connection, outbox_ids: list[int]) -> None:
     conn.execute(_MARK_SENT, (outbox_ids,))
+
+
+def mark_sent_for_job(conn: Connection, job_id: UUID) -> None:
+    """The API's own send succeeded: its job's row needs no relay."""
+    conn.execute(_MARK_SENT_FOR_JOB, (job_id,))
 
 
 def claim_due(conn: Connection, *, limit: int, min_age_s: float) -> list[PendingMessage]:
