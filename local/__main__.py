@@ -4,6 +4,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import shlex
 import signal
 import sys
@@ -108,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
     state = state_dir()
     key = auth_tokens.SigningKey.load_or_create(state)
+    os.environ.setdefault("PAGINATION_CURSOR_SECRET", _cursor_secret(state))
     with running_database(state) as urls:
         os.environ["DATABASE_URL"] = urls.app
         user_id = auth_tokens.user_id_for(seeds.DEMO_USER)
@@ -153,6 +155,15 @@ def run(args: argparse.Namespace) -> int:
                 sqs.stop()
     log.info("stopped")
     return 0
+
+
+def _cursor_secret(state: Path) -> str:
+    """Generated once into the state folder, so cursors stay valid across restarts."""
+    path = state / "pagination-cursor-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def token(args: argparse.Namespace) -> int:

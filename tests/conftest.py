@@ -28,7 +28,14 @@ if TYPE_CHECKING:
 
 _state: dict[str, Any] = {}
 
-TABLES = ("idempotency_keys", "job_queue_outbox", "lora_notifications", "lora_training_jobs", "lora_datasets")
+TABLES = (
+    "idempotency_keys",
+    "job_queue_outbox",
+    "lora_notifications",
+    "lora_training_jobs",
+    "lora_datasets",
+    "job_counts",
+)
 
 
 def _with_database(url: str, dbname: str) -> str:
@@ -63,6 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_METRICS_NAMESPACE": "PipelineTest",
             "POWERTOOLS_SERVICE_NAME": "training-jobs-api-test",
+            "PAGINATION_CURSOR_SECRET": "test-cursor-secret-" + "x" * 32,
         }
     )
 

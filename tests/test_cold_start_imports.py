@@ -29,6 +29,7 @@ def _import_in_fresh_lambda_like_interpreter(function: str) -> dict[str, bool]:
         "AWS_REGION": "us-east-1",
         "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
         "JOBS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
+        "PAGINATION_CURSOR_SECRET": "x" * 48,
     }
     result = subprocess.run(
         [sys.executable, "-c", PROBE],

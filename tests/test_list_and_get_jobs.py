@@ -51,7 +51,11 @@ def test_no_jobs_gives_an_empty_first_page(db: psycopg.Connection[DictRow], user
     assert response.status == 200
     assert response.body == {
         "success": True,
-        "data": {"jobs": [], "pagination": {"page": 1, "limit": 10, "total": 0, "totalPages": 0}},
+        "data": {
+            "jobs": [],
+            "pagination": {"page": 1, "limit": 10, "total": 0, "totalPages": 0},
+            "next_cursor": None,
+        },
     }
 
 
@@ -165,3 +169,123 @@ def test_get_answers_404_for_a_job_that_is_not_the_callers(
 
     assert response.status == 404
     assert response.body == {"error": "Training job not found"}
+
+
+def _walk(user_id: UUID, **query: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """Follow next_cursor from the first page to the last; the ids seen and each page's pagination."""
+    ids, paginations = [], []
+    response = _list(user_id, **query)
+    while True:
+        assert response.status == 200, response.body
+        ids += [job["id"] for job in response.body["data"]["jobs"]]
+        paginations.append(response.body["data"]["pagination"])
+        cursor = response.body["data"]["next_cursor"]
+        if cursor is None:
+            return ids, paginations
+        response = _list(user_id, cursor=cursor, limit=query.get("limit", "10"))
+
+
+def test_following_next_cursor_visits_every_job_once_in_order(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    spaced = _jobs(db, user_id, dataset_id, 23)  # newest first
+    # Three newest jobs created at the same instant: ordered by id, across page boundaries too.
+    tied = [
+        insert_job(db, user_id=user_id, dataset_id=dataset_id, created_at=T0 + timedelta(hours=1))
+        for _ in range(3)
+    ]
+    expected = [str(i) for i in sorted(tied, key=str, reverse=True) + spaced]
+
+    ids, paginations = _walk(user_id, limit="5")
+
+    assert ids == expected
+    assert [p["page"] for p in paginations] == [1, 2, 3, 4, 5, 6]
+    assert {p["total"] for p in paginations} == {26}
+
+
+def test_cursor_keeps_the_status_filter(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    running = {
+        str(insert_job(db, user_id=user_id, dataset_id=dataset_id, status="running")) for _ in range(7)
+    }
+    for _ in range(5):
+        insert_job(db, user_id=user_id, dataset_id=dataset_id, status="queued")
+
+    ids, paginations = _walk(user_id, status="running", limit="3")
+
+    assert set(ids) == running
+    assert len(ids) == 7
+    assert [p["total"] for p in paginations] == [7, 7, 7]
+
+
+def test_page_number_and_cursor_agree(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    _jobs(db, user_id, dataset_id, 12)
+    first = _list(user_id, limit="5").body["data"]
+
+    by_cursor = _list(user_id, cursor=first["next_cursor"], limit="5").body["data"]
+    by_number = _list(user_id, page="2", limit="5").body["data"]
+
+    assert by_cursor["jobs"] == by_number["jobs"]
+    assert by_cursor["pagination"] == by_number["pagination"]
+    assert by_cursor["next_cursor"] is not None
+
+
+def test_last_page_has_no_next_cursor(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    _jobs(db, user_id, dataset_id, 10)
+
+    assert _list(user_id, limit="10").body["data"]["next_cursor"] is None
+    assert _list(user_id, limit="9").body["data"]["next_cursor"] is not None
+
+
+def _tampered(cursor: str) -> str:
+    payload, signature = cursor.split(".")
+    flipped = "A" if payload[5] != "A" else "B"
+    return f"{payload[:5]}{flipped}{payload[6:]}.{signature}"
+
+
+@pytest.mark.parametrize(
+    "kind", ["tampered", "truncated", "garbage", "foreign", "page-and-cursor", "other-status"]
+)
+def test_bad_cursor_is_refused_and_never_selects_data(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID, kind: str
+) -> None:
+    _jobs(db, user_id, dataset_id, 4)
+    stranger = uuid4()
+    _jobs(db, stranger, insert_dataset(db, user_id=stranger), 4)
+    mine = _list(user_id, limit="2").body["data"]["next_cursor"]
+    theirs = _list(stranger, limit="2").body["data"]["next_cursor"]
+    query = {
+        "tampered": {"cursor": _tampered(mine)},
+        "truncated": {"cursor": mine[:-3]},
+        "garbage": {"cursor": "not-a-cursor"},
+        "foreign": {"cursor": theirs},
+        "page-and-cursor": {"cursor": mine, "page": "2"},
+        "other-status": {"cursor": mine, "status": "failed"},
+    }[kind]
+
+    response = _list(user_id, **query)
+
+    assert response.status == 400
+    assert response.body["error"] == "Validation error"
+    assert list(response.body["details"]) == ["cursor"]
+
+
+def test_totals_follow_status_changes_made_by_anyone(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    job_ids = [insert_job(db, user_id=user_id, dataset_id=dataset_id) for _ in range(4)]
+    db.execute("update lora_training_jobs set status = 'running' where id = any(%s)", (job_ids[:3],))
+    db.execute("update lora_training_jobs set status = 'running' where id = %s", (job_ids[0],))  # no change
+    db.execute("delete from lora_training_jobs where id = %s", (job_ids[3],))
+
+    def total(**query: str) -> int:
+        return int(_list(user_id, **query).body["data"]["pagination"]["total"])
+
+    assert (total(), total(status="running"), total(status="queued")) == (3, 3, 0)
+    counts = db.execute("select status, count from job_counts where user_id = %s order by status", (user_id,))
+    assert counts.fetchall() == [{"status": "queued", "count": 0}, {"status": "running", "count": 3}]

@@ -7,6 +7,7 @@ request's transaction sets app.user_id, and the policies show only that user's r
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -18,7 +19,7 @@ from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
 from functions.list_jobs import app as list_jobs_app
-from pipeline import datasets_repository, jobs_repository
+from pipeline import datasets_repository, jobs_repository, pagination_cursor
 from tests.api_client import build_event, invoke
 from tests.factories import create_body, estimate_body, insert_dataset, insert_job
 
@@ -129,12 +130,16 @@ def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
             "_GET_FOR_USER": "where j.id = %(job_id)s and j.user_id = %(user_id)s",
             "_LIST_FOR_USER": "where j.user_id = %(user_id)s",
             "_LIST_FOR_USER_BY_STATUS": "where j.user_id = %(user_id)s and",
+            "_LIST_FOR_USER_AFTER": "where j.user_id = %(user_id)s and",
+            "_LIST_FOR_USER_BY_STATUS_AFTER": "where j.user_id = %(user_id)s and",
             "_COUNT_FOR_USER": "where user_id = %(user_id)s",
         }
         replacements = {
             "_GET_FOR_USER": "where j.id = %(job_id)s",
             "_LIST_FOR_USER": "where true",
             "_LIST_FOR_USER_BY_STATUS": "where",
+            "_LIST_FOR_USER_AFTER": "where",
+            "_LIST_FOR_USER_BY_STATUS_AFTER": "where",
             "_COUNT_FOR_USER": "where true",
         }
         for name, filtered in unfiltered.items():
@@ -147,6 +152,14 @@ def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
             jobs_repository._COUNT_FOR_USER_BY_STATUS.replace("where user_id = %(user_id)s", "where true"),
         )
     return str(request.param)
+
+
+def _cursor(caller: Tenant) -> str:
+    """A cursor the caller may use, positioned after a (far future) job: the keyset query then runs."""
+    position = pagination_cursor.CursorPosition(
+        caller.user_id, None, 1, datetime(2100, 1, 1, tzinfo=UTC), UUID(int=2**128 - 1)
+    )
+    return pagination_cursor.encode(position, list_jobs_app.pagination.cursor_secret)
 
 
 def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:
@@ -163,6 +176,9 @@ def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:
         "list_jobs_by_status": invoke(
             list_jobs_app, build_event("list_jobs", sub=sub, query={"status": "queued"})
         ),
+        "list_jobs_after": invoke(
+            list_jobs_app, build_event("list_jobs", sub=sub, query={"cursor": _cursor(caller)})
+        ),
     }
 
 
@@ -178,7 +194,7 @@ def test_every_endpoint_answers_404_or_nothing_for_the_other_tenants_ids(
     assert responses["create_job"].status == 404
     assert responses["get_job"].status == 404
     assert responses["get_job"].body == {"error": "Training job not found"}
-    for listing in ("list_jobs", "list_jobs_by_status"):
+    for listing in ("list_jobs", "list_jobs_by_status", "list_jobs_after"):
         data = responses[listing].body["data"]
         assert [job["id"] for job in data["jobs"]] == [str(caller.job_id)], listing
         assert data["pagination"]["total"] == 1, listing

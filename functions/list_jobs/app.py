@@ -8,16 +8,17 @@ from pipeline import job_queries
 from pipeline.database import Database
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, success
 from pipeline.models import ListJobsQuery
-from pipeline.settings import DatabaseSettings
+from pipeline.settings import DatabaseSettings, PaginationSettings
 
 database = Database(DatabaseSettings.from_env())
+pagination = PaginationSettings.from_env()
 
 
 async def list_jobs(request: Request) -> Response:
     user_id = caller_id(request)
     query = parse(ListJobsQuery, dict(request.query_params))
     with database.tenant_reads(user_id) as conn:
-        page = job_queries.list_jobs(conn, user_id, query)
+        page = job_queries.list_jobs(conn, user_id, query, pagination.cursor_secret)
     return success(page)
 
 

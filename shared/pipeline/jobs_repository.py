@@ -56,16 +56,30 @@ join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
 
 _GET_FOR_USER: Final = _WITH_DATASET + "where j.id = %(job_id)s and j.user_id = %(user_id)s"
 
-_LIST_FOR_USER: Final = (
-    _WITH_DATASET
-    + "where j.user_id = %(user_id)s order by j.created_at desc, j.id desc limit %(limit)s offset %(offset)s"
-)
+_NEWEST_FIRST: Final = " order by j.created_at desc, j.id desc limit %(limit)s"
+_LIST_FOR_USER: Final = _WITH_DATASET + "where j.user_id = %(user_id)s" + _NEWEST_FIRST + " offset %(offset)s"
 _LIST_FOR_USER_BY_STATUS: Final = (
     _WITH_DATASET
     + "where j.user_id = %(user_id)s and j.status = %(status)s"
-    + " order by j.created_at desc, j.id desc limit %(limit)s offset %(offset)s"
+    + _NEWEST_FIRST
+    + " offset %(offset)s"
 )
-_COUNT_FOR_USER: Final = "select count(*) as total from lora_training_jobs where user_id = %(user_id)s"
+# Keyset: the rows after a known (created_at, id), read straight off the index at any depth.
+_LIST_FOR_USER_AFTER: Final = (
+    _WITH_DATASET
+    + "where j.user_id = %(user_id)s and (j.created_at, j.id) < (%(after_created_at)s, %(after_id)s)"
+    + _NEWEST_FIRST
+)
+_LIST_FOR_USER_BY_STATUS_AFTER: Final = (
+    _WITH_DATASET
+    + "where j.user_id = %(user_id)s and j.status = %(status)s"
+    + " and (j.created_at, j.id) < (%(after_created_at)s, %(after_id)s)"
+    + _NEWEST_FIRST
+)
+# Totals come from the per-user, per-status counters (migration 0005), not from counting rows.
+_COUNT_FOR_USER: Final = (
+    "select coalesce(sum(count), 0)::bigint as total from job_counts where user_id = %(user_id)s"
+)
 _COUNT_FOR_USER_BY_STATUS: Final = _COUNT_FOR_USER + " and status = %(status)s"
 
 
@@ -102,15 +116,31 @@ def get_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> dict[str, Any
     return dict(row) if row else None
 
 
+@dataclass(frozen=True, slots=True)
+class After:
+    """Keyset position: list the jobs older than this one."""
+
+    created_at: datetime
+    job_id: UUID
+
+
 def list_for_user(
-    conn: Connection, user_id: UUID, *, status: str | None, limit: int, offset: int
+    conn: Connection,
+    user_id: UUID,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int = 0,
+    after: After | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the user's jobs, newest first (ties by id), and the total matching the filter."""
-    params = {"user_id": user_id, "status": status, "limit": limit, "offset": offset}
-    if status is None:
-        list_query, count_query = _LIST_FOR_USER, _COUNT_FOR_USER
+    params: dict[str, Any] = {"user_id": user_id, "status": status, "limit": limit, "offset": offset}
+    if after is None:
+        list_query = _LIST_FOR_USER if status is None else _LIST_FOR_USER_BY_STATUS
     else:
-        list_query, count_query = _LIST_FOR_USER_BY_STATUS, _COUNT_FOR_USER_BY_STATUS
+        params |= {"after_created_at": after.created_at, "after_id": after.job_id}
+        list_query = _LIST_FOR_USER_AFTER if status is None else _LIST_FOR_USER_BY_STATUS_AFTER
+    count_query = _COUNT_FOR_USER if status is None else _COUNT_FOR_USER_BY_STATUS
     # Both queued before either is read: one round trip in pipeline mode.
     rows_cursor = conn.execute(list_query, params)
     count_cursor = conn.execute(count_query, params)

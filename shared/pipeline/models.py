@@ -122,9 +122,12 @@ MAX_PAGE: Final = 1_000_000  # keeps the SQL offset (page - 1) * limit far insid
 
 
 class ListJobsQuery(_Request):
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page: int | None = Field(default=None, ge=1, le=MAX_PAGE, description="Default 1; not with cursor")
     limit: int = Field(default=10, ge=1, le=100)
     status: JobStatus | None = None
+    cursor: str | None = Field(
+        default=None, min_length=1, max_length=512, description="next_cursor of a page"
+    )
 
 
 # ---- responses ------------------------------------------------------------------------------------
@@ -199,6 +202,9 @@ class Pagination(BaseModel):
 class JobPage(BaseModel):
     jobs: list[TrainingJobWithDataset]
     pagination: Pagination
+    next_cursor: str | None = Field(
+        description="Opaque; ?cursor= it for the next page. null on the last page"
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -49,3 +49,8 @@ class RelaySettings(_EnvSettings):
     # Rows younger than this are left to the API, which sends right after commit.
     min_age_s: float = Field(default=10, alias="OUTBOX_MIN_AGE_SECONDS", ge=0)
     stop_before_timeout_ms: int = Field(default=10_000, alias="OUTBOX_STOP_BEFORE_TIMEOUT_MS", ge=0)
+
+
+class PaginationSettings(_EnvSettings):
+    # Signs the list's keyset cursors; any secret string, the same for every instance of list_jobs.
+    cursor_secret: str = Field(alias="PAGINATION_CURSOR_SECRET", min_length=32)

@@ -1,0 +1,73 @@
+"""Opaque, signed keyset-pagination cursors for GET /jobs.
+
+A cursor names the last job of a page (its created_at and id), the page number that follows, the
+status filter and the user it was issued to, signed with HMAC-SHA256. A cursor that was altered, or
+that belongs to someone else, is refused (400); it can never select other data.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+_VERSION = 1
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CursorPosition:
+    user_id: UUID
+    status: str | None
+    page: int  # the page this cursor opens
+    created_at: datetime  # of the last job on the previous page
+    job_id: UUID
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _signature(secret: str, payload: bytes) -> bytes:
+    return hmac.new(secret.encode(), payload, hashlib.sha256).digest()
+
+
+def encode(position: CursorPosition, secret: str) -> str:
+    payload = json.dumps(
+        [
+            _VERSION,
+            str(position.user_id),
+            position.status,
+            position.page,
+            position.created_at.isoformat(),
+            str(position.job_id),
+        ],
+        separators=(",", ":"),
+    ).encode()
+    return f"{_b64(payload)}.{_b64(_signature(secret, payload))}"
+
+
+def decode(token: str, secret: str, *, user_id: UUID) -> CursorPosition:
+    try:
+        payload_text, signature_text = token.split(".")
+        payload, signature = _unb64(payload_text), _unb64(signature_text)
+    except ValueError:
+        raise InvalidCursor("malformed") from None
+    if not hmac.compare_digest(signature, _signature(secret, payload)):
+        raise InvalidCursor("bad signature")
+    version, user, status, page, created_at, job_id = json.loads(payload)
+    if version != _VERSION:
+        raise InvalidCursor("unknown version")
+    position = CursorPosition(UUID(user), status, int(page), datetime.fromisoformat(created_at), UUID(job_id))
+    if position.user_id != user_id:
+        raise InvalidCursor("issued to another user")
+    return position
