@@ -10,13 +10,14 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint typecheck unit migrate schemas clean run token dataset
+.PHONY: help venv test lint typecheck unit migrate schemas clean run token dataset bench
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
 	@echo "make token USER=alice                          print a bearer token for a user"
 	@echo "make dataset USER=alice PAIRS=5000 TOKENS=1200000 [STATUS=ready|processing] [READY=true|false] [NAME=...]"
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
+	@echo "make bench     cold start, warm latency, list scaling, HTTP throughput (table + .bench/results.json)"
 	@echo "make migrate   apply database migrations to DATABASE_URL"
 	@echo "make schemas   regenerate schemas/ (queue message JSON Schema, OpenAPI document) from the models"
 	@echo "make clean     remove the virtual environment and caches"
@@ -36,7 +37,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy shared functions tests local
+	$(VENV)/bin/mypy shared functions tests local bench
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest
@@ -59,6 +60,9 @@ token: $(STAMP)
 dataset: $(STAMP)
 	@test -n "$(PAIRS)" -a -n "$(TOKENS)" || { echo "usage: make dataset USER=<name> PAIRS=<n> TOKENS=<n> [STATUS=ready|processing] [READY=true|false] [NAME=...]" >&2; exit 2; }
 	@$(LOCAL) dataset --user "$(LOCAL_USER)" --pairs "$(PAIRS)" --tokens "$(TOKENS)" --status "$(STATUS)" --ready "$(READY)" --name "$(NAME)"
+
+bench: $(STAMP)
+	$(VENV_PY) bench/run.py
 
 migrate: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.migrate

@@ -125,3 +125,15 @@ def test_statement_timeout_answers_503(
     assert response.status == 503
     assert response.body == {"error": "Service unavailable"}
     impatient.close()
+
+
+@pytest.mark.parametrize(("behind_proxy", "threshold"), [("false", 5), ("true", None)])
+def test_prepared_statements_are_off_behind_rds_proxy(behind_proxy: str, threshold: int | None) -> None:
+    settings = DatabaseSettings.from_env(
+        {"DATABASE_URL": estimate_app.database._settings.database_url, "DATABASE_BEHIND_PROXY": behind_proxy}
+    )
+    database = Database(settings)
+
+    with database.connection() as conn:
+        assert conn.prepare_threshold == threshold
+    database.close()

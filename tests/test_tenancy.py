@@ -128,10 +128,10 @@ def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
         )
         unfiltered = {
             "_GET_FOR_USER": "where j.id = %(job_id)s and j.user_id = %(user_id)s",
-            "_LIST_FOR_USER": "where j.user_id = %(user_id)s",
-            "_LIST_FOR_USER_BY_STATUS": "where j.user_id = %(user_id)s and",
-            "_LIST_FOR_USER_AFTER": "where j.user_id = %(user_id)s and",
-            "_LIST_FOR_USER_BY_STATUS_AFTER": "where j.user_id = %(user_id)s and",
+            "_LIST_FOR_USER": "where user_id = %(user_id)s",
+            "_LIST_FOR_USER_BY_STATUS": "where user_id = %(user_id)s and",
+            "_LIST_FOR_USER_AFTER": "where user_id = %(user_id)s and",
+            "_LIST_FOR_USER_BY_STATUS_AFTER": "where user_id = %(user_id)s and",
             "_COUNT_FOR_USER": "where user_id = %(user_id)s",
         }
         replacements = {

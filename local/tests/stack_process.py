@@ -6,12 +6,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The API test suite configures this process for moto and a test database; the stack must not inherit that.
@@ -102,6 +103,20 @@ class Stack:
     sqs_port: int
     process: subprocess.Popen[str]
     stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+    _drains: list[threading.Thread] = field(default_factory=list)
+
+    def _drain(self, stream: IO[str] | None, into: list[str]) -> None:
+        """Keep reading the stack's output: a full pipe would block its logging, and with it every request."""
+
+        def read() -> None:
+            assert stream is not None
+            for line in stream:
+                into.append(line.rstrip("\n"))
+
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        self._drains.append(thread)
 
     @property
     def api(self) -> str:
@@ -133,33 +148,38 @@ class Stack:
             text=True,
         )
         stack = cls(state_dir, port, sqs_port, process)
+        stack._drain(process.stdout, stack.stdout)
+        stack._drain(process.stderr, stack.stderr)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"stack exited early:\n{process.stderr.read() if process.stderr else ''}")
+                for thread in stack._drains:
+                    thread.join(timeout=5)
+                raise RuntimeError("stack exited early:\n" + "\n".join(stack.stderr))
             try:
                 if http("GET", f"{stack.api}/healthz").status == 200:
-                    stack._read_banner()
+                    stack._wait_for_banner(deadline)
                     return stack
             except OSError:
                 time.sleep(0.2)
         stack.stop()
         raise TimeoutError("the stack did not answer /healthz in time")
 
-    def _read_banner(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.stdout.append(line.rstrip("\n"))
-            if line.startswith("Ctrl-C stops everything."):
-                return
+    def _wait_for_banner(self, deadline: float) -> None:
+        while not any(line.startswith("Ctrl-C stops everything.") for line in self.stdout):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the stack printed no banner")
+            time.sleep(0.05)
 
     def stop(self, timeout_s: float = 30) -> tuple[int, str]:
         """Ctrl-C, as a person stops it; the exit code and what it logged."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            _, stderr = self.process.communicate(timeout=timeout_s)
+            self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, stderr = self.process.communicate()
-        return self.process.returncode, stderr
+            self.process.wait()
+        for thread in self._drains:
+            thread.join(timeout=5)
+        return self.process.returncode, "\n".join(self.stderr)

@@ -27,7 +27,7 @@ class Database:
         self._connection: Connection | None = None
 
     def _connect(self) -> Connection:
-        return psycopg.connect(
+        connection = psycopg.connect(
             self._settings.database_url,
             # Reads need no BEGIN/COMMIT round trips; writes use explicit `conn.transaction()` blocks.
             autocommit=True,
@@ -36,6 +36,9 @@ class Database:
             options=f"-c statement_timeout={self._settings.statement_timeout_ms} -c timezone=UTC",
             application_name="pipeline-training-jobs",
         )
+        if self._settings.behind_proxy:
+            connection.prepare_threshold = None  # never prepare: prepared statements pin proxy sessions
+        return connection
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:

@@ -80,7 +80,13 @@ UtcDatetime = Annotated[
 ]
 
 
-class _Request(BaseModel):
+class _Model(BaseModel):
+    # Build validators and serializers on first use: each function uses a few of these models, and
+    # building all of them at import would add to every cold start.
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Request(_Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
@@ -133,19 +139,19 @@ class ListJobsQuery(_Request):
 # ---- responses ------------------------------------------------------------------------------------
 
 
-class CostBreakdown(BaseModel):
+class CostBreakdown(_Model):
     compute: Money
     storage: Money
 
 
-class TrainingDetails(BaseModel):
+class TrainingDetails(_Model):
     total_steps: int
     steps_per_epoch: int
     estimated_throughput_tokens_per_sec: int
     dataset_name: str
 
 
-class Estimate(BaseModel):
+class Estimate(_Model):
     estimated_cost: Money
     cost_breakdown: CostBreakdown
     estimated_duration_hours: Money
@@ -154,7 +160,7 @@ class Estimate(BaseModel):
     pricing_version: str
 
 
-class TrainingJob(BaseModel):
+class TrainingJob(_Model):
     """A row of lora_training_jobs, as the API returns it."""
 
     id: UUID
@@ -182,7 +188,7 @@ class TrainingJob(BaseModel):
     updated_at: UtcDatetime
 
 
-class JobDataset(BaseModel):
+class JobDataset(_Model):
     name: str
     format: str | None
     total_training_pairs: int | None
@@ -192,14 +198,14 @@ class TrainingJobWithDataset(TrainingJob):
     dataset: JobDataset
 
 
-class Pagination(BaseModel):
+class Pagination(_Model):
     page: int
     limit: int
     total: int
     totalPages: int
 
 
-class JobPage(BaseModel):
+class JobPage(_Model):
     jobs: list[TrainingJobWithDataset]
     pagination: Pagination
     next_cursor: str | None = Field(
@@ -207,7 +213,7 @@ class JobPage(BaseModel):
     )
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(_Model):
     """Every error the functions answer: {"error": ..., "details": ...}."""
 
     error: str
@@ -216,7 +222,7 @@ class ErrorResponse(BaseModel):
     request_id: str | None = Field(default=None, description="500: quote it to support")
 
 
-class GatewayErrorResponse(BaseModel):
+class GatewayErrorResponse(_Model):
     """What API Gateway itself answers (bad or missing token: 401; no such route: 404)."""
 
     message: str
@@ -228,7 +234,7 @@ JOB_QUEUED_TYPE: Final = "training_job.queued"
 JOB_QUEUED_VERSION: Final = 1
 
 
-class TrainingJobQueuedMessage(BaseModel):
+class TrainingJobQueuedMessage(_Model):
     """Body of the message put on the jobs queue for every created job. Consumers dedupe by job_id.
 
     The JSON Schema committed in schemas/ is generated from this model (`make schemas`).
