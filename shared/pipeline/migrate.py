@@ -41,10 +41,16 @@ def load_migrations() -> list[Migration]:
     return [Migration(name, (folder / name).read_text(encoding="utf-8")) for name in files]
 
 
-def migrate(database_url: str) -> list[str]:
-    """Apply pending migrations; return the filenames applied by this call."""
+def migrate(database_url: str, *, lock_timeout_s: float | None = None) -> list[str]:
+    """Apply pending migrations; return the filenames applied by this call.
+
+    lock_timeout_s bounds the wait for another migrator (and for table locks): a deploy must fail
+    rather than outlive the function that runs it.
+    """
     applied_now: list[str] = []
     with psycopg.connect(database_url, autocommit=True) as conn:
+        if lock_timeout_s is not None:
+            conn.execute("select set_config('lock_timeout', %s, false)", (f"{int(lock_timeout_s * 1000)}ms",))
         conn.execute("select pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
             conn.execute(

@@ -56,3 +56,8 @@ class RelaySettings(_EnvSettings):
 class PaginationSettings(_EnvSettings):
     # Signs the list's keyset cursors; any secret string, the same for every instance of list_jobs.
     cursor_secret: str = Field(alias="PAGINATION_CURSOR_SECRET", min_length=32)
+
+
+class MigrationSettings(_EnvSettings):
+    # The schema owner's connection: only the migrate custom resource has it.
+    database_url: str = Field(alias="MIGRATION_DATABASE_URL", pattern=r"^postgres(ql)?://")

@@ -1,0 +1,36 @@
+"""CloudFormation custom resource: apply pending migrations on Create and Update, nothing on Delete.
+
+It answers CloudFormation on every path (success, or failure with the reason), so a stack never
+hangs waiting for it. It connects as the schema owner (MIGRATION_DATABASE_URL).
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pipeline.custom_resource import send_response
+from pipeline.migrate import migrate
+from pipeline.observability import logger
+from pipeline.settings import MigrationSettings
+
+PHYSICAL_ID = "pipeline-schema-migrations"  # one schema per stack: the same id on every request
+SAFETY_MARGIN_S = 15  # leave time to answer CloudFormation before the function times out
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
+    physical_id = event.get("PhysicalResourceId") or PHYSICAL_ID
+    try:
+        if event["RequestType"] == "Delete":
+            # Dropping the schema with the stack would destroy every job: deleting it is an operator's act.
+            send_response(event, "SUCCESS", physical_id, reason="Schema kept on delete")
+            return
+        settings = MigrationSettings.from_env()
+        budget_s = max(1.0, context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_S)
+        applied = migrate(settings.database_url, lock_timeout_s=budget_s)
+    except Exception as exc:  # noqa: BLE001 - whatever failed, CloudFormation must hear about it
+        logger.exception("migrations failed")
+        send_response(event, "FAILED", physical_id, reason=f"Migrations failed: {type(exc).__name__}: {exc}")
+        return
+    reason = f"Applied {len(applied)} migration(s)"
+    send_response(event, "SUCCESS", physical_id, reason=reason, data={"Applied": ",".join(applied) or "none"})
