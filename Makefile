@@ -10,7 +10,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint typecheck unit migrate schemas clean run token dataset bench
+.PHONY: help venv test lint typecheck unit migrate schemas clean run token dataset bench smoke
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
@@ -18,6 +18,7 @@ help:
 	@echo "make dataset USER=alice PAIRS=5000 TOKENS=1200000 [STATUS=ready|processing] [READY=true|false] [NAME=...]"
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
 	@echo "make bench     cold start, warm latency, list scaling, HTTP throughput (table + .bench/results.json)"
+	@echo "make smoke API_URL=... TOKEN=... DATASET_ID=...   estimate, create, list, get against a deployed API"
 	@echo "make migrate   apply database migrations to DATABASE_URL"
 	@echo "make schemas   regenerate schemas/ (queue message JSON Schema, OpenAPI document) from the models"
 	@echo "make clean     remove the virtual environment and caches"
@@ -37,7 +38,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy shared functions tests local bench
+	$(VENV)/bin/mypy shared functions tests local bench deploy
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest
@@ -63,6 +64,10 @@ dataset: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV_PY) bench/run.py
+
+smoke: $(STAMP)
+	@test -n "$(API_URL)" -a -n "$(TOKEN)" -a -n "$(DATASET_ID)" || { echo "usage: make smoke API_URL=<url> TOKEN=<jwt> DATASET_ID=<ready dataset of that user>" >&2; exit 2; }
+	@$(VENV_PY) -m deploy.smoke --api-url "$(API_URL)" --token "$(TOKEN)" --dataset-id "$(DATASET_ID)"
 
 migrate: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.migrate

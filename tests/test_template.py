@@ -1,8 +1,10 @@
 """template.yaml is the source of truth for routes and resources; it lints and agrees with the code."""
 
 import importlib
+import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +134,32 @@ def test_messages_in_the_dead_letter_queue_raise_an_alarm() -> None:
     ]
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
     assert alarm["AlarmActions"] == [{"Fn::Ref": "OperationalAlarmsTopic"}]
+
+
+def test_env_json_gives_every_function_every_variable_the_template_sets() -> None:
+    env = json.loads((ROOT / "events" / "env.json").read_text())
+    global_names = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
+    for name, function in FUNCTIONS.items():
+        names = global_names | set(function["Properties"].get("Environment", {}).get("Variables", {}))
+        local = set(env["Parameters"]) | set(env.get(name, {}))
+        # Powertools' own variables have defaults; everything our settings read must be given.
+        missing = {
+            n for n in names if not n.startswith("POWERTOOLS_") and n not in ("OUTBOX_MIN_AGE_SECONDS",)
+        } - local
+        assert not missing, f"{name}: events/env.json lacks {sorted(missing)}"
+
+
+def test_samconfig_has_the_documented_defaults() -> None:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]
+    assert config["validate"]["parameters"]["lint"] is True
+    assert config["build"]["parameters"] == {"cached": True, "parallel": True}
+    deploy = config["deploy"]["parameters"]
+    assert (deploy["confirm_changeset"], deploy["resolve_s3"]) == (True, True)
+    assert config["local_invoke"]["parameters"]["env_vars"] == "events/env.json"
+
+
+def test_every_function_has_an_event_file() -> None:
+    events = {p.stem for p in (ROOT / "events").glob("*.json")}
+    for function in FUNCTIONS.values():
+        folder = function["Properties"]["CodeUri"].strip("/").removeprefix("functions/")
+        assert folder in events, f"events/{folder}.json is missing"
