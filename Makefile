@@ -10,12 +10,13 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint typecheck unit migrate schemas clean run token dataset bench smoke
+.PHONY: help venv test lint typecheck unit migrate schemas clean run token dataset bench smoke build validate
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
 	@echo "make token USER=alice                          print a bearer token for a user"
 	@echo "make dataset USER=alice PAIRS=5000 TOKENS=1200000 [STATUS=ready|processing] [READY=true|false] [NAME=...]"
+	@echo "make build [ARCH=arm64|x86_64]   sam build without containers into .aws-sam/build (needs Python 3.12)"
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
 	@echo "make bench     cold start, warm latency, list scaling, HTTP throughput (table + .bench/results.json)"
 	@echo "make smoke API_URL=... TOKEN=... DATASET_ID=...   estimate, create, list, get against a deployed API"
@@ -33,6 +34,31 @@ $(STAMP): requirements-dev.txt shared/requirements.txt
 
 venv: $(STAMP)
 
+# AWS SAM CLI in its own venv. Python 3.12 (the Lambda runtime) builds the layer: found on PATH or
+# under pyenv; PYTHON312=... to choose.
+SAM_VENV := .sam-venv
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM := $(SAM_VENV)/bin/sam
+ARCH ?= arm64
+BUILD_DIR ?= .aws-sam/build
+PYTHON312 ?= $(shell for p in python3.12 $(HOME)/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
+	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+export PYTHON312
+
+$(SAM_STAMP): requirements-sam.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (set PYTHON=...)" >&2; exit 1; }
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	@$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt >&2
+	@touch $(SAM_STAMP)
+
+validate: $(SAM_STAMP)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM) validate --lint
+
+build: $(SAM_STAMP)
+	@test -n "$(PYTHON312)" || { echo "make build needs Python 3.12, the Lambda runtime (set PYTHON312=...)" >&2; exit 1; }
+	PATH="$(dir $(PYTHON312)):$$PATH" ARCH=$(ARCH) PYTHON=$(PYTHON312) \
+		$(SAM) build --parameter-overrides Architecture=$(ARCH) --build-dir $(BUILD_DIR)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -40,7 +66,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy shared functions tests local bench deploy
 
-unit: $(STAMP)
+unit: $(STAMP) $(SAM_STAMP)
 	$(VENV)/bin/pytest
 
 test: lint typecheck unit

@@ -1,11 +1,7 @@
 """The migrations custom resource: applies on Create/Update, keeps the schema on Delete, always answers."""
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -15,42 +11,9 @@ import pytest
 from functions.migrate import app as migrate_app
 from pipeline.migrate import load_migrations
 from tests.api_client import FakeLambdaContext, load_event
-from tests.conftest import owner_database_url
+from tests.conftest import CloudFormationEndpoint, owner_database_url
 
 ALL_MIGRATIONS = ",".join(m.filename for m in load_migrations())
-
-
-@dataclass
-class CloudFormationEndpoint:
-    """Stands in for the pre-signed S3 URL CloudFormation waits on."""
-
-    url: str
-    answers: list[dict[str, Any]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-
-
-@pytest.fixture
-def cloudformation() -> Iterator[CloudFormationEndpoint]:
-    endpoint = CloudFormationEndpoint(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            endpoint.answers.append(json.loads(body))
-            endpoint.headers.append(dict(self.headers))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/stack-response?X-Amz-Signature=abc"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield endpoint
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ def test_every_function_uses_the_shared_layer_built_from_shared() -> None:
     assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Fn::Ref": "SharedLayer"}]
     layer = RESOURCES["SharedLayer"]
     assert layer["Properties"]["ContentUri"] == "shared/"
-    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
 
 
 def test_dispatcher_reports_partial_failures_and_the_queue_outlasts_its_retries() -> None:
