@@ -14,7 +14,7 @@ from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
 from functions.list_jobs import app as list_jobs_app
 from pipeline.database import Database
-from pipeline.settings import DatabaseSettings
+from pipeline.settings import ConfigurationError, DatabaseSettings
 from tests.api_client import build_event, invoke
 from tests.conftest import QueueReader
 from tests.factories import create_body, estimate_body, insert_dataset
@@ -137,3 +137,18 @@ def test_prepared_statements_are_off_behind_rds_proxy(behind_proxy: str, thresho
     with database.connection() as conn:
         assert conn.prepare_threshold == threshold
     database.close()
+
+
+@pytest.mark.parametrize("mode", ["allow", "disable"])  # not libpq's default, which it does not report
+def test_tls_mode_is_the_configured_sslmode(mode: str) -> None:
+    url = estimate_app.database._settings.database_url
+    database = Database(DatabaseSettings.from_env({"DATABASE_URL": url, "DATABASE_SSLMODE": mode}))
+
+    with database.connection() as conn:
+        assert conn.info.get_parameters()["sslmode"] == mode
+    database.close()
+
+
+def test_unknown_tls_mode_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="environment variable DATABASE_SSLMODE is invalid"):
+        DatabaseSettings.from_env({"DATABASE_URL": "postgresql://h/db", "DATABASE_SSLMODE": "always"})

@@ -7,7 +7,7 @@ function's start. A connection found broken is dropped and the next request open
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import psycopg
@@ -35,10 +35,14 @@ class Database:
             connect_timeout=self._settings.connect_timeout_s,
             options=f"-c statement_timeout={self._settings.statement_timeout_ms} -c timezone=UTC",
             application_name="pipeline-training-jobs",
+            **self._tls(),
         )
         if self._settings.behind_proxy:
             connection.prepare_threshold = None  # never prepare: prepared statements pin proxy sessions
         return connection
+
+    def _tls(self) -> dict[str, Any]:
+        return {"sslmode": self._settings.sslmode} if self._settings.sslmode else {}
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:

@@ -38,6 +38,12 @@ class DatabaseSettings(_EnvSettings):
     # must answer 503 quickly, well inside the Lambda timeout.
     connect_timeout_s: int = Field(default=3, alias="DATABASE_CONNECT_TIMEOUT", ge=1, le=30)
     statement_timeout_ms: int = Field(default=5000, alias="DATABASE_STATEMENT_TIMEOUT_MS", ge=100)
+    # TLS to the database: libpq's sslmode. The template sets require; unset, libpq's default (prefer).
+    sslmode: str | None = Field(
+        default=None,
+        alias="DATABASE_SSLMODE",
+        pattern=r"^(disable|allow|prefer|require|verify-ca|verify-full)$",
+    )
     # Behind RDS Proxy, server-side prepared statements pin each client to one database connection.
     behind_proxy: bool = Field(default=False, alias="DATABASE_BEHIND_PROXY")
 
