@@ -43,7 +43,7 @@ def _import_in_fresh_lambda_like_interpreter(function: str) -> dict[str, bool]:
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("function", ["estimate", "list_jobs", "get_job"])
+@pytest.mark.parametrize("function", ["estimate", "list_jobs", "get_job", "catalog"])
 def test_read_and_estimate_functions_do_not_import_boto3(function: str) -> None:
     assert _import_in_fresh_lambda_like_interpreter(function) == {"boto3": False, "handler": True}
 

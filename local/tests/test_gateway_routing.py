@@ -62,6 +62,7 @@ def test_routes_come_from_the_template() -> None:
         ("CreateJobFunction", "POST /jobs"),
         ("ListJobsFunction", "GET /jobs"),
         ("GetJobFunction", "GET /jobs/{job_id}"),
+        ("CatalogFunction", "GET /catalog"),
     }
     assert {(spec.logical_id, spec.schedules) for spec in specs if spec.schedules} == {
         ("OutboxRelayFunction", ("rate(1 minute)",))

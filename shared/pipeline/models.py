@@ -213,6 +213,43 @@ class JobPage(_Model):
     )
 
 
+class CatalogGpuType(_Model):
+    id: str
+    label: str
+    price_per_gpu_hour: Money
+    throughput_tokens_per_sec: int
+    description: str
+
+
+class CatalogPreset(_Model):
+    id: PresetId
+    name: str
+    description: str
+    details: str
+    learning_rate: float
+    batch_size: int
+    epochs: int
+    rank: int
+    alpha: float
+    dropout: float
+
+
+class Range(_Model):
+    integer: bool
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    exclusive_minimum: int | float | None = None
+    exclusive_maximum: int | float | None = None
+
+
+class Catalog(_Model):
+    pricing_version: str
+    storage_cost: Money
+    gpu_types: list[CatalogGpuType]
+    presets: list[CatalogPreset]
+    ranges: dict[str, Range] = Field(description="Keyed by dotted field path, as validation errors are")
+
+
 class ErrorResponse(_Model):
     """Every error the functions answer: {"error": ..., "details": ...}."""
 

@@ -17,6 +17,7 @@ from pipeline.http_api import MAX_BODY_BYTES
 from pipeline.models import (
     JOB_STATUSES,
     MAX_PAGE,
+    Catalog,
     CreateJobRequest,
     ErrorResponse,
     Estimate,
@@ -90,6 +91,7 @@ def build() -> dict[str, Any]:
             (JobPage, "serialization"),
             (ErrorResponse, "serialization"),
             (GatewayErrorResponse, "serialization"),
+            (Catalog, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -180,6 +182,13 @@ def build() -> dict[str, Any]:
                         },
                     ],
                 ),
+            },
+            "/catalog": {
+                "get": _operation(
+                    "getCatalog",
+                    "GPU types and prices, presets, validation ranges and pricing version",
+                    {"200": _success(Catalog, "The catalog")},
+                )
             },
             "/jobs/{job_id}": {
                 "get": _operation(
