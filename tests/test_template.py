@@ -163,3 +163,15 @@ def test_every_function_has_an_event_file() -> None:
     for function in FUNCTIONS.values():
         folder = function["Properties"]["CodeUri"].strip("/").removeprefix("functions/")
         assert folder in events, f"events/{folder}.json is missing"
+
+
+def test_private_subnets_get_the_endpoints_the_functions_need() -> None:
+    sqs, s3 = RESOURCES["SqsVpcEndpoint"], RESOURCES["S3GatewayEndpoint"]
+    assert sqs["Condition"] == s3["Condition"] == "UseVpc"
+    assert sqs["Properties"]["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.sqs"}
+    assert sqs["Properties"]["PrivateDnsEnabled"] is True  # the SDK's usual SQS hostname resolves to it
+    assert (s3["Properties"]["VpcEndpointType"], s3["Properties"]["RouteTableIds"]) == (
+        "Gateway",
+        {"Fn::Ref": "RouteTableIds"},
+    )
+    assert len(TEMPLATE["Rules"]["CompleteVpcSettings"]["Assertions"]) == 3
