@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
-from pipeline.models import Catalog, CatalogGpuType, CatalogPreset, GpuConfig, JobHyperparameters, Range
+from pipeline.models import Catalog, CatalogGpuType, GpuConfig, JobHyperparameters, Range
 from pipeline.presets import PRESETS
 
 
@@ -42,7 +42,7 @@ def build_catalog() -> Catalog:
             )
             for gpu in GPU_TYPES.values()
         ],
-        presets=[CatalogPreset.model_validate(preset, from_attributes=True) for preset in PRESETS],
+        presets=list(PRESETS),
         ranges=_ranges(GpuConfig, "gpu_config") | _ranges(JobHyperparameters, "hyperparameters"),
     )
 
