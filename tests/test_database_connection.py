@@ -3,6 +3,7 @@
 import socket
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 from uuid import uuid4
 
 import psycopg
@@ -152,3 +153,46 @@ def test_tls_mode_is_the_configured_sslmode(mode: str) -> None:
 def test_unknown_tls_mode_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="environment variable DATABASE_SSLMODE is invalid"):
         DatabaseSettings.from_env({"DATABASE_URL": "postgresql://h/db", "DATABASE_SSLMODE": "always"})
+
+
+def test_timeout_inside_a_create_rolls_back_and_leaves_the_connection_usable(
+    db: psycopg.Connection[DictRow], monkeypatch: pytest.MonkeyPatch, sqs_queue: QueueReader
+) -> None:
+    user_id = uuid4()
+    body = create_body(insert_dataset(db, user_id=user_id))
+    impatient = Database(
+        DatabaseSettings(
+            DATABASE_URL=create_job_app.database._settings.database_url, DATABASE_STATEMENT_TIMEOUT_MS=100
+        )
+    )
+    monkeypatch.setattr(create_job_app, "database", impatient)
+    assert invoke(create_job_app, build_event("create_job", sub=user_id, body=body)).status == 201
+    with db.transaction():
+        db.execute("lock table lora_datasets in access exclusive mode")  # the create's read must wait
+        timed_out = invoke(create_job_app, build_event("create_job", sub=user_id, body=body))
+
+    assert timed_out.status == 503
+    assert db.execute("select count(*) as n from lora_training_jobs").fetchone() == {"n": 1}
+    assert invoke(create_job_app, build_event("create_job", sub=user_id, body=body)).status == 201
+    impatient.close()
+
+
+def test_server_error_inside_a_create_is_a_500_and_the_connection_stays_usable(
+    db: psycopg.Connection[DictRow], monkeypatch: pytest.MonkeyPatch, sqs_queue: QueueReader
+) -> None:
+    from pipeline import notifications_repository
+
+    user_id = uuid4()
+    body = create_body(insert_dataset(db, user_id=user_id))
+    real_insert = notifications_repository.insert
+
+    def violating_insert(conn: Any, **kwargs: Any) -> None:
+        real_insert(conn, **(kwargs | {"priority": "urgent"}))  # breaks the table's CHECK on the server
+
+    monkeypatch.setattr(notifications_repository, "insert", violating_insert)
+    failed = invoke(create_job_app, build_event("create_job", sub=user_id, body=body))
+    monkeypatch.setattr(notifications_repository, "insert", real_insert)
+
+    assert failed.status == 500
+    assert db.execute("select count(*) as n from lora_training_jobs").fetchone() == {"n": 0}
+    assert invoke(create_job_app, build_event("create_job", sub=user_id, body=body)).status == 201

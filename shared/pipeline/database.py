@@ -6,7 +6,7 @@ function's start. A connection found broken is dropped and the next request open
 """
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -29,7 +29,7 @@ class Database:
     def _connect(self) -> Connection:
         connection = psycopg.connect(
             self._settings.database_url,
-            # Reads need no BEGIN/COMMIT round trips; writes use explicit `conn.transaction()` blocks.
+            # Transactions are explicit (tenant_transaction); reads run as pipelined implicit ones.
             autocommit=True,
             row_factory=dict_row,
             connect_timeout=self._settings.connect_timeout_s,
@@ -86,7 +86,10 @@ class Database:
                     try:
                         yield conn
                     except BaseException:
-                        conn.execute("rollback")
+                        # Best effort: after a server error the pipeline refuses new statements, and
+                        # the rollback below ends the aborted transaction instead.
+                        with suppress(psycopg.Error):
+                            conn.execute("rollback")
                         raise
                     conn.execute("commit")
             finally:
