@@ -21,7 +21,7 @@ print(json.dumps({"boto3": "boto3" in sys.modules, "handler": callable(app.lambd
 """
 
 
-def _import_in_fresh_lambda_like_interpreter(function: str) -> dict[str, bool]:
+def _import_in_fresh_lambda_like_interpreter(function: str, **extra: str) -> dict[str, bool]:
     env = {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(ROOT / "shared"),
@@ -30,7 +30,7 @@ def _import_in_fresh_lambda_like_interpreter(function: str) -> dict[str, bool]:
         "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
         "JOBS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
         "PAGINATION_CURSOR_SECRET": "x" * 48,
-    }
+    } | extra
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT / "functions" / function,
@@ -46,6 +46,14 @@ def _import_in_fresh_lambda_like_interpreter(function: str) -> dict[str, bool]:
 @pytest.mark.parametrize("function", ["estimate", "list_jobs", "get_job", "catalog"])
 def test_read_and_estimate_functions_do_not_import_boto3(function: str) -> None:
     assert _import_in_fresh_lambda_like_interpreter(function) == {"boto3": False, "handler": True}
+
+
+@pytest.mark.parametrize("function", ["estimate", "list_jobs", "get_job"])
+def test_credentials_from_secrets_manager_do_not_import_boto3_either(function: str) -> None:
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pipeline/app-AbCdEf"
+    env = {"DATABASE_URL": "", "DATABASE_SECRET_ARN": arn}
+
+    assert _import_in_fresh_lambda_like_interpreter(function, **env) == {"boto3": False, "handler": True}
 
 
 def test_create_job_imports_boto3_so_the_check_can_see_it() -> None:

@@ -1,5 +1,6 @@
 """One connection per execution environment: reused, replaced when broken, 503 while the DB is down."""
 
+import os
 import socket
 from collections.abc import Iterator
 from types import ModuleType
@@ -131,7 +132,7 @@ def test_statement_timeout_answers_503(
 @pytest.mark.parametrize(("behind_proxy", "threshold"), [("false", 5), ("true", None)])
 def test_prepared_statements_are_off_behind_rds_proxy(behind_proxy: str, threshold: int | None) -> None:
     settings = DatabaseSettings.from_env(
-        {"DATABASE_URL": estimate_app.database._settings.database_url, "DATABASE_BEHIND_PROXY": behind_proxy}
+        {"DATABASE_URL": os.environ["DATABASE_URL"], "DATABASE_BEHIND_PROXY": behind_proxy}
     )
     database = Database(settings)
 
@@ -142,7 +143,7 @@ def test_prepared_statements_are_off_behind_rds_proxy(behind_proxy: str, thresho
 
 @pytest.mark.parametrize("mode", ["allow", "disable"])  # not libpq's default, which it does not report
 def test_tls_mode_is_the_configured_sslmode(mode: str) -> None:
-    url = estimate_app.database._settings.database_url
+    url = os.environ["DATABASE_URL"]
     database = Database(DatabaseSettings.from_env({"DATABASE_URL": url, "DATABASE_SSLMODE": mode}))
 
     with database.connection() as conn:

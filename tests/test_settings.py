@@ -23,8 +23,9 @@ def test_database_settings_read_the_url_and_default_timeouts() -> None:
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({}, "environment variable DATABASE_URL is not set"),
-        ({"DATABASE_URL": ""}, "environment variable DATABASE_URL is not set"),
+        ({}, r"environment variable DATABASE_URL \(or DATABASE_SECRET_ARN\) is not set"),
+        ({"DATABASE_URL": ""}, r"environment variable DATABASE_URL \(or DATABASE_SECRET_ARN\) is not set"),
+        ({"DATABASE_SECRET_ARN": "not-an-arn"}, "environment variable DATABASE_SECRET_ARN is invalid"),
         ({"DATABASE_URL": "mysql://h/db"}, "environment variable DATABASE_URL is invalid"),
         (
             {"DATABASE_URL": "postgresql://h/db", "DATABASE_CONNECT_TIMEOUT": "soon"},

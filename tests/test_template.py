@@ -67,7 +67,13 @@ def _statements() -> list[tuple[str, dict[str, Any]]]:
     found: list[tuple[str, dict[str, Any]]] = []
     for name, function in FUNCTIONS.items():
         for policy in function["Properties"].get("Policies", []):
-            found.extend((name, statement) for statement in policy["Statement"])
+            if "Statement" in policy:  # inline; the others are references to managed policies below
+                found.extend((name, statement) for statement in policy["Statement"])
+    for resource in RESOURCES.values():
+        if resource["Type"] == "AWS::IAM::ManagedPolicy":
+            found.extend(
+                ("managed", statement) for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+            )
     return found
 
 
@@ -110,7 +116,7 @@ def test_outbox_relay_runs_every_minute() -> None:
 
 
 def test_every_function_uses_the_shared_layer_built_from_shared() -> None:
-    assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Fn::Ref": "SharedLayer"}]
+    assert TEMPLATE["Globals"]["Function"]["Layers"][0] == {"Fn::Ref": "SharedLayer"}
     layer = RESOURCES["SharedLayer"]
     assert layer["Properties"]["ContentUri"] == "shared/"
     assert layer["Metadata"]["BuildMethod"] == "makefile"
@@ -175,3 +181,28 @@ def test_private_subnets_get_the_endpoints_the_functions_need() -> None:
         {"Fn::Ref": "RouteTableIds"},
     )
     assert len(TEMPLATE["Rules"]["CompleteVpcSettings"]["Assertions"]) == 3
+
+
+def test_functions_that_use_the_database_may_read_its_secret_and_nothing_more() -> None:
+    (statement,) = RESOURCES["ReadDatabaseSecretPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == (
+        "secretsmanager:GetSecretValue",
+        {"Fn::Ref": "DatabaseSecretArn"},
+    )
+    readers = {
+        name
+        for name, function in FUNCTIONS.items()
+        if {"Fn::Ref": "ReadDatabaseSecretPolicy"} in function["Properties"].get("Policies", [])
+    }
+    assert readers == {
+        "EstimateFunction",
+        "CreateJobFunction",
+        "ListJobsFunction",
+        "GetJobFunction",
+        "OutboxRelayFunction",
+        "JobDispatcherFunction",
+    }
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["DATABASE_SECRET_ARN"] == {"Fn::Ref": "DatabaseSecretArn"}
+    assert "DATABASE_URL" not in variables  # no credentials frozen into the configuration
+    assert {"Fn::Ref": "SecretsExtensionLayerArn"} in TEMPLATE["Globals"]["Function"]["Layers"]

@@ -13,6 +13,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
+from pipeline.database_secret import DatabaseSecret, SecretUnavailable
 from pipeline.errors import service_unavailable
 from pipeline.observability import logger
 from pipeline.settings import DatabaseSettings
@@ -25,10 +26,32 @@ class Database:
     def __init__(self, settings: DatabaseSettings) -> None:
         self._settings = settings
         self._connection: Connection | None = None
+        self._secret = (
+            DatabaseSecret(
+                settings.database_secret_arn,
+                port=settings.secrets_extension_port,
+                max_age_s=settings.secret_max_age_s,
+            )
+            if settings.database_url is None and settings.database_secret_arn is not None
+            else None
+        )
 
     def _connect(self) -> Connection:
+        if self._secret is None:
+            assert self._settings.database_url is not None  # the settings demand one or the other
+            return self._open(self._settings.database_url)
+        try:
+            return self._open(self._secret.database_url())
+        except psycopg.OperationalError as exc:
+            if "FATAL:" not in str(exc):
+                raise  # unreachable, not refused: the credentials are not the problem
+            # The server refused the login: the password may have been rotated since it was cached.
+            logger.info("database refused the login; fetching its secret again")
+            return self._open(self._secret.database_url(refresh=True))
+
+    def _open(self, url: str) -> Connection:
         connection = psycopg.connect(
-            self._settings.database_url,
+            url,
             # Transactions are explicit (tenant_transaction); reads run as pipelined implicit ones.
             autocommit=True,
             row_factory=dict_row,
@@ -51,8 +74,8 @@ class Database:
             if self._connection is None or self._connection.closed:
                 self._connection = self._connect()
             yield self._connection
-        except psycopg.OperationalError:
-            # Connection refused, lost, or a statement timed out: the client may retry later.
+        except (psycopg.OperationalError, SecretUnavailable):
+            # Connection refused, lost, a statement timed out, or no credentials: retry later.
             logger.exception("database unavailable")
             self.close()
             raise service_unavailable() from None

@@ -8,6 +8,7 @@ An advisory lock makes concurrent runs (two deploys) wait for each other instead
 """
 
 import hashlib
+import os
 import sys
 from dataclasses import dataclass
 from importlib import resources
@@ -82,7 +83,12 @@ def migrate(database_url: str, *, lock_timeout_s: float | None = None) -> list[s
 
 def main() -> int:
     try:
-        settings = DatabaseSettings.from_env()
+        # The owner migrates, with an explicit URI (never the functions' secret).
+        url = os.environ.get("DATABASE_URL", "")
+        if not url:
+            raise ConfigurationError("environment variable DATABASE_URL is not set")
+        settings = DatabaseSettings.from_env({"DATABASE_URL": url})
+        assert settings.database_url is not None
         applied = migrate(settings.database_url)
     except (ConfigurationError, MigrationError) as exc:
         print(f"migrate: {exc}", file=sys.stderr)

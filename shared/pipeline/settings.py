@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class ConfigurationError(RuntimeError):
@@ -26,6 +26,9 @@ class _EnvSettings(BaseModel):
         except ValidationError as exc:
             problems = []
             for error in exc.errors(include_url=False):
+                if not error["loc"]:  # a rule over several variables: its message says it all
+                    problems.append(str(error["msg"]).removeprefix("Value error, "))
+                    continue
                 name = str(error["loc"][0])
                 problem = "is not set" if error["type"] == "missing" else f"is invalid: {error['msg']}"
                 problems.append(f"environment variable {name} {problem}")
@@ -33,7 +36,13 @@ class _EnvSettings(BaseModel):
 
 
 class DatabaseSettings(_EnvSettings):
-    database_url: str = Field(alias="DATABASE_URL", pattern=r"^postgres(ql)?://")
+    # Locally a URI; in AWS a Secrets Manager secret whose JSON has "url" (rotation-safe).
+    database_url: str | None = Field(default=None, alias="DATABASE_URL", pattern=r"^postgres(ql)?://")
+    database_secret_arn: str | None = Field(
+        default=None, alias="DATABASE_SECRET_ARN", pattern=r"^arn:aws[a-z-]*:secretsmanager:"
+    )
+    secret_max_age_s: int = Field(default=300, alias="DATABASE_SECRET_MAX_AGE_SECONDS", ge=0)
+    secrets_extension_port: int = Field(default=2773, alias="PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
     # Seconds to wait for a connection, and milliseconds any statement may run: a stuck database
     # must answer 503 quickly, well inside the Lambda timeout.
     connect_timeout_s: int = Field(default=3, alias="DATABASE_CONNECT_TIMEOUT", ge=1, le=30)
@@ -46,6 +55,12 @@ class DatabaseSettings(_EnvSettings):
     )
     # Behind RDS Proxy, server-side prepared statements pin each client to one database connection.
     behind_proxy: bool = Field(default=False, alias="DATABASE_BEHIND_PROXY")
+
+    @model_validator(mode="after")
+    def _has_a_database(self) -> Self:
+        if self.database_url is None and self.database_secret_arn is None:
+            raise ValueError("environment variable DATABASE_URL (or DATABASE_SECRET_ARN) is not set")
+        return self
 
 
 class QueueSettings(_EnvSettings):
