@@ -172,10 +172,15 @@ def test_every_function_has_an_event_file() -> None:
 
 
 def test_private_subnets_get_the_endpoints_the_functions_need() -> None:
-    sqs, s3 = RESOURCES["SqsVpcEndpoint"], RESOURCES["S3GatewayEndpoint"]
-    assert sqs["Condition"] == s3["Condition"] == "UseVpc"
-    assert sqs["Properties"]["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.sqs"}
-    assert sqs["Properties"]["PrivateDnsEnabled"] is True  # the SDK's usual SQS hostname resolves to it
+    sqs, secrets, s3 = (
+        RESOURCES[name] for name in ("SqsVpcEndpoint", "SecretsManagerVpcEndpoint", "S3GatewayEndpoint")
+    )
+    assert sqs["Condition"] == secrets["Condition"] == s3["Condition"] == "UseVpc"
+    for endpoint, service in ((sqs, "sqs"), (secrets, "secretsmanager")):
+        assert endpoint["Properties"]["ServiceName"] == {
+            "Fn::Sub": f"com.amazonaws.${{AWS::Region}}.{service}"
+        }
+        assert endpoint["Properties"]["PrivateDnsEnabled"] is True  # the usual hostnames resolve to it
     assert (s3["Properties"]["VpcEndpointType"], s3["Properties"]["RouteTableIds"]) == (
         "Gateway",
         {"Fn::Ref": "RouteTableIds"},
