@@ -126,31 +126,14 @@ def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
             "_FIND_FOR_USER",
             datasets_repository._FIND_FOR_USER.replace("and user_id = %s", "and %s::uuid is not null"),
         )
-        unfiltered = {
-            "_GET_FOR_USER": "where j.id = %(job_id)s and j.user_id = %(user_id)s",
-            "_LIST_FOR_USER": "where user_id = %(user_id)s",
-            "_LIST_FOR_USER_BY_STATUS": "where user_id = %(user_id)s and",
-            "_LIST_FOR_USER_AFTER": "where user_id = %(user_id)s and",
-            "_LIST_FOR_USER_BY_STATUS_AFTER": "where user_id = %(user_id)s and",
-            "_COUNT_FOR_USER": "where user_id = %(user_id)s",
-        }
-        replacements = {
-            "_GET_FOR_USER": "where j.id = %(job_id)s",
-            "_LIST_FOR_USER": "where true",
-            "_LIST_FOR_USER_BY_STATUS": "where",
-            "_LIST_FOR_USER_AFTER": "where",
-            "_LIST_FOR_USER_BY_STATUS_AFTER": "where",
-            "_COUNT_FOR_USER": "where true",
-        }
-        for name, filtered in unfiltered.items():
+        for name, (filtered, unfiltered) in {
+            "_GET_FOR_USER": ("and j.user_id = %(user_id)s", "and true"),
+            "_LIST_FOR_USER": ("where user_id = %(user_id)s", "where true"),
+            "_COUNT_FOR_USER": ("where user_id = %(user_id)s", "where true"),
+        }.items():
             original = getattr(jobs_repository, name)
             assert filtered in original, name
-            monkeypatch.setattr(jobs_repository, name, original.replace(filtered, replacements[name]))
-        monkeypatch.setattr(
-            jobs_repository,
-            "_COUNT_FOR_USER_BY_STATUS",
-            jobs_repository._COUNT_FOR_USER_BY_STATUS.replace("where user_id = %(user_id)s", "where true"),
-        )
+            monkeypatch.setattr(jobs_repository, name, original.replace(filtered, unfiltered, 1))
     return str(request.param)
 
 

@@ -29,8 +29,10 @@ def list_jobs(conn: Connection, user_id: UUID, query: ListJobsQuery, cursor_secr
         position = _position(query, user_id, cursor_secret)
         after = jobs_repository.After(position.created_at, position.job_id)
         page, status = position.page, position.status
+    # A cursor already says where the page starts: skipping rows as well would lose them.
+    offset = 0 if after is not None else (page - 1) * query.limit
     rows, total = jobs_repository.list_for_user(
-        conn, user_id, status=status, limit=query.limit, offset=(page - 1) * query.limit, after=after
+        conn, user_id, status=status, limit=query.limit, offset=offset, after=after
     )
     jobs = [TrainingJobWithDataset.model_validate(row) for row in rows]
     next_cursor = None

@@ -56,8 +56,11 @@ join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
 
 _GET_FOR_USER: Final = _WITH_DATASET + "where j.id = %(job_id)s and j.user_id = %(user_id)s"
 
-# Lists pick the page of job rows first and join the datasets to those rows only: with OFFSET, a join
-# around the whole query would be computed for every skipped row too.
+# One query for every list: by page or by keyset position, with or without a status filter. It is
+# never prepared, so each execution is planned with its values and the conditions that do not apply
+# (`null is null or ...`) fold away: each case reads the index that fits it, as a query written for
+# it alone would. The page of job rows is picked first and only those rows are joined to datasets:
+# a join around the whole query would be built for every row OFFSET skips.
 _LIST_FOR_USER: Final = """
 select j.*,
        json_build_object('name', d.name, 'format', d.format,
@@ -65,54 +68,21 @@ select j.*,
 from (
     select * from lora_training_jobs
     where user_id = %(user_id)s
-    order by created_at desc, id desc limit %(limit)s offset %(offset)s
-) j
-join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
-order by j.created_at desc, j.id desc
-"""
-_LIST_FOR_USER_BY_STATUS: Final = """
-select j.*,
-       json_build_object('name', d.name, 'format', d.format,
-                         'total_training_pairs', d.total_training_pairs) as dataset
-from (
-    select * from lora_training_jobs
-    where user_id = %(user_id)s and status = %(status)s
-    order by created_at desc, id desc limit %(limit)s offset %(offset)s
-) j
-join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
-order by j.created_at desc, j.id desc
-"""
-# Keyset: the rows after a known (created_at, id), read straight off the index at any depth.
-_LIST_FOR_USER_AFTER: Final = """
-select j.*,
-       json_build_object('name', d.name, 'format', d.format,
-                         'total_training_pairs', d.total_training_pairs) as dataset
-from (
-    select * from lora_training_jobs
-    where user_id = %(user_id)s and (created_at, id) < (%(after_created_at)s, %(after_id)s)
-    order by created_at desc, id desc limit %(limit)s
-) j
-join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
-order by j.created_at desc, j.id desc
-"""
-_LIST_FOR_USER_BY_STATUS_AFTER: Final = """
-select j.*,
-       json_build_object('name', d.name, 'format', d.format,
-                         'total_training_pairs', d.total_training_pairs) as dataset
-from (
-    select * from lora_training_jobs
-    where user_id = %(user_id)s and status = %(status)s
-      and (created_at, id) < (%(after_created_at)s, %(after_id)s)
-    order by created_at desc, id desc limit %(limit)s
+      and (%(status)s::text is null or status = %(status)s)
+      and (%(after_created_at)s::timestamptz is null
+           or (created_at, id) < (%(after_created_at)s, %(after_id)s::uuid))
+    order by created_at desc, id desc
+    limit %(limit)s offset %(offset)s
 ) j
 join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
 order by j.created_at desc, j.id desc
 """
 # Totals come from the per-user, per-status counters (migration 0005), not from counting rows.
-_COUNT_FOR_USER: Final = (
-    "select coalesce(sum(count), 0)::bigint as total from job_counts where user_id = %(user_id)s"
-)
-_COUNT_FOR_USER_BY_STATUS: Final = _COUNT_FOR_USER + " and status = %(status)s"
+_COUNT_FOR_USER: Final = """
+select coalesce(sum(count), 0)::bigint as total
+from job_counts
+where user_id = %(user_id)s and (%(status)s::text is null or status = %(status)s)
+"""
 
 
 # Conditional: only a queued job moves on, so a duplicate delivery of its message changes nothing.
@@ -166,18 +136,19 @@ def list_for_user(
     after: After | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the user's jobs, newest first (ties by id), and the total matching the filter."""
-    params: dict[str, Any] = {"user_id": user_id, "status": status, "limit": limit, "offset": offset}
-    if after is None:
-        list_query = _LIST_FOR_USER if status is None else _LIST_FOR_USER_BY_STATUS
-    else:
-        params |= {"after_created_at": after.created_at, "after_id": after.job_id}
-        list_query = _LIST_FOR_USER_AFTER if status is None else _LIST_FOR_USER_BY_STATUS_AFTER
-    count_query = _COUNT_FOR_USER if status is None else _COUNT_FOR_USER_BY_STATUS
+    params = {
+        "user_id": user_id,
+        "status": status,
+        "limit": limit,
+        "offset": offset,
+        "after_created_at": after.created_at if after else None,
+        "after_id": after.job_id if after else None,
+    }
     # Both queued before either is read: one round trip in pipeline mode. Never prepared: a prepared
     # statement soon runs a generic plan, which for these range predicates walks far more of the index
     # (measured: keyset page 1000 deep, 0.8 ms custom plan, ~90 ms generic).
-    rows_cursor = conn.execute(list_query, params, prepare=False)
-    count_cursor = conn.execute(count_query, params)
+    rows_cursor = conn.execute(_LIST_FOR_USER, params, prepare=False)
+    count_cursor = conn.execute(_COUNT_FOR_USER, params)
     rows = [dict(row) for row in rows_cursor.fetchall()]
     count_row = count_cursor.fetchone()
     total = int(count_row["total"]) if count_row else 0
