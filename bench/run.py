@@ -39,6 +39,7 @@ sys.path[:0] = [str(REPO / "shared"), str(REPO)]
 from bench.protocol_trace import round_trips  # noqa: E402
 from local.local_database import APP_ROLE, url_for_role  # noqa: E402
 from local.sqs_server import LocalSqs  # noqa: E402
+from local.tests.stack_process import free_port  # noqa: E402
 from pipeline.migrate import migrate  # noqa: E402
 
 FUNCTIONS = ("estimate", "create_job", "list_jobs", "get_job")
@@ -526,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
             "tiny": args.tiny,
         }
     )
-    sqs = LocalSqs(port=_free_port()).start()
+    sqs = LocalSqs(port=free_port()).start()
     try:
         with database() as owner_url:
             seed(owner_url)
@@ -559,14 +560,6 @@ def step(label: str, work: Callable[[], Any]) -> None:
     print(f"... {label}", file=sys.stderr, flush=True)
     work()
     print(f"    {label}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import pytest
 from psycopg.rows import DictRow
 
 from local.sqs_server import LocalSqs
+from local.tests.stack_process import free_port
 from tests.conftest import CloudFormationEndpoint, owner_database_url
 from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, insert_dataset, insert_job
 from tests.test_template import FUNCTIONS
@@ -129,17 +130,9 @@ print(json.dumps(handler(json.load(open(sys.argv[3])), Context()), default=str))
 def local_sqs() -> Iterator[tuple[str, str]]:
     """An SQS endpoint the built functions reach over HTTP. It serves the same in-process moto backend
     as the test session's mock, so the session's jobs queue is already there."""
-    sqs = LocalSqs(port=_free_port()).start()
+    sqs = LocalSqs(port=free_port()).start()
     yield sqs.endpoint_url, os.environ["JOBS_QUEUE_URL"]
     sqs.stop()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
