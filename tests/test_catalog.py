@@ -104,6 +104,33 @@ def test_catalog_ranges_are_exactly_what_validation_accepts() -> None:
     }
 
 
+def test_catalog_sliders_are_the_specs_and_stay_inside_validation() -> None:
+    data = _catalog()
+    controls = {c["field"]: c for c in data["controls"]}
+
+    assert {field: (c["minimum"], c["maximum"], c["step"]) for field, c in controls.items()} == {
+        "gpu_config.count": (1, 8, 1),
+        "hyperparameters.learning_rate": (0.00001, 0.0002, 0.000001),
+        "hyperparameters.batch_size": (1, 16, 1),
+        "hyperparameters.epochs": (1, 10, 1),
+        "hyperparameters.rank": (4, 64, 4),
+    }
+    for field, control in controls.items():
+        bounds = data["ranges"][field]
+        assert bounds["minimum"] <= control["minimum"] < control["maximum"] <= bounds["maximum"], field
+        stops = (control["maximum"] - control["minimum"]) / control["step"]
+        assert abs(stops - round(stops)) < 1e-6, field  # the maximum is a stop
+        assert control["label"] and control["hint"]
+    for preset in data["presets"]:  # each preset is a position its sliders can show
+        for field, control in controls.items():
+            group, name = field.split(".")
+            if group != "hyperparameters":
+                continue
+            stops = (preset[name] - control["minimum"]) / control["step"]
+            assert control["minimum"] <= preset[name] <= control["maximum"], (preset["id"], name)
+            assert abs(stops - round(stops)) < 1e-6, (preset["id"], name)
+
+
 @pytest.mark.parametrize("sub", [None, "not-a-uuid"])
 def test_catalog_needs_a_caller(sub: str | None) -> None:
     assert invoke(catalog_app, build_event("catalog", sub=sub)).status == 401

@@ -1,10 +1,11 @@
 """What the page needs to configure a job, from the data the cost model and the validators use:
-GPU types and prices, presets, validation ranges, pricing version. The page hard-codes none of it."""
+GPU types and prices, presets, validation ranges, the page's sliders, pricing version. The page hard-codes none of it."""
 
 from typing import Any
 
 from pydantic import BaseModel
 
+from pipeline.form_controls import CONTROLS
 from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 from pipeline.models import Catalog, CatalogGpuType, GpuConfig, JobHyperparameters, Range
 from pipeline.presets import PRESETS
@@ -44,6 +45,7 @@ def build_catalog() -> Catalog:
         ],
         presets=list(PRESETS),
         ranges=_ranges(GpuConfig, "gpu_config") | _ranges(JobHyperparameters, "hyperparameters"),
+        controls=list(CONTROLS),
     )
 
 

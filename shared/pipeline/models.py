@@ -242,12 +242,25 @@ class Range(_Model):
     exclusive_maximum: int | float | None = None
 
 
+class CatalogControl(_Model):
+    """A slider of the configuration page."""
+
+    field: str = Field(description="Dotted field path, as validation errors are keyed")
+    label: str
+    minimum: int | float
+    maximum: int | float
+    step: int | float
+    decimals: int = Field(description="Digits after the point to show and send")
+    hint: str
+
+
 class Catalog(_Model):
     pricing_version: str
     storage_cost: Money
     gpu_types: list[CatalogGpuType]
     presets: list[CatalogPreset]
     ranges: dict[str, Range] = Field(description="Keyed by dotted field path, as validation errors are")
+    controls: list[CatalogControl] = Field(description="The page's sliders, inside `ranges`")
 
 
 class ErrorResponse(_Model):
