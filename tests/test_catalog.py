@@ -131,6 +131,17 @@ def test_catalog_sliders_are_the_specs_and_stay_inside_validation() -> None:
             assert abs(stops - round(stops)) < 1e-6, (preset["id"], name)
 
 
+def test_catalog_lists_every_job_status_for_the_jobs_filter() -> None:
+    assert _catalog()["job_statuses"] == [
+        "queued",
+        "initializing",
+        "running",
+        "completed",
+        "failed",
+        "cancelled",
+    ]
+
+
 @pytest.mark.parametrize("sub", [None, "not-a-uuid"])
 def test_catalog_needs_a_caller(sub: str | None) -> None:
     assert invoke(catalog_app, build_event("catalog", sub=sub)).status == 401

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from pipeline.form_controls import CONTROLS
 from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
-from pipeline.models import Catalog, CatalogGpuType, GpuConfig, JobHyperparameters, Range
+from pipeline.models import JOB_STATUSES, Catalog, CatalogGpuType, GpuConfig, JobHyperparameters, Range
 from pipeline.presets import PRESETS
 
 
@@ -46,6 +46,7 @@ def build_catalog() -> Catalog:
         presets=list(PRESETS),
         ranges=_ranges(GpuConfig, "gpu_config") | _ranges(JobHyperparameters, "hyperparameters"),
         controls=list(CONTROLS),
+        job_statuses=list(JOB_STATUSES),
     )
 
 

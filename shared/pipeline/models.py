@@ -261,6 +261,7 @@ class Catalog(_Model):
     presets: list[CatalogPreset]
     ranges: dict[str, Range] = Field(description="Keyed by dotted field path, as validation errors are")
     controls: list[CatalogControl] = Field(description="The page's sliders, inside `ranges`")
+    job_statuses: list[JobStatus] = Field(description="Every status a job can have, in lifecycle order")
 
 
 class ErrorResponse(_Model):
