@@ -66,7 +66,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy shared functions tests local bench deploy
 
-unit: $(STAMP) $(SAM_STAMP)
+# The page's browser tests drive Debian's Chromium through Playwright; installed here when missing.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM_PATH := $(CHROMIUM)
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser tests" >&2
+	@$(APT_GET) install -y -qq chromium >&2 || { $(APT_GET) update -qq >&2 && $(APT_GET) install -y -qq chromium >&2; }
+
+unit: $(STAMP) $(SAM_STAMP) $(CHROMIUM)
 	$(VENV)/bin/pytest
 
 test: lint typecheck unit

@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     from local.gateway import Gateway, create_app
     from local.sqs_server import REGION, LocalSqs
+    from local.web_pages import web_routes
 
     state = state_dir()
     key = auth_tokens.SigningKey.load_or_create(state)
@@ -140,10 +141,18 @@ def run(args: argparse.Namespace) -> int:
                 print(f"\nPIPELINE training-jobs API on {api}  ({routes})", flush=True)
                 print(f"Scheduled every {args.schedule_interval:g} s: {scheduled or 'nothing'}", flush=True)
                 print("Copy and paste:\n" + _demo_commands(api, key.mint(seeds.DEMO_USER)), flush=True)
+                ready = seeds.DEMO_READY_DATASET
+                print(f"\nThe page (sign in as {seeds.DEMO_USER}):", flush=True)
+                print(f"  {api}/training/configure?datasetId={ready}", flush=True)
                 print("\nCtrl-C stops everything.\n", flush=True)
 
             config = uvicorn.Config(
-                create_app(gateway, on_startup=banner, schedule_interval_s=args.schedule_interval),
+                create_app(
+                    gateway,
+                    on_startup=banner,
+                    schedule_interval_s=args.schedule_interval,
+                    web_routes=web_routes(key, urls.owner),
+                ),
                 host="127.0.0.1",
                 port=args.port,
                 log_level="warning",

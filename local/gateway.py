@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from local import auth_tokens
 from local.sam_template import FunctionSpec, HttpRoute, template_functions
@@ -322,7 +322,10 @@ register_url_convertor("anypath", _AnyPathConvertor())
 
 
 def create_app(
-    gateway: Gateway, on_startup: Callable[[], None] | None = None, schedule_interval_s: float = 5
+    gateway: Gateway,
+    on_startup: Callable[[], None] | None = None,
+    schedule_interval_s: float = 5,
+    web_routes: list[BaseRoute] | None = None,
 ) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -344,6 +347,7 @@ def create_app(
         routes=[
             Route("/.well-known/jwks.json", jwks, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *(web_routes or []),  # the page: its paths are not API routes (template.yaml has none)
             Route("/{path:anypath}", gateway.handle, methods=methods),
         ],
         lifespan=lifespan,

@@ -126,6 +126,11 @@ class Stack:
     def sqs(self) -> str:
         return f"http://127.0.0.1:{self.sqs_port}"
 
+    @property
+    def owner_database_url(self) -> str:
+        """The embedded PostgreSQL as its owner, over its socket in the state folder."""
+        return f"postgresql://postgres@/postgres?host={self.state_dir / 'pgdata'}"
+
     @classmethod
     def start(cls, state_dir: Path, *extra_args: str, timeout_s: float = 90) -> "Stack":
         port, sqs_port = free_port(), free_port()

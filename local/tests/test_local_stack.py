@@ -327,7 +327,7 @@ def test_stack_stops_cleanly_and_leaves_no_process_behind(tmp_path: Path) -> Non
 
 def test_local_stack_runs_the_outbox_relay(stack: Stack, alice: dict[str, str]) -> None:
     # A job whose send after commit never happened (process killed): only its outbox row is pending.
-    database_url = f"postgresql://postgres@/postgres?host={stack.state_dir / 'pgdata'}"
+    database_url = stack.owner_database_url
     job_id = str(uuid.uuid4())
     body = json.dumps({"type": "training_job.queued", "version": 1, "job_id": job_id})
     with psycopg.connect(database_url, autocommit=True) as conn:

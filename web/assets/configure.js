@@ -1,0 +1,408 @@
+// /training/configure?datasetId=<uuid>: pick a preset, a GPU and hyperparameters, watch the cost,
+// start the job. Prices, presets and slider ranges all come from GET /catalog.
+import { callApi, describeFailure, loadConfig, newIdempotencyKey } from "./api_client.js";
+import { count, fixed, hours, money } from "./format.js";
+import { clearError, showError, startSignedInPage } from "./page_shell.js";
+
+// The spec's starting point; the catalog decides whether these exist (else its first entries).
+const DEFAULT_PRESET = "balanced";
+const DEFAULT_GPU_TYPE = "A100-80GB";
+const DEFAULT_GPU_COUNT = 2;
+const DEBOUNCE_MS = 500;
+const MAX_IN_PROGRESS_RETRIES = 10;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  datasetId: null,
+  catalog: null,
+  presetId: DEFAULT_PRESET, // a preset's id, or "custom" once a slider moved
+  basePreset: null, // the preset the custom settings started from
+  gpuType: DEFAULT_GPU_TYPE,
+  gpuCount: DEFAULT_GPU_COUNT,
+  hyperparameters: {},
+  estimate: null, // the server's estimate for exactly the configuration on screen, or null
+  estimatePending: false,
+  submitting: false,
+  idempotencyKey: null, // one per configuration: a double click or a retry sends the same key
+};
+let estimateTimer = null;
+let estimateSequence = 0;
+let estimateInFlight = null;
+
+async function main() {
+  $("back").addEventListener("click", goBack);
+  $("cancel").addEventListener("click", goBack);
+  if (!(await startSignedInPage())) return;
+
+  const config = await loadConfig();
+  state.datasetId = new URLSearchParams(location.search).get("datasetId");
+  if (!state.datasetId) {
+    $("datasets-link").href = config.datasetsUrl;
+    $("no-dataset").hidden = false;
+    return;
+  }
+
+  let result;
+  try {
+    result = await callApi("/catalog");
+  } catch (error) {
+    showError($("page-error"), describeFailure(error));
+    return;
+  }
+  if (!result.ok) {
+    showError($("page-error"), describeFailure(result));
+    return;
+  }
+  state.catalog = result.body.data;
+  renderForm();
+  applyPreset(findPreset(DEFAULT_PRESET) ?? state.catalog.presets[0]);
+  $("configure").hidden = false;
+}
+
+function goBack() {
+  if (history.length > 1) history.back();
+  else location.assign("/training/jobs");
+}
+
+// ---- the form -------------------------------------------------------------------------------------
+
+function renderForm() {
+  const { presets, gpu_types: gpuTypes, controls } = state.catalog;
+
+  $("presets").replaceChildren(...presets.map(presetCard));
+
+  const select = $("gpu-type");
+  select.replaceChildren(
+    ...gpuTypes.map((gpu) => new Option(`${gpu.label} — ${money(gpu.price_per_gpu_hour)}/hr`, gpu.id)),
+  );
+  state.gpuType = gpuTypes.some((gpu) => gpu.id === DEFAULT_GPU_TYPE) ? DEFAULT_GPU_TYPE : gpuTypes[0].id;
+  select.value = state.gpuType;
+  describeGpu();
+  select.addEventListener("change", () => {
+    state.gpuType = select.value;
+    describeGpu();
+    configurationChanged();
+  });
+
+  for (const control of controls) {
+    const [group] = control.field.split(".");
+    const container = group === "gpu_config" ? $("gpu-controls") : $("hyperparameter-controls");
+    container.append(slider(control));
+  }
+  const countControl = controls.find((c) => c.field === "gpu_config.count");
+  state.gpuCount = clamp(DEFAULT_GPU_COUNT, countControl);
+  setSlider("gpu_config.count", state.gpuCount);
+
+  $("configure").addEventListener("submit", (event) => {
+    event.preventDefault();
+    startTraining();
+  });
+  $("confirm-start").addEventListener("click", () => {
+    $("confirm").hidden = true;
+    startTraining();
+  });
+  $("confirm-cancel").addEventListener("click", () => {
+    $("confirm").hidden = true;
+    $("start").focus();
+  });
+}
+
+function presetCard(preset) {
+  const card = document.createElement("button");
+  card.type = "button";
+  card.className = "preset";
+  card.dataset.preset = preset.id;
+  card.setAttribute("aria-pressed", "false");
+  const title = document.createElement("h3");
+  title.textContent = preset.name;
+  title.id = `preset-${preset.id}-name`;
+  const description = document.createElement("p");
+  description.textContent = preset.description;
+  description.id = `preset-${preset.id}-description`;
+  // Named by its title alone ("Fast"), described by the rest, for screen readers and voice control.
+  card.setAttribute("aria-labelledby", title.id);
+  card.setAttribute("aria-describedby", description.id);
+  const facts = document.createElement("dl");
+  for (const [label, value] of [
+    ["Learning Rate", preset.learning_rate],
+    ["Batch", preset.batch_size],
+    ["Epochs", preset.epochs],
+    ["LoRA Rank", preset.rank],
+  ]) {
+    const term = document.createElement("dt");
+    term.textContent = label;
+    const detail = document.createElement("dd");
+    detail.textContent = String(value);
+    facts.append(term, detail);
+  }
+  card.append(title, description, facts);
+  card.addEventListener("click", () => applyPreset(preset));
+  return card;
+}
+
+function slider(control) {
+  const field = document.createElement("div");
+  field.className = "field";
+  const inputId = `control-${control.field}`;
+  const head = document.createElement("div");
+  head.className = "field-head";
+  const label = document.createElement("label");
+  label.htmlFor = inputId;
+  label.textContent = control.label;
+  const output = document.createElement("output");
+  output.id = `value-${control.field}`;
+  output.htmlFor = inputId;
+  head.append(label, output);
+
+  const input = document.createElement("input");
+  input.type = "range";
+  input.id = inputId;
+  input.name = control.field;
+  input.min = String(control.minimum);
+  input.max = String(control.maximum);
+  input.step = String(control.step);
+  input.setAttribute("aria-describedby", `hint-${control.field} error-${control.field}`);
+  input.addEventListener("input", () => sliderMoved(control, input.value));
+
+  const hint = document.createElement("p");
+  hint.className = "hint";
+  hint.id = `hint-${control.field}`;
+  hint.textContent = control.hint;
+  hint.dataset.base = control.hint;
+  const error = document.createElement("p");
+  error.className = "field-error";
+  error.id = `error-${control.field}`;
+  field.append(head, input, hint, error);
+  return field;
+}
+
+function controlFor(fieldPath) {
+  return state.catalog.controls.find((c) => c.field === fieldPath);
+}
+
+function setSlider(fieldPath, value) {
+  const control = controlFor(fieldPath);
+  if (!control) return;
+  const input = $(`control-${fieldPath}`);
+  const shown = fixed(value, control.decimals).toFixed(control.decimals);
+  input.value = String(value);
+  input.setAttribute("aria-valuetext", shown);
+  $(`value-${fieldPath}`).textContent = shown;
+  if (fieldPath === "gpu_config.count") {
+    const hint = $(`hint-${fieldPath}`);
+    hint.textContent = value > 1 ? `${hint.dataset.base} Training will be ${value}x faster (approximately).` : hint.dataset.base;
+  }
+}
+
+function sliderMoved(control, rawValue) {
+  const value = fixed(rawValue, control.decimals);
+  const [group, name] = control.field.split(".");
+  if (group === "gpu_config") {
+    state.gpuCount = value;
+  } else {
+    state.hyperparameters = { ...state.hyperparameters, [name]: value };
+    state.presetId = "custom";
+    showPresetSelection();
+  }
+  setSlider(control.field, value);
+  configurationChanged();
+}
+
+function applyPreset(preset) {
+  state.presetId = preset.id;
+  state.basePreset = preset;
+  const { learning_rate, batch_size, epochs, rank, alpha, dropout } = preset;
+  state.hyperparameters = { learning_rate, batch_size, epochs, rank, alpha, dropout };
+  for (const name of ["learning_rate", "batch_size", "epochs", "rank"]) {
+    setSlider(`hyperparameters.${name}`, state.hyperparameters[name]);
+  }
+  showPresetSelection();
+  configurationChanged();
+}
+
+function showPresetSelection() {
+  for (const card of $("presets").children) {
+    card.setAttribute("aria-pressed", String(card.dataset.preset === state.presetId));
+  }
+  $("hyperparameters-description").textContent =
+    state.presetId === "custom"
+      ? `Custom settings (started from the ${state.basePreset.name} preset)`
+      : `Fine-tune training parameters (based on ${state.basePreset.name} preset)`;
+}
+
+function describeGpu() {
+  const gpu = state.catalog.gpu_types.find((g) => g.id === state.gpuType);
+  $("gpu-type-description").textContent = `${money(gpu.price_per_gpu_hour)}/hr per GPU · ${gpu.description}`;
+}
+
+function findPreset(id) {
+  return state.catalog.presets.find((p) => p.id === id);
+}
+
+function clamp(value, control) {
+  return Math.min(control.maximum, Math.max(control.minimum, value));
+}
+
+function requestBody() {
+  return {
+    dataset_id: state.datasetId,
+    gpu_config: { type: state.gpuType, count: state.gpuCount },
+    hyperparameters: state.hyperparameters,
+  };
+}
+
+// ---- the live estimate ----------------------------------------------------------------------------
+
+/** Every change: the old estimate no longer applies; ask again once the user pauses for 500 ms. */
+function configurationChanged() {
+  state.estimate = null;
+  state.idempotencyKey = null; // a different configuration is a different job
+  state.estimatePending = true;
+  $("confirm").hidden = true;
+  clearError($("submit-error"));
+  showEstimateLoading();
+  clearTimeout(estimateTimer);
+  estimateTimer = setTimeout(requestEstimate, DEBOUNCE_MS);
+  updateStartButton();
+}
+
+async function requestEstimate() {
+  const sequence = ++estimateSequence;
+  estimateInFlight?.abort(); // an older answer is of no use any more
+  const controller = new AbortController();
+  estimateInFlight = controller;
+  let result;
+  try {
+    result = await callApi("/jobs/estimate", { method: "POST", body: requestBody(), signal: controller.signal });
+  } catch (error) {
+    if (sequence !== estimateSequence) return;
+    finishEstimate();
+    showError($("estimate-error"), describeFailure(error));
+    return;
+  }
+  // Only the newest request may change the screen: an older one that arrives late is dropped.
+  if (sequence !== estimateSequence) return;
+  finishEstimate();
+  if (result.ok) {
+    state.estimate = result.body.data;
+    renderEstimate();
+  } else {
+    showFieldErrors(result.body?.details);
+    showError($("estimate-error"), describeFailure(result));
+  }
+  updateStartButton();
+}
+
+function finishEstimate() {
+  state.estimatePending = false;
+  estimateInFlight = null;
+  $("estimate-loading").hidden = true;
+  $("estimate").setAttribute("aria-busy", "false");
+}
+
+function showEstimateLoading() {
+  clearFieldErrors();
+  clearError($("estimate-error"));
+  $("estimate-figures").hidden = true;
+  $("estimate-loading").hidden = false;
+  $("estimate").setAttribute("aria-busy", "true");
+}
+
+function renderEstimate() {
+  const estimate = state.estimate;
+  $("figure-compute").textContent = money(estimate.cost_breakdown.compute);
+  $("figure-storage").textContent = money(estimate.cost_breakdown.storage);
+  $("figure-total").textContent = money(estimate.estimated_cost);
+  $("figure-duration").textContent = hours(estimate.estimated_duration_hours);
+  $("figure-hourly-rate").textContent = `${money(estimate.hourly_rate)}/hr`;
+  $("figure-total-steps").textContent = count(estimate.training_details.total_steps);
+  $("figure-throughput").textContent = `${count(estimate.training_details.estimated_throughput_tokens_per_sec)} tok/s`;
+  $("estimate-figures").hidden = false;
+}
+
+/** A 400's details are keyed by dotted field path: each message goes next to its field. */
+function showFieldErrors(details) {
+  if (!details || typeof details !== "object") return;
+  for (const [field, messages] of Object.entries(details)) {
+    const slot = $(`error-${field}`);
+    if (slot && Array.isArray(messages)) slot.textContent = messages.join(" ");
+  }
+}
+
+function clearFieldErrors() {
+  for (const slot of document.querySelectorAll(".field-error")) slot.textContent = "";
+}
+
+// ---- starting the job -----------------------------------------------------------------------------
+
+function updateStartButton() {
+  const ready = state.estimate !== null && !state.estimatePending && !state.submitting;
+  $("start").disabled = !ready;
+  $("cancel").disabled = state.submitting;
+  $("start-spinner").hidden = !state.submitting;
+  $("start-label").textContent = state.submitting ? "Creating Job..." : "Start Training";
+}
+
+async function startTraining() {
+  if (state.submitting || state.estimate === null || state.estimatePending) return;
+  state.submitting = true; // before any await: a second click finds the button already disabled
+  updateStartButton();
+  clearError($("submit-error"));
+  state.idempotencyKey ??= newIdempotencyKey();
+  const body = {
+    ...requestBody(),
+    preset_id: state.presetId,
+    estimated_cost: state.estimate.estimated_cost,
+  };
+  try {
+    for (let attempt = 0; ; attempt += 1) {
+      const result = await callApi("/jobs", {
+        method: "POST",
+        body,
+        headers: { "Idempotency-Key": state.idempotencyKey },
+      });
+      if (result.status === 201) {
+        location.assign(`/training/jobs/${encodeURIComponent(result.body.data.id)}`);
+        return; // stay disabled while the job page loads
+      }
+      if (result.status === 409 && result.body?.data) {
+        offerNewEstimate(result.body);
+        break;
+      }
+      if (result.status === 409 && attempt < MAX_IN_PROGRESS_RETRIES) {
+        // The same key is still being processed (an earlier click, another tab): wait as told, ask again.
+        await sleep(Number(result.headers.get("Retry-After") || 1) * 1000);
+        continue;
+      }
+      showFieldErrors(result.body?.details);
+      showError($("submit-error"), describeFailure(result));
+      break;
+    }
+  } catch (error) {
+    // The job may or may not exist: a retry sends the same Idempotency-Key, so it is never made twice.
+    showError($("submit-error"), describeFailure(error));
+  }
+  state.submitting = false;
+  updateStartButton();
+}
+
+/** 409 Estimate out of date: show the server's new figure and let the user decide. */
+function offerNewEstimate(body) {
+  const previous = state.estimate.estimated_cost;
+  state.estimate = body.data;
+  renderEstimate();
+  const now = money(body.data.estimated_cost);
+  $("confirm-text").textContent =
+    `The cost of this configuration changed since it was estimated: it was ${money(previous)}, ` +
+    `it is now ${now}. Start training at the new cost?`;
+  $("confirm-start").textContent = `Start Training at ${now}`;
+  $("confirm").hidden = false;
+  $("confirm-start").focus();
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+main().catch((error) => showError($("page-error"), `Something went wrong on this page: ${error.message}`));

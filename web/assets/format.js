@@ -1,0 +1,12 @@
+// How figures are written on every page. Money arrives already rounded to cents by the API.
+export const money = (value) => `$${Number(value).toFixed(2)}`;
+export const hours = (value) => `${Number(value).toFixed(1)} hours`;
+export const count = (value) => Number(value).toLocaleString("en-US");
+export const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
+
+/** A slider value as the page shows and sends it: the control's own number of decimals. */
+export const fixed = (value, decimals) => Number(Number(value).toFixed(decimals));
+
+export function statusLabel(status) {
+  return status.charAt(0).toUpperCase() + status.slice(1);
+}
