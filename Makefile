@@ -10,7 +10,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint typecheck unit migrate schemas clean run token dataset bench smoke build validate
+.PHONY: help venv test lint typecheck unit migrate schemas clean run token dataset bench smoke build validate publish-web
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
@@ -20,6 +20,7 @@ help:
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
 	@echo "make bench     cold start, warm latency, list scaling, HTTP throughput (table + .bench/results.json)"
 	@echo "make smoke API_URL=... TOKEN=... DATASET_ID=...   estimate, create, list, get against a deployed API"
+	@echo "make publish-web [STACK_NAME=...]   upload web/ and its config.json to the stack's bucket, invalidate CloudFront"
 	@echo "make migrate   apply database migrations to DATABASE_URL"
 	@echo "make schemas   regenerate schemas/ (queue message JSON Schema, OpenAPI document) from the models"
 	@echo "make clean     remove the virtual environment and caches"
@@ -99,6 +100,10 @@ dataset: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV_PY) bench/run.py
+
+STACK_NAME ?= pipeline-training-jobs
+publish-web: $(STAMP)
+	$(VENV_PY) -m deploy.publish_web --stack-name "$(STACK_NAME)"
 
 smoke: $(STAMP)
 	@test -n "$(API_URL)" -a -n "$(TOKEN)" -a -n "$(DATASET_ID)" || { echo "usage: make smoke API_URL=<url> TOKEN=<jwt> DATASET_ID=<ready dataset of that user>" >&2; exit 2; }

@@ -120,7 +120,8 @@ def test_catalog_sliders_are_the_specs_and_stay_inside_validation() -> None:
         assert bounds["minimum"] <= control["minimum"] < control["maximum"] <= bounds["maximum"], field
         stops = (control["maximum"] - control["minimum"]) / control["step"]
         assert abs(stops - round(stops)) < 1e-6, field  # the maximum is a stop
-        assert control["label"] and control["hint"]
+        assert control["label"]
+        assert control["hint"]
     for preset in data["presets"]:  # each preset is a position its sliders can show
         for field, control in controls.items():
             group, name = field.split(".")

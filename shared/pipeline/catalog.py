@@ -1,5 +1,6 @@
 """What the page needs to configure a job, from the data the cost model and the validators use:
-GPU types and prices, presets, validation ranges, the page's sliders, pricing version. The page hard-codes none of it."""
+GPU types and prices, presets, validation ranges, the page's sliders, job statuses, pricing version.
+The page hard-codes none of it."""
 
 from typing import Any
 
