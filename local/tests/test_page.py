@@ -17,8 +17,10 @@ from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from local import auth_tokens, seeds
+from local.auth_tokens import SigningKey
 from local.seeds import DatasetSeed, insert_dataset
-from local.tests.browser import CHROMIUM, Tab, open_signed_in_tab
+from local.tests.browser import CHROMIUM, DESKTOP, Tab, open_signed_in_tab
+from local.tests.fake_hosted_ui import FakeHostedUi
 from local.tests.stack_process import Stack, http
 
 # The spec's defaults (Balanced, 2 x A100-80GB) over a 5 000-pair, 1.2M-token dataset.
@@ -528,3 +530,70 @@ def test_local_datasets_page_links_ready_datasets_to_the_configuration_page(stac
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+# ---- deployed sign-in: the Cognito hosted UI, authorization code with PKCE -------------------------
+
+
+@pytest.fixture
+def hosted_ui(stack: Stack) -> Iterator[FakeHostedUi]:
+    user = f"hosted-{uuid.uuid4().hex[:12]}"
+    started = FakeHostedUi(SigningKey.load_or_create(stack.state_dir), "web-client", stack.api, user).start()
+    yield started
+    started.stop()
+
+
+def _deployed_tab(browser: Browser, hosted_ui: FakeHostedUi) -> Page:
+    """A tab whose /config.json is what `make publish-web` writes, pointing at the fake hosted UI."""
+    context = browser.new_context(viewport=DESKTOP)
+    config = {
+        "apiUrl": "",
+        "datasetsUrl": "/datasets",
+        "auth": {
+            "kind": "cognito",
+            "domain": hosted_ui.url,
+            "clientId": "web-client",
+            "scopes": "openid email",
+        },
+    }
+    context.route("**/config.json", lambda route: route.fulfill(json=config))
+    return context.new_page()
+
+
+def test_deployed_sign_in_goes_through_the_hosted_ui_and_back_to_the_page(
+    browser: Browser, stack: Stack, hosted_ui: FakeHostedUi
+) -> None:
+    dataset_id = _dataset(stack, hosted_ui.user)
+    page = _deployed_tab(browser, hosted_ui)
+    configure = f"{stack.api}/training/configure?datasetId={dataset_id}"
+
+    page.goto(configure)
+
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)  # the API accepted the token
+    assert page.url == configure
+    expect(page.get_by_text(f"Signed in as {hosted_ui.user}")).to_be_visible()
+    (token_request,) = hosted_ui.token_requests  # the fake checked the PKCE verifier against the challenge
+    assert token_request["redirect_uri"] == f"{stack.api}/training/signin"
+    assert len(token_request["code_verifier"]) == 64
+
+    page.get_by_role("button", name="Sign out").click()
+
+    page.wait_for_url(f"{stack.api}/training/signin")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('pipeline.session')") is None
+    page.context.close()
+
+
+def test_a_sign_in_answer_with_a_foreign_state_is_refused(
+    browser: Browser, stack: Stack, hosted_ui: FakeHostedUi
+) -> None:
+    page = _deployed_tab(browser, hosted_ui)
+
+    page.goto(f"{stack.api}/training/signin?code=stolen-code&state=not-ours")
+
+    expect(page.get_by_role("alert")).to_have_text(
+        "This sign-in link is stale or was not started here. Please sign in again."
+    )
+    assert hosted_ui.token_requests == []  # the code was never redeemed
+    assert page.evaluate("sessionStorage.getItem('pipeline.session')") is None
+    page.context.close()
