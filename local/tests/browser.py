@@ -19,6 +19,7 @@ CHROMIUM: Final = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS: Final = Path(os.environ.get("SCREENSHOT_DIR") or REPO_ROOT / ".screenshots")
 DESKTOP: Final[ViewportSize] = {"width": 1280, "height": 900}
 PHONE: Final[ViewportSize] = {"width": 375, "height": 740}
+_API_PATHS: Final = ("/jobs", "/catalog")
 
 
 @dataclass
@@ -71,6 +72,14 @@ def open_signed_in_tab(browser: Browser, stack: Stack, user: str | None = None) 
     tab = Tab(page, stack, user or f"user-{uuid.uuid4().hex[:12]}")
     page.on("request", lambda request: _record(tab, request))
     page.on("pageerror", lambda error: tab.errors.append(str(error)))
+    page.on(  # a page file, script or stylesheet that failed to load (API answers are checked by tests)
+        "response",
+        lambda response: (
+            tab.errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not urlsplit(response.url).path.startswith(_API_PATHS)
+            else None
+        ),
+    )
     page.on(
         "console",
         lambda message: (
@@ -86,9 +95,6 @@ def open_signed_in_tab(browser: Browser, stack: Stack, user: str | None = None) 
     page.locator("#jobs-summary").filter(has_text="job").wait_for()  # the list answered: signed in
     tab.calls.clear()
     return tab
-
-
-_API_PATHS: Final = ("/jobs", "/catalog")
 
 
 def _record(tab: Tab, request: Request) -> None:

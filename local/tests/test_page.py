@@ -5,6 +5,7 @@ import contextlib
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -107,6 +108,20 @@ def test_signing_in_leads_back_to_the_page_with_the_balanced_estimate(browser: B
         expect(page.get_by_role("button", name="Balanced")).to_have_attribute("aria-pressed", "true")
         expect(page.get_by_label("GPU Type")).to_have_value("A100-80GB")
         expect(page.get_by_text(f"Signed in as {user}")).to_be_visible()
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(
+    "next_path", ["//evil.example/steal", "/\\evil.example/steal", "https://evil.example/"]
+)
+def test_sign_in_never_sends_the_user_off_the_site(browser: Browser, stack: Stack, next_path: str) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(f"{stack.api}/training/signin?next={urllib.parse.quote(next_path)}")
+        page.get_by_role("button", name="Sign in").click()
+
+        page.wait_for_url(f"{stack.api}/training/jobs")
     finally:
         page.close()
 

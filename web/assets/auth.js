@@ -102,14 +102,19 @@ export async function signOut() {
   }
 }
 
-/** Only paths on this site: an open redirect through ?next= would hand the session to anyone. */
+/** Only pages of this site: an open redirect through ?next= would hand the session to anyone. */
 export function safeNext(next) {
-  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") ? next : "/training/jobs";
+  if (typeof next !== "string" || !next.startsWith("/")) return "/training/jobs";
+  // Resolved as the browser would: "//host" and "/\host" both leave the site.
+  const target = new URL(next, location.origin);
+  return target.origin === location.origin ? `${target.pathname}${target.search}${target.hash}` : "/training/jobs";
 }
 
+/** Who the token is for, to show on the page (the API checks the token; the page only displays). */
 function claimsOf(jwt) {
   try {
-    const payload = JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    const binary = atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"));
+    const payload = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
     return payload.email ?? payload.username ?? payload["cognito:username"] ?? null;
   } catch {
     return null;
