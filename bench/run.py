@@ -190,6 +190,7 @@ class Context:
     invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:cold"
     def get_remaining_time_in_millis(self): return 10000
 response = app.lambda_handler(json.load(open(sys.argv[3])), Context())
+print("answered", flush=True)  # the clock stops here: Lambda never pays for interpreter teardown
 third_party = sorted(
     name for name, module in list(sys.modules.items())
     if "site-packages" in (getattr(module, "__file__", None) or "")
@@ -206,13 +207,24 @@ for name in sys.argv[1:]:
         importlib.import_module(name)
     except Exception:
         pass  # a module only its parent can create (vendored aliases, platform shims)
+print("imported", flush=True)
 """
 
 
 def _wall(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
+    """Seconds from starting the interpreter to the probe's first line (after its work, before its
+    exit: tearing an interpreter down is no part of a cold start), and what the probe wrote to stderr."""
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=True)
-    return time.perf_counter() - started, done.stderr
+    with subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        elapsed = time.perf_counter() - started
+        _, stderr = process.communicate(timeout=120)
+    if process.returncode != 0 or not line:
+        raise RuntimeError(f"probe failed ({process.returncode}): {stderr}")
+    return elapsed, stderr
 
 
 def _layer_copy(target: Path, compiled: bool) -> tuple[Path, Path]:
