@@ -5,6 +5,9 @@ The client is created once per execution environment. boto3 honours AWS_ENDPOINT
 queue must not hold the response; a failed send is retried by the outbox relay.
 """
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import boto3
@@ -26,7 +29,8 @@ _CLIENT_CONFIG = Config(
 class SqsJobPublisher:
     def __init__(self, settings: QueueSettings) -> None:
         self._queue_url = settings.jobs_queue_url
-        self._client = boto3.client("sqs", region_name=settings.aws_region, config=_CLIENT_CONFIG)
+        with _collector_paused():
+            self._client = boto3.client("sqs", region_name=settings.aws_region, config=_CLIENT_CONFIG)
 
     def publish(self, *, body: str, message_type: str, version: int) -> None:
         self._client.send_message(
@@ -47,6 +51,20 @@ class SqsJobPublisher:
             ],
         )
         return {int(entry["Id"]): entry.get("Code", "Failed") for entry in response.get("Failed", [])}
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Building the client parses botocore's endpoint and service JSON: ~100k new objects, none of them
+    garbage. With the cyclic collector running, each full collection meanwhile rescans every object
+    the imports made, which measured 40 of the 85 ms the client took to build."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _attributes(message_type: str, version: int) -> "dict[str, MessageAttributeValueTypeDef]":
