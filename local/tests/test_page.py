@@ -3,6 +3,7 @@ local stack (real functions, PostgreSQL and SQS). Each test signs in as its own 
 
 import contextlib
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -19,10 +20,11 @@ from playwright.sync_api import Error as PlaywrightError
 
 from local import auth_tokens, seeds
 from local.auth_tokens import SigningKey
+from local.sam_template import load_template
 from local.seeds import DatasetSeed, insert_dataset
 from local.tests.browser import CHROMIUM, DESKTOP, Tab, open_signed_in_tab
 from local.tests.fake_hosted_ui import FakeHostedUi
-from local.tests.stack_process import Stack, http
+from local.tests.stack_process import REPO_ROOT, Stack, http
 
 # The spec's defaults (Balanced, 2 x A100-80GB) over a 5 000-pair, 1.2M-token dataset.
 DEFAULT_TOTAL = "$5.94"
@@ -425,6 +427,56 @@ def test_jobs_list_filters_by_status_and_pages(tab: Tab, stack: Stack) -> None:
     page.get_by_label("Status").select_option("failed")
     expect(page.locator("#jobs-empty")).to_contain_text("No failed jobs.")
     expect(page.locator("#jobs-table")).to_be_hidden()
+
+
+def _deployed_content_security_policy() -> str:
+    """The CSP CloudFront adds to every page (template.yaml, WebSecurityHeaders), for a us-east-1 stack."""
+    config = load_template(REPO_ROOT / "template.yaml")["Resources"]["WebSecurityHeaders"]["Properties"]
+    csp = config["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    template: str = csp["ContentSecurityPolicy"]["Fn::Sub"][0]
+    values = {
+        "AWS::Region": "us-east-1",
+        "AWS::URLSuffix": "amazonaws.com",
+        "HostedUi": "https://auth.example",
+    }
+    return re.sub(r"\$\{([^}]+)\}", lambda match: values[match.group(1)], template)
+
+
+def test_pages_run_under_the_deployed_content_security_policy(browser: Browser, stack: Stack) -> None:
+    user = f"user-{uuid.uuid4().hex[:12]}"
+    dataset_id = _dataset(stack, user)
+    csp = _deployed_content_security_policy()
+    context = browser.new_context(viewport=DESKTOP)
+
+    def with_csp(route: Route) -> None:
+        if route.request.resource_type != "document":
+            route.continue_()
+            return
+        response = route.fetch()
+        route.fulfill(response=response, headers=response.headers | {"content-security-policy": csp})
+
+    context.route("**/*", with_csp)
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+
+    page.goto(f"{stack.api}/training/signin?next=/training/configure?datasetId={dataset_id}")
+    page.get_by_label("User name").fill(user)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
+    page.get_by_role("button", name="Start Training").click()
+    expect(page.locator("#job-status")).to_have_text("Queued")
+    page.goto(f"{stack.api}/training/jobs")
+    expect(page.locator("#jobs-rows tr")).to_have_count(1)
+
+    assert violations == []
+    # The policy was in force: an inline script, as an injection would add, is refused.
+    page.evaluate("document.body.append(Object.assign(document.createElement('script'), {text: '1'}))")
+    deadline = time.monotonic() + 5
+    while not violations and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert any("inline script" in v for v in violations), violations
+    context.close()
 
 
 def test_pages_fit_a_375_px_screen(tab: Tab, stack: Stack) -> None:

@@ -7,6 +7,7 @@ export const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 /** A slider value as the page shows and sends it: the control's own number of decimals. */
 export const fixed = (value, decimals) => Number(Number(value).toFixed(decimals));
 
-export function statusLabel(status) {
-  return status.charAt(0).toUpperCase() + status.slice(1);
+/** "queued" -> "Queued", "balanced" -> "Balanced": statuses and preset ids as the page shows them. */
+export function capitalized(word) {
+  return word.charAt(0).toUpperCase() + word.slice(1);
 }

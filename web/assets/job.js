@@ -1,6 +1,6 @@
 // /training/jobs/<id>: one job, refreshed every 5 s while it is queued, initializing or running.
 import { callApi, describeFailure } from "./api_client.js";
-import { count, money, statusLabel, when } from "./format.js";
+import { count, money, capitalized, when } from "./format.js";
 import { clearError, showError, startSignedInPage } from "./page_shell.js";
 
 const POLL_MS = 5000;
@@ -58,13 +58,13 @@ function render(job) {
   $("job-title").textContent = `Training Job: ${job.dataset.name}`;
   $("job-subtitle").textContent = `Created ${when(job.created_at)}`;
   const badge = $("job-status");
-  badge.textContent = statusLabel(job.status);
+  badge.textContent = capitalized(job.status);
   badge.className = `badge ${job.status}`;
   const progress = Number(job.progress);
   $("job-progress").value = progress;
   $("job-progress-text").textContent = `${progress.toFixed(0)}%`;
   $("job-dataset").textContent = job.dataset.name;
-  $("job-preset").textContent = statusLabel(job.preset_id);
+  $("job-preset").textContent = capitalized(job.preset_id);
   $("job-gpu").textContent = `${job.gpu_config.count} × ${job.gpu_config.type}`;
   const hp = job.hyperparameters;
   $("job-hyperparameters").textContent =

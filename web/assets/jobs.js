@@ -1,6 +1,6 @@
 // /training/jobs?status=&page=: the user's jobs, newest first, filtered by status, ten to a page.
 import { callApi, describeFailure, loadConfig } from "./api_client.js";
-import { money, statusLabel, when } from "./format.js";
+import { money, capitalized, when } from "./format.js";
 import { clearError, showError, startSignedInPage } from "./page_shell.js";
 
 const PAGE_SIZE = 10;
@@ -18,7 +18,7 @@ async function main() {
     return;
   }
   const filter = $("status-filter");
-  for (const status of catalog.body.data.job_statuses) filter.append(new Option(statusLabel(status), status));
+  for (const status of catalog.body.data.job_statuses) filter.append(new Option(capitalized(status), status));
   filter.addEventListener("change", () => navigate({ status: filter.value, page: 1 }));
   addEventListener("popstate", load);
   await load();
@@ -71,7 +71,7 @@ function render({ jobs, pagination }, query) {
   $("jobs-table").hidden = jobs.length === 0;
   $("jobs-empty").hidden = jobs.length !== 0;
   $("jobs-empty-text").textContent = query.status
-    ? `No ${statusLabel(query.status).toLowerCase()} jobs${query.page > 1 ? " on this page" : ""}.`
+    ? `No ${capitalized(query.status).toLowerCase()} jobs${query.page > 1 ? " on this page" : ""}.`
     : "No training jobs yet.";
   const { total, totalPages } = pagination;
   $("jobs-summary").textContent = `${total} ${total === 1 ? "job" : "jobs"}`;
@@ -103,11 +103,11 @@ function row(job) {
   link.textContent = when(job.created_at);
   const badge = document.createElement("span");
   badge.className = `badge ${job.status}`;
-  badge.textContent = statusLabel(job.status);
+  badge.textContent = capitalized(job.status);
   const cells = [
     ["Created", link],
     ["Dataset", job.dataset.name],
-    ["Preset", statusLabel(job.preset_id)],
+    ["Preset", capitalized(job.preset_id)],
     ["GPU", `${job.gpu_config.count} × ${job.gpu_config.type}`],
     ["Status", badge],
     ["Estimated cost", money(job.estimated_total_cost)],
