@@ -273,6 +273,28 @@ def test_a_validation_error_appears_next_to_its_field(tab: Tab, stack: Stack) ->
     )
 
 
+def test_an_estimate_that_fails_on_the_server_side_is_said_and_retried(tab: Tab, stack: Stack) -> None:
+    dataset_id = _dataset(stack, tab.user)
+    answers: list[int] = []
+
+    def unavailable_once(route: Route) -> None:
+        if not answers:
+            answers.append(503)
+            route.fulfill(status=503, json={"error": "Service unavailable"}, headers={"Retry-After": "1"})
+        else:
+            answers.append(200)
+            route.continue_()
+
+    tab.page.route("**/jobs/estimate", unavailable_once)
+    tab.page.goto(tab.url(f"/training/configure?datasetId={dataset_id}"))
+
+    expect(tab.page.locator("#estimate-error")).to_contain_text("Trying again in 1 s.")
+    expect(tab.page.get_by_role("button", name="Start Training")).to_be_disabled()
+    expect(tab.page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)  # the retry, by itself
+    expect(tab.page.locator("#estimate-error")).to_be_hidden()
+    assert answers == [503, 200]
+
+
 def test_an_unknown_dataset_is_a_visible_message(tab: Tab) -> None:
     tab.page.goto(tab.url(f"/training/configure?datasetId={uuid.uuid4()}"))
 

@@ -10,6 +10,7 @@ const DEFAULT_GPU_TYPE = "A100-80GB";
 const DEFAULT_GPU_COUNT = 2;
 const DEBOUNCE_MS = 500;
 const MAX_IN_PROGRESS_RETRIES = 10;
+const ESTIMATE_RETRY_S = 5;
 
 const $ = (id) => document.getElementById(id);
 
@@ -278,7 +279,7 @@ async function requestEstimate() {
   } catch (error) {
     if (sequence !== estimateSequence) return;
     finishEstimate();
-    showError($("estimate-error"), describeFailure(error));
+    retryEstimateLater(describeFailure(error), null);
     return;
   }
   // Only the newest request may change the screen: an older one that arrives late is dropped.
@@ -287,11 +288,26 @@ async function requestEstimate() {
   if (result.ok) {
     state.estimate = result.body.data;
     renderEstimate();
+  } else if (result.status >= 500) {
+    retryEstimateLater(describeFailure(result), result.headers.get("Retry-After"));
   } else {
     showFieldErrors(result.body?.details);
     showError($("estimate-error"), describeFailure(result));
   }
   updateStartButton();
+}
+
+/** A failure that is not the request's fault (network, 5xx): say so, and ask again by itself. */
+function retryEstimateLater(message, retryAfter) {
+  const seconds = Math.min(Math.max(Number(retryAfter) || ESTIMATE_RETRY_S, 1), 60);
+  showError($("estimate-error"), `${message} Trying again in ${seconds} s.`);
+  clearTimeout(estimateTimer); // a change made meanwhile restarts the debounce instead
+  estimateTimer = setTimeout(() => {
+    state.estimatePending = true;
+    showEstimateLoading();
+    updateStartButton();
+    requestEstimate();
+  }, seconds * 1000);
 }
 
 function finishEstimate() {
