@@ -16,7 +16,8 @@ class ConfigurationError(RuntimeError):
 
 
 class _EnvSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=False)
+    # Built when a function first reads its settings: each function reads two of these five classes.
+    model_config = ConfigDict(frozen=True, populate_by_name=False, defer_build=True)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
