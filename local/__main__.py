@@ -111,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     state = state_dir()
     key = auth_tokens.SigningKey.load_or_create(state)
     os.environ.setdefault("PAGINATION_CURSOR_SECRET", _cursor_secret(state))
+    # EMF metric lines are CloudWatch's input; on a terminal they only bury the banner and the logs.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     with running_database(state) as urls:
         os.environ["DATABASE_URL"] = urls.app
         user_id = auth_tokens.user_id_for(seeds.DEMO_USER)

@@ -1,6 +1,7 @@
 """The outbox relay: every job's message reaches the queue, even when SQS was down at creation."""
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -208,6 +209,22 @@ def test_relay_reports_backlog_and_oldest_pending_age_as_metrics(
     assert 90 <= emf[0]["OutboxOldestPendingAge"][0] < 120
     units = {m["Name"]: m["Unit"] for m in emf[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert units["OutboxOldestPendingAge"] == "Seconds"
+
+
+def test_relay_logs_a_run_only_when_it_had_work(
+    db: psycopg.Connection[DictRow], relay_now: None, sqs_down: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _run_relay()  # nothing pending: idle
+    idle = [(r.levelname, r.__dict__.get("failed")) for r in caplog.records if r.msg == "outbox relay run"]
+
+    _create_jobs(db, 1)  # SQS is down: its message waits in the outbox
+    caplog.clear()
+    _run_relay()
+    busy = [(r.levelname, r.__dict__.get("failed")) for r in caplog.records if r.msg == "outbox relay run"]
+
+    assert idle == []  # below the service's INFO level, as in Lambda
+    assert busy == [("INFO", 1)]
 
 
 def test_job_ids_in_outbox_match_created_jobs(db: psycopg.Connection[DictRow], sqs_down: None) -> None:

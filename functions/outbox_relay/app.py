@@ -33,5 +33,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(
         name="OutboxOldestPendingAge", unit=MetricUnit.Seconds, value=result.backlog.oldest_age_s
     )
-    logger.info("outbox relay run", sent=result.sent, failed=result.failed, backlog=result.backlog.pending)
+    # An idle run (nothing sent, nothing waiting) is a metric, not a log line: it happens every minute.
+    idle = result.sent == 0 and result.failed == 0 and result.backlog.pending == 0
+    (logger.debug if idle else logger.info)(
+        "outbox relay run", sent=result.sent, failed=result.failed, backlog=result.backlog.pending
+    )
     return {"sent": result.sent, "failed": result.failed, "backlog": result.backlog.pending}
