@@ -70,14 +70,20 @@ function render({ jobs, pagination }, query) {
   $("jobs-rows").replaceChildren(...jobs.map(row));
   $("jobs-table").hidden = jobs.length === 0;
   $("jobs-empty").hidden = jobs.length !== 0;
-  $("jobs-empty-text").textContent = query.status
-    ? `No ${capitalized(query.status).toLowerCase()} jobs${query.page > 1 ? " on this page" : ""}.`
-    : "No training jobs yet.";
   const { total, totalPages } = pagination;
+  // Empty: either there is nothing (yet) for this filter, or the address points past the last page.
+  $("jobs-empty-text").textContent =
+    total > 0
+      ? `There is no page ${query.page}: the last one is page ${totalPages}.`
+      : query.status
+        ? `No ${query.status} jobs.`
+        : "No training jobs yet.";
+  $("datasets-link").hidden = total > 0;
   $("jobs-summary").textContent = `${total} ${total === 1 ? "job" : "jobs"}`;
-  $("pager").hidden = totalPages <= 1;
+  $("pager").hidden = totalPages <= 1 && query.page <= 1;
   $("page-position").textContent = `Page ${query.page} of ${Math.max(totalPages, 1)}`;
-  pageLink($("previous-page"), query.page > 1 ? { ...query, page: query.page - 1 } : null);
+  const previous = query.page > totalPages ? Math.max(totalPages, 1) : query.page - 1; // past the end: the last
+  pageLink($("previous-page"), query.page > 1 ? { ...query, page: previous } : null);
   pageLink($("next-page"), query.page < totalPages ? { ...query, page: query.page + 1 } : null);
 }
 
