@@ -317,12 +317,47 @@ def test_missing_dataset_id_shows_an_alert_with_a_link_to_the_datasets_page(tab:
     tab.screenshot("configure-missing-dataset")
 
 
-def test_cancel_goes_back(tab: Tab, stack: Stack) -> None:
-    page = _open_configure(tab, _dataset(stack, tab.user))  # opened from the jobs list
+def test_cancel_and_the_back_arrow_return_to_the_page_the_user_came_from(tab: Tab, stack: Stack) -> None:
+    dataset_id = _dataset(stack, tab.user)
+    page = tab.page
+    for control in ("Cancel", "Back"):
+        page.goto(tab.url("/datasets"))  # where people pick a dataset
+        page.locator(f"a[href='/training/configure?datasetId={dataset_id}']").click()
+        expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
+
+        page.get_by_role("button", name=control, exact=True).click()
+
+        page.wait_for_url(tab.url("/datasets"))
+
+
+def test_back_after_signing_in_skips_the_sign_in_page(browser: Browser, stack: Stack) -> None:
+    user = f"user-{uuid.uuid4().hex[:12]}"
+    dataset_id = _dataset(stack, user)
+    page = browser.new_page()
+    page.goto(f"{stack.api}/datasets")
+    page.locator(f"a[href='/training/configure?datasetId={dataset_id}']").click()
+    page.wait_for_url("**/training/signin?next=*")  # not signed in yet
+    page.get_by_label("User name").fill(user)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
 
     page.get_by_role("button", name="Cancel").click()
 
-    page.wait_for_url(lambda url: url.endswith("/training/jobs"))
+    page.wait_for_url(f"{stack.api}/datasets")  # where the user came from, not the sign-in form
+    page.close()
+
+
+def test_cancel_in_a_tab_with_no_history_goes_to_the_jobs_list(tab: Tab, stack: Stack) -> None:
+    configure = tab.url(f"/training/configure?datasetId={_dataset(stack, tab.user)}")
+    with tab.page.context.expect_page() as opened:
+        tab.page.evaluate("url => window.open(url)", configure)  # a new tab: nothing to go back to
+    page = opened.value
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)  # the session came along
+    assert page.evaluate("history.length") == 1
+
+    page.get_by_role("button", name="Cancel").click()
+
+    page.wait_for_url(tab.url("/training/jobs"))
 
 
 # ---- starting a job -------------------------------------------------------------------------------

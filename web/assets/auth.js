@@ -30,11 +30,14 @@ export function forgetToken() {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-/** Go to sign-in; afterwards the user comes back to `next` (a path on this site). */
+/**
+ * Go to sign-in; afterwards the user comes back to `next` (a path on this site). Every hop replaces
+ * the current history entry, so Back and Cancel afterwards skip the sign-in pages.
+ */
 export async function beginSignIn(next) {
   const config = await loadConfig();
   if (config.auth.kind !== "cognito") {
-    location.assign(`${SIGNIN_PATH}?next=${encodeURIComponent(next)}`);
+    location.replace(`${SIGNIN_PATH}?next=${encodeURIComponent(next)}`);
     return;
   }
   const verifier = randomString(64);
@@ -50,7 +53,7 @@ export async function beginSignIn(next) {
     code_challenge: challenge,
     code_challenge_method: "S256",
   });
-  location.assign(`${config.auth.domain}/oauth2/authorize?${query}`);
+  location.replace(`${config.auth.domain}/oauth2/authorize?${query}`);
 }
 
 /** The hosted UI sent the user back with ?code=&state=: trade the code for tokens. Returns `next`. */

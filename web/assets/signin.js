@@ -30,7 +30,7 @@ async function main() {
     $("local-signin-button").disabled = true;
     try {
       await signInLocally($("user-name").value.trim());
-      location.assign(next);
+      location.replace(next);
     } catch (error) {
       showError($("page-error"), error.message);
       $("local-signin-button").disabled = false;
