@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from local.gateway import Gateway, create_app
-    from local.sqs_server import REGION, LocalSqs
+    from local.queue_consumers import QueueConsumer, consumers_for, sqs_client
+    from local.sqs_server import LOGICAL_IDS, REGION, LocalSqs
     from local.web_pages import web_routes
 
     state = state_dir()
@@ -136,12 +137,21 @@ def run(args: argparse.Namespace) -> int:
         try:
             gateway = Gateway(Path(args.template), key.jwks())
             api = f"http://127.0.0.1:{args.port}"
+            consumers: list[QueueConsumer] = []
+            # Only the local queues: consuming from a queue given by JOBS_QUEUE_URL could take messages
+            # meant for someone else's job processing.
+            if sqs is not None and args.queue_consumers:
+                queue_urls = {logical_id: sqs.queue_url(name) for logical_id, name in LOGICAL_IDS.items()}
+                client = sqs_client(sqs.endpoint_url, REGION)
+                consumers = consumers_for(gateway.functions, queue_urls, client, REGION)
 
             def banner() -> None:
                 routes = ", ".join(r.route_key for f in gateway.functions for r in f.spec.routes)
                 scheduled = ", ".join(f.spec.logical_id for f in gateway.scheduled)
                 print(f"\nPIPELINE training-jobs API on {api}  ({routes})", flush=True)
                 print(f"Scheduled every {args.schedule_interval:g} s: {scheduled or 'nothing'}", flush=True)
+                fed = ", ".join(f"{c.name} <- {c.queue_url.rsplit('/', 1)[-1]}" for c in consumers)
+                print(f"Queue consumers: {fed or 'none'}", flush=True)
                 print("Copy and paste:\n" + _demo_commands(api, key.mint(seeds.DEMO_USER)), flush=True)
                 ready = seeds.DEMO_READY_DATASET
                 print(f"\nThe page (sign in as {seeds.DEMO_USER}):", flush=True)
@@ -154,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
                     on_startup=banner,
                     schedule_interval_s=args.schedule_interval,
                     web_routes=web_routes(key, urls.owner),
+                    queue_consumers=consumers,
                 ),
                 host="127.0.0.1",
                 port=args.port,
@@ -209,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=float(os.environ.get("LOCAL_SCHEDULE_INTERVAL") or 5),
         help="seconds between runs of scheduled functions (the outbox relay)",
+    )
+    run_parser.add_argument(
+        "--no-queue-consumers",
+        dest="queue_consumers",
+        action="store_false",
+        help="leave messages on the local queues (functions with SQS events are not invoked)",
     )
     run_parser.set_defaults(handler=run)
 

@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from local import auth_tokens
+from local.queue_consumers import QueueConsumer
 from local.sam_template import FunctionSpec, HttpRoute, template_functions
 
 log = logging.getLogger("pipeline.local")
@@ -326,14 +327,18 @@ def create_app(
     on_startup: Callable[[], None] | None = None,
     schedule_interval_s: float = 5,
     web_routes: list[BaseRoute] | None = None,
+    queue_consumers: list[QueueConsumer] | None = None,
 ) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        schedules = asyncio.create_task(gateway.run_schedules(schedule_interval_s))
+        tasks = [asyncio.create_task(gateway.run_schedules(schedule_interval_s))]
+        tasks += [asyncio.create_task(consumer.run()) for consumer in queue_consumers or []]
         if on_startup:
             on_startup()
         yield
-        schedules.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         gateway.close()
 
     async def jwks(request: Request) -> Response:

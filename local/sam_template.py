@@ -47,6 +47,15 @@ class HttpRoute:
 
 
 @dataclass(frozen=True)
+class SqsSource:
+    """An SQS event source mapping: which queue (its logical id) feeds the function, and how."""
+
+    queue: str
+    batch_size: int = 10
+    report_batch_item_failures: bool = False
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     code_dir: Path
@@ -57,6 +66,7 @@ class FunctionSpec:
     routes: tuple[HttpRoute, ...]
     environment: dict[str, str] = field(default_factory=dict)
     schedules: tuple[str, ...] = ()  # EventBridge schedule expressions, e.g. "rate(1 minute)"
+    queues: tuple[SqsSource, ...] = ()
 
 
 def _literal_variables(variables: dict[str, Any] | None) -> dict[str, str]:
@@ -64,8 +74,19 @@ def _literal_variables(variables: dict[str, Any] | None) -> dict[str, str]:
     return {name: str(value) for name, value in (variables or {}).items() if not isinstance(value, dict)}
 
 
+def _queue_logical_id(queue: Any) -> str:
+    # Queue: !GetAtt JobsQueue.Arn -> {"Fn::GetAtt": "JobsQueue.Arn"} (or ["JobsQueue", "Arn"])
+    target = queue.get("Fn::GetAtt") if isinstance(queue, dict) else None
+    if isinstance(target, str):
+        return target.split(".")[0]
+    if isinstance(target, list) and target:
+        return str(target[0])
+    raise ValueError(f"SQS event source {queue!r}: expected !GetAtt <Queue>.Arn")
+
+
 def template_functions(template_path: Path) -> list[FunctionSpec]:
-    """Every AWS::Serverless::Function with HttpApi or Schedule events (paths resolved from the template)."""
+    """Every AWS::Serverless::Function with HttpApi, Schedule or SQS events (paths resolved from the
+    template)."""
     template = load_template(template_path)
     globals_ = template.get("Globals", {}).get("Function", {})
     global_env = _literal_variables(globals_.get("Environment", {}).get("Variables"))
@@ -87,7 +108,17 @@ def template_functions(template_path: Path) -> list[FunctionSpec]:
             for event in properties.get("Events", {}).values()
             if event.get("Type") in ("Schedule", "ScheduleV2")
         )
-        if not routes and not schedules:
+        queues = tuple(
+            SqsSource(
+                queue=_queue_logical_id(event["Properties"]["Queue"]),
+                batch_size=int(event["Properties"].get("BatchSize", 10)),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in event["Properties"].get("FunctionResponseTypes", []),
+            )
+            for event in properties.get("Events", {}).values()
+            if event.get("Type") == "SQS"
+        )
+        if not routes and not schedules and not queues:
             continue
         module, _, function = str(properties["Handler"]).rpartition(".")
         specs.append(
@@ -100,6 +131,7 @@ def template_functions(template_path: Path) -> list[FunctionSpec]:
                 memory_mb=int(properties.get("MemorySize", globals_.get("MemorySize", 128))),
                 routes=routes,
                 schedules=schedules,
+                queues=queues,
                 environment=global_env
                 | _literal_variables(properties.get("Environment", {}).get("Variables")),
             )

@@ -19,6 +19,8 @@ log = logging.getLogger("pipeline.local")
 JOBS_QUEUE = "pipeline-jobs"
 JOBS_DLQ = "pipeline-jobs-dlq"
 REGION = "us-east-1"
+# template.yaml's logical id of each queue created here, for the functions' SQS event sources.
+LOGICAL_IDS = {"JobsQueue": JOBS_QUEUE, "JobsDeadLetterQueue": JOBS_DLQ}
 
 
 class _QueueLoggingMiddleware:
@@ -86,6 +88,9 @@ class LocalSqs:
         return sqs.create_queue(
             QueueName=JOBS_QUEUE, Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "60"}
         )["QueueUrl"]
+
+    def queue_url(self, name: str) -> str:
+        return f"{self.endpoint_url}/123456789012/{name}"  # moto's default account
 
     def stop(self) -> None:
         if self._server is not None:

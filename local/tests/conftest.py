@@ -9,7 +9,10 @@ from local.tests.stack_process import Stack, run_cli
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack.start(tmp_path_factory.mktemp("stack-state"), "--schedule-interval", "0.5")
+    # Messages stay on the queue, where the tests read them; one test runs the queue's consumer.
+    running = Stack.start(
+        tmp_path_factory.mktemp("stack-state"), "--schedule-interval", "0.5", "--no-queue-consumers"
+    )
     yield running
     running.stop()
 

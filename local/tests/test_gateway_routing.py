@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from local.gateway import LoadedFunction, RouteTable
-from local.sam_template import FunctionSpec, HttpRoute, template_functions
+from local.sam_template import FunctionSpec, HttpRoute, SqsSource, template_functions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,4 +66,7 @@ def test_routes_come_from_the_template() -> None:
     }
     assert {(spec.logical_id, spec.schedules) for spec in specs if spec.schedules} == {
         ("OutboxRelayFunction", ("rate(1 minute)",))
+    }
+    assert {(spec.logical_id, spec.queues) for spec in specs if spec.queues} == {
+        ("JobDispatcherFunction", (SqsSource("JobsQueue", batch_size=10, report_batch_item_failures=True),))
     }

@@ -359,3 +359,51 @@ def _queued_job_ids(stack: Stack, *, until: str, timeout_s: float = 20) -> list[
         job_ids += [json.loads(m["Body"])["job_id"] for m in received.get("Messages", [])]
         time.sleep(0.2)
     return job_ids
+
+
+def test_local_stack_runs_the_queue_consumer_so_created_jobs_get_claimed(tmp_path: Path) -> None:
+    running = Stack.start(tmp_path)  # queue consumers on, as `make run` starts it
+    try:
+        assert "Queue consumers: JobDispatcherFunction <- pipeline-jobs" in running.stdout
+        token = run_cli(tmp_path, "token", "--user", "erin").strip()
+        dataset_id = run_cli(tmp_path, "dataset", "--user", "erin", "--pairs", "5000", "--tokens", "1200000")
+        body = {
+            "dataset_id": dataset_id.strip(),
+            "preset_id": "balanced",
+            "gpu_config": {"type": "A100-80GB", "count": 2},
+            "hyperparameters": {"batch_size": 4, "epochs": 3, "learning_rate": 0.00005, "rank": 16},
+            "estimated_cost": 5.94,
+        }
+        created = http("POST", f"{running.api}/jobs", token=token, body=body)
+        assert created.status == 201, created.body
+        job_url = f"{running.api}/jobs/{created.body['data']['id']}"
+
+        deadline = time.monotonic() + 20
+        status = created.body["data"]["status"]
+        while status == "queued" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status = http("GET", job_url, token=token).body["data"]["status"]
+        assert status == "initializing"  # JobDispatcherFunction claimed it from the local queue
+
+        # A message no retry can help is acknowledged: it leaves the queue and never reaches the DLQ.
+        queue = f"{running.sqs}/123456789012/pipeline-jobs"
+        sqs_call(running.sqs, "SendMessage", {"QueueUrl": queue, "MessageBody": "not a job message"})
+        assert _wait_until_empty(running, queue)
+        assert _wait_until_empty(running, f"{running.sqs}/123456789012/pipeline-jobs-dlq", timeout_s=0)
+        assert any("JobDispatcherFunction: 1 handled, 0 left for retry" in line for line in running.stderr)
+    finally:
+        running.stop()
+
+
+def _wait_until_empty(stack: Stack, queue_url: str, timeout_s: float = 20) -> bool:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        attributes = sqs_call(
+            stack.sqs, "GetQueueAttributes", {"QueueUrl": queue_url, "AttributeNames": names}
+        )
+        if all(attributes["Attributes"][name] == "0" for name in names):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
