@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from local.gateway import Gateway, create_app
-    from local.queue_consumers import QueueConsumer, consumers_for, sqs_client
+    from local.queue_consumers import QueueConsumer, consumers_for
     from local.sqs_server import LOGICAL_IDS, REGION, LocalSqs
     from local.web_pages import web_routes
 
@@ -142,8 +142,7 @@ def run(args: argparse.Namespace) -> int:
             # meant for someone else's job processing.
             if sqs is not None and args.queue_consumers:
                 queue_urls = {logical_id: sqs.queue_url(name) for logical_id, name in LOGICAL_IDS.items()}
-                client = sqs_client(sqs.endpoint_url, REGION)
-                consumers = consumers_for(gateway.functions, queue_urls, client, REGION)
+                consumers = consumers_for(gateway.functions, queue_urls, sqs.client(), REGION)
 
             def banner() -> None:
                 routes = ", ".join(r.route_key for f in gateway.functions for r in f.spec.routes)

@@ -13,8 +13,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
-
 from local.sam_template import FunctionSpec, SqsSource
 
 if TYPE_CHECKING:
@@ -23,16 +21,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pipeline.local")
 _WAIT_S = 1  # long poll: an idle queue costs one request a second
-
-
-def sqs_client(endpoint_url: str, region: str) -> "SQSClient":
-    return boto3.client(
-        "sqs",
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
-    )
 
 
 def sqs_event(messages: list["MessageTypeDef"], queue_arn: str, region: str) -> dict[str, Any]:

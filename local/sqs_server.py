@@ -8,11 +8,14 @@ import io
 import json
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 log = logging.getLogger("pipeline.local")
 
@@ -71,15 +74,18 @@ class LocalSqs:
         self._thread.start()
         return self
 
-    def create_queues(self) -> str:
-        """Create the jobs queue (redriving to its DLQ after 5 receives) and return its URL."""
-        sqs = boto3.client(
+    def client(self) -> "SQSClient":
+        return boto3.client(
             "sqs",
             endpoint_url=self.endpoint_url,
             region_name=REGION,
             aws_access_key_id="local",
             aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
         )
+
+    def create_queues(self) -> str:
+        """Create the jobs queue (redriving to its DLQ after 5 receives) and return its URL."""
+        sqs = self.client()
         dlq_url = sqs.create_queue(QueueName=JOBS_DLQ)["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
