@@ -10,7 +10,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint typecheck unit migrate schemas clean run token dataset bench smoke build validate publish-web
+.PHONY: help venv test lint typecheck unit migrate schemas botocore-data clean run token dataset bench smoke build validate publish-web
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
@@ -23,6 +23,7 @@ help:
 	@echo "make publish-web [STACK_NAME=...]   upload web/ and its config.json to the stack's bucket, invalidate CloudFront"
 	@echo "make migrate   apply database migrations to DATABASE_URL"
 	@echo "make schemas   regenerate schemas/ (queue message JSON Schema, OpenAPI document) from the models"
+	@echo "make botocore-data   rewrite shared/pipeline/botocore_data (the SQS client's botocore files) after a botocore upgrade"
 	@echo "make clean     remove the virtual environment and caches"
 
 # The venv is rebuilt only when a requirements file changes.
@@ -115,6 +116,9 @@ migrate: $(STAMP)
 schemas: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.message_schema > schemas/training_job.queued.v1.schema.json
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.openapi_document > schemas/openapi.json
+
+botocore-data: $(STAMP)
+	PYTHONPATH=shared $(VENV_PY) -m pipeline.botocore_data_bundle
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,63 @@
+"""The part of botocore's data directory an SQS client reads, bundled as pipeline/botocore_data.
+
+Building a client with botocore's own loader lists every one of its ~450 service directories (twice,
+to check the name "sqs") and parses endpoints.json, 1.2 MB of every service's endpoints: 30 of the
+~40 ms the client takes to build, at every create_job cold start. The bundle holds the same files,
+byte for byte, except endpoints.json, which keeps only SQS in each partition.
+
+Never imported by a function. `make botocore-data` rewrites the bundle from the installed (pinned)
+botocore; a test fails when the bundle no longer matches it, e.g. after a botocore upgrade.
+"""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import botocore
+
+SERVICE = "sqs"
+BUNDLE_DIR = Path(__file__).resolve().parent / "botocore_data"
+# Read while building the client (sdk-default-configuration: the config resolver; _retry: the
+# standard retry mode; partitions: the endpoint rule set's partition functions).
+_VERBATIM = ("_retry.json", "partitions.json", "sdk-default-configuration.json")
+_ENDPOINTS = "endpoints.json"
+
+
+def botocore_data_dir() -> Path:
+    return Path(botocore.__file__).resolve().parent / "data"
+
+
+def bundle_files(source: Path | None = None) -> dict[str, bytes]:
+    """{path relative to the bundle: content}: what the bundle must hold for botocore at `source`."""
+    source = source or botocore_data_dir()
+    files = {name: (source / name).read_bytes() for name in _VERBATIM}
+    # The service's model and endpoint rules for its latest API version, as botocore would pick it.
+    latest = sorted(path.name for path in (source / SERVICE).iterdir() if path.is_dir())[-1]
+    for model in ("service-2.json.gz", "endpoint-rule-set-1.json.gz"):
+        files[f"{SERVICE}/{latest}/{model}"] = (source / SERVICE / latest / model).read_bytes()
+    files[_ENDPOINTS] = _endpoints_for_service(json.loads((source / _ENDPOINTS).read_bytes()))
+    return files
+
+
+def _endpoints_for_service(endpoints: dict[str, object]) -> bytes:
+    partitions = endpoints["partitions"]
+    assert isinstance(partitions, list)
+    for partition in partitions:
+        partition["services"] = {
+            name: value for name, value in partition["services"].items() if name == SERVICE
+        }
+    return json.dumps(endpoints, indent=1, sort_keys=True).encode() + b"\n"
+
+
+def write_bundle(target: Path = BUNDLE_DIR) -> None:
+    shutil.rmtree(target, ignore_errors=True)
+    for relative, content in bundle_files().items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+
+if __name__ == "__main__":
+    write_bundle()
+    print(f"wrote {BUNDLE_DIR} from botocore {botocore.__version__}", file=sys.stderr)

@@ -1,0 +1,168 @@
+"""The SQS client reads botocore's data from the bundle in pipeline/botocore_data, and that changes
+nothing but its cold start: the bundle is the installed botocore's own files, and the client resolves
+every endpoint exactly as a client built from botocore's full data does.
+"""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore
+import pytest
+from botocore.awsrequest import AWSRequest
+
+from pipeline import botocore_data_bundle, sqs_publisher
+
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1", "us-iso-east-1"]
+QUEUE_URL = "https://sqs.{region}.amazonaws.com/123456789012/jobs"
+
+
+class _Resolved(Exception):
+    def __init__(self, *outcome: str | None) -> None:
+        self.outcome = ("resolved", *outcome)
+
+
+def _raise_resolved(request: AWSRequest, signing_name: str, region_name: str, **_: Any) -> None:
+    # Stop before signing: where the request would go, and for which signing scope, is all that matters.
+    raise _Resolved(request.url, signing_name, region_name)
+
+
+def _where_send_message_goes(client: Any, region: str) -> tuple[str | None, ...]:
+    client.meta.events.register("before-sign.sqs.SendMessage", _raise_resolved)
+    try:
+        client.send_message(QueueUrl=QUEUE_URL.format(region=region), MessageBody="{}")
+    except _Resolved as resolved:
+        return resolved.outcome
+    except botocore.exceptions.BotoCoreError as exc:
+        return ("refused", type(exc).__name__, str(exc))
+    raise AssertionError("the request was neither resolved nor refused")
+
+
+def _files_under(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()
+    }
+
+
+def test_the_bundle_holds_exactly_the_installed_botocores_sqs_files() -> None:
+    # Fails after a botocore upgrade until `make botocore-data` rewrites the bundle.
+    assert _files_under(botocore_data_bundle.BUNDLE_DIR) == botocore_data_bundle.bundle_files()
+
+
+def test_the_bundled_endpoints_keep_sqs_in_every_partition_and_nothing_else() -> None:
+    full = json.loads((botocore_data_bundle.botocore_data_dir() / "endpoints.json").read_bytes())
+    bundled = json.loads((botocore_data_bundle.BUNDLE_DIR / "endpoints.json").read_bytes())
+
+    assert [p["partition"] for p in bundled["partitions"]] == [p["partition"] for p in full["partitions"]]
+    for small, whole in zip(bundled["partitions"], full["partitions"], strict=True):
+        assert small["services"] == {"sqs": whole["services"]["sqs"]}
+        assert {k: v for k, v in small.items() if k != "services"} == {
+            k: v for k, v in whole.items() if k != "services"
+        }
+
+
+@pytest.mark.parametrize("variant", ["standard", "fips", "dualstack", "fips+dualstack"])
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_client_resolves_every_endpoint_as_a_client_from_botocores_full_data_does(
+    region: str, variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", str("fips" in variant).lower())
+    monkeypatch.setenv("AWS_USE_DUALSTACK_ENDPOINT", str("dualstack" in variant).lower())
+    reference = boto3.session.Session(region_name=region).client("sqs", config=sqs_publisher._CLIENT_CONFIG)
+
+    bundled = _where_send_message_goes(sqs_publisher._sqs_client(region), region)
+
+    assert bundled == _where_send_message_goes(reference, region)
+    if variant == "standard":
+        assert bundled[0] == "resolved"
+
+
+def test_building_the_client_and_sending_reads_nothing_from_botocores_data_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    botocore_data = str(botocore_data_bundle.botocore_data_dir())
+    touched: list[str] = []
+    for name in ("listdir", "stat"):
+        original = getattr(os, name)
+
+        def recording(path: Any, *args: Any, original: Any = original, **kwargs: Any) -> Any:
+            touched.append(os.fsdecode(path))
+            return original(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, name, recording)
+
+    client = sqs_publisher._sqs_client("eu-west-1")
+    outcome = _where_send_message_goes(client, "eu-west-1")
+
+    assert outcome[0] == "resolved"
+    assert any(path.startswith(str(botocore_data_bundle.BUNDLE_DIR)) for path in touched)
+    assert [path for path in touched if path.startswith(botocore_data)] == []
+
+
+def _handler_name(handler: Any) -> str:
+    target = getattr(handler, "func", handler)  # functools.partial
+    return f"{target.__module__}.{getattr(target, '__qualname__', type(target).__qualname__)}"
+
+
+def _handlers_for(client: Any, event_name: str) -> list[str]:
+    # botocore's emitter has no public way to list handlers; the lookup it uses to emit is the truth.
+    emitter = client.meta.events._emitter
+    return [_handler_name(handler) for handler in emitter._handlers.prefix_search(event_name)]
+
+
+def _exercise(client: Any, queue_url: str) -> None:
+    client.send_message(QueueUrl=queue_url, MessageBody="{}", MessageAttributes=_attributes())
+    client.send_message_batch(QueueUrl=queue_url, Entries=[{"Id": "1", "MessageBody": "{}"}])
+    with pytest.raises(botocore.exceptions.ClientError):
+        client.send_message(QueueUrl=queue_url + "-missing", MessageBody="{}")
+
+
+def _attributes() -> dict[str, Any]:
+    return {"type": {"DataType": "String", "StringValue": "training_job.queued"}}
+
+
+def test_the_client_runs_exactly_the_builtin_handlers_a_client_from_a_full_session_runs(
+    sqs_queue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emitted: set[str] = set()
+    original_emit = botocore.hooks.HierarchicalEmitter._emit  # type: ignore[attr-defined]
+
+    def recording_emit(self: Any, event_name: str, *args: Any, **kwargs: Any) -> Any:
+        emitted.add(event_name)
+        return original_emit(self, event_name, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.hooks.HierarchicalEmitter, "_emit", recording_emit)
+    reference = boto3.session.Session(region_name="us-east-1").client(
+        "sqs", config=sqs_publisher._CLIENT_CONFIG
+    )
+    ours = sqs_publisher._sqs_client("us-east-1")
+    _exercise(reference, sqs_queue.queue_url)
+    _exercise(ours, sqs_queue.queue_url)
+
+    assert {
+        "before-call.sqs.SendMessage",
+        "needs-retry.sqs.SendMessage",
+        "creating-client-class.sqs",
+    } <= emitted
+    for event_name in sorted(emitted):
+        assert _handlers_for(ours, event_name) == _handlers_for(reference, event_name), event_name
+    sqs_queue.receive_all()
+
+
+def test_the_session_leaves_out_handlers_only_other_services_and_documentation_use() -> None:
+    session = sqs_publisher._sqs_session()
+    kept = {
+        _handler_name(handler)
+        for event_name in (
+            "before-call.sqs.SendMessage",
+            "before-call.s3.PutObject",
+            "docs.*.s3.*.complete-section",
+        )
+        for handler in session.get_component("event_emitter")._emitter._handlers.prefix_search(event_name)
+    }
+
+    assert "botocore.handlers.inject_api_version_header_if_needed" in kept
+    assert "botocore.handlers.sse_md5" not in kept  # S3's
+    assert "botocore.handlers.document_auto_populated_param" not in kept
