@@ -7,9 +7,8 @@ Python's `round()` rounds half-to-even and would differ on ties.
 """
 
 import math
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Final
+from typing import Final, NamedTuple
 
 # Fallbacks the reference uses when a dataset has no statistics yet (missing or 0).
 DEFAULT_TRAINING_PAIRS: Final = 1000
@@ -23,8 +22,7 @@ SAVE_OVERHEAD_SECONDS: Final = 5 * 60
 _CENT: Final = Decimal("0.01")
 
 
-@dataclass(frozen=True, slots=True)
-class CostEstimate:
+class CostEstimate(NamedTuple):
     estimated_cost: Decimal
     compute_cost: Decimal
     storage_cost: Decimal

@@ -1,14 +1,12 @@
 """SQL for lora_datasets. This API only reads datasets; the dataset section writes them."""
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 from uuid import UUID
 
 from pipeline.database import Connection, Pending
 
 
-@dataclass(frozen=True, slots=True)
-class Dataset:
+class Dataset(NamedTuple):
     id: UUID
     user_id: UUID
     name: str

@@ -4,15 +4,13 @@ Changing any figure here changes what users are charged: bump PRICING_VERSION wi
 estimate and job records which prices it was computed with.
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Final, NamedTuple
 
 PRICING_VERSION: Final = "2025-12-25"
 
 
-@dataclass(frozen=True, slots=True)
-class GpuType:
+class GpuType(NamedTuple):
     id: str
     label: str
     price_per_gpu_hour: Decimal

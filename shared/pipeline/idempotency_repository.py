@@ -1,14 +1,12 @@
 """SQL for idempotency_keys: the stored outcome of a create, per caller and Idempotency-Key."""
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 from uuid import UUID
 
 from pipeline.database import Connection, Pending
 
 
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
+class StoredResponse(NamedTuple):
     request_hash: str
     response_status: int
     response_body: str

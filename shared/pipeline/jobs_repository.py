@@ -1,9 +1,8 @@
 """SQL for lora_training_jobs. Every read is filtered by the caller's user_id."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
@@ -11,8 +10,7 @@ from psycopg.types.json import Jsonb
 from pipeline.database import Connection
 
 
-@dataclass(frozen=True, slots=True)
-class NewJob:
+class NewJob(NamedTuple):
     id: UUID
     user_id: UUID
     dataset_id: UUID
@@ -28,8 +26,7 @@ class NewJob:
     queued_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimedJob:
+class ClaimedJob(NamedTuple):
     id: UUID
     dataset_name: str
 
@@ -118,8 +115,7 @@ def get_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> dict[str, Any
     return dict(row) if row else None
 
 
-@dataclass(frozen=True, slots=True)
-class After:
+class After(NamedTuple):
     """Keyset position: list the jobs older than this one."""
 
     created_at: datetime

@@ -10,8 +10,8 @@ An advisory lock makes concurrent runs (two deploys) wait for each other instead
 import hashlib
 import os
 import sys
-from dataclasses import dataclass
 from importlib import resources
+from typing import NamedTuple
 
 import psycopg
 
@@ -24,8 +24,7 @@ class MigrationError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
+class Migration(NamedTuple):
     filename: str
     sql: str
 

@@ -6,8 +6,7 @@ once: a row whose send succeeded but whose mark was lost is sent again, and cons
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from pipeline import outbox_repository
 from pipeline.database import Database
@@ -24,8 +23,7 @@ class BatchPublisher(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class RelayResult:
+class RelayResult(NamedTuple):
     sent: int
     failed: int
     backlog: outbox_repository.Backlog

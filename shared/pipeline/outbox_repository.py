@@ -1,14 +1,12 @@
 """SQL for job_queue_outbox: queue messages kept until they are known to be sent."""
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 from uuid import UUID
 
 from pipeline.database import Connection
 
 
-@dataclass(frozen=True, slots=True)
-class PendingMessage:
+class PendingMessage(NamedTuple):
     id: int
     job_id: UUID
     message_type: str
@@ -16,8 +14,7 @@ class PendingMessage:
     body: str
 
 
-@dataclass(frozen=True, slots=True)
-class Backlog:
+class Backlog(NamedTuple):
     pending: int
     oldest_age_s: float
 

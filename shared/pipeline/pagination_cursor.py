@@ -9,8 +9,8 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 _VERSION = 1
@@ -20,8 +20,7 @@ class InvalidCursor(ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class CursorPosition:
+class CursorPosition(NamedTuple):
     user_id: UUID
     status: str | None
     page: int  # the page this cursor opens
