@@ -12,8 +12,8 @@ import pytest
 from psycopg.rows import DictRow
 
 from functions.create_job import app as create_job_app
+from pipeline.message_models import TrainingJobQueuedMessage
 from pipeline.message_schema import job_queued_schema
-from pipeline.models import TrainingJobQueuedMessage
 from tests.api_client import build_event, invoke
 from tests.conftest import QueueReader
 from tests.factories import create_body, insert_dataset

@@ -5,6 +5,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline import job_creation
+from pipeline.configuration_models import CreateJobRequest
 from pipeline.database import Database
 from pipeline.http_api import (
     caller_id,
@@ -15,7 +16,6 @@ from pipeline.http_api import (
     read_json_object,
     success,
 )
-from pipeline.models import CreateJobRequest
 from pipeline.observability import metrics
 from pipeline.settings import DatabaseSettings, QueueSettings
 from pipeline.sqs_publisher import SqsJobPublisher

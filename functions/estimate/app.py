@@ -5,9 +5,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline import estimates
+from pipeline.configuration_models import EstimateRequest
 from pipeline.database import Database
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
-from pipeline.models import EstimateRequest
 from pipeline.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())

@@ -6,9 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from pipeline.catalog_models import Catalog, CatalogGpuType, Range
+from pipeline.configuration_models import GpuConfig, JobHyperparameters
 from pipeline.form_controls import CONTROLS
 from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
-from pipeline.models import JOB_STATUSES, Catalog, CatalogGpuType, GpuConfig, JobHyperparameters, Range
+from pipeline.models import JOB_STATUSES
 from pipeline.presets import PRESETS
 
 

@@ -3,11 +3,7 @@
 from uuid import UUID
 
 from pipeline import cost_model, datasets_repository
-from pipeline.database import Connection
-from pipeline.datasets_repository import Dataset
-from pipeline.errors import dataset_not_found
-from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
-from pipeline.models import (
+from pipeline.configuration_models import (
     CostBreakdown,
     Estimate,
     EstimateHyperparameters,
@@ -15,13 +11,17 @@ from pipeline.models import (
     GpuConfig,
     TrainingDetails,
 )
+from pipeline.database import Connection
+from pipeline.datasets_repository import Dataset
+from pipeline.errors import dataset_not_found
+from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 
 
-def estimate_for_dataset(
+def figures_for_dataset(
     dataset: Dataset, gpu_config: GpuConfig, hyperparameters: EstimateHyperparameters
-) -> Estimate:
+) -> cost_model.CostEstimate:
     gpu = GPU_TYPES[gpu_config.type]
-    figures = cost_model.estimate_cost(
+    return cost_model.estimate_cost(
         price_per_gpu_hour=gpu.price_per_gpu_hour,
         throughput_per_gpu=gpu.throughput_tokens_per_sec,
         gpu_count=gpu_config.count,
@@ -31,6 +31,15 @@ def estimate_for_dataset(
         total_tokens=dataset.total_tokens,
         storage_cost=STORAGE_COST,
     )
+
+
+def estimate_for_dataset(
+    dataset: Dataset, gpu_config: GpuConfig, hyperparameters: EstimateHyperparameters
+) -> Estimate:
+    return estimate_from_figures(figures_for_dataset(dataset, gpu_config, hyperparameters), dataset.name)
+
+
+def estimate_from_figures(figures: cost_model.CostEstimate, dataset_name: str) -> Estimate:
     return Estimate(
         estimated_cost=figures.estimated_cost,
         cost_breakdown=CostBreakdown(compute=figures.compute_cost, storage=figures.storage_cost),
@@ -40,7 +49,7 @@ def estimate_for_dataset(
             total_steps=figures.total_steps,
             steps_per_epoch=figures.steps_per_epoch,
             estimated_throughput_tokens_per_sec=figures.throughput_tokens_per_sec,
-            dataset_name=dataset.name,
+            dataset_name=dataset_name,
         ),
         pricing_version=PRICING_VERSION,
     )

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from pipeline import jobs_repository, notifications_repository
 from pipeline.database import Database
-from pipeline.models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
+from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
 from pipeline.observability import logger
 
 

@@ -6,7 +6,7 @@ from uuid import UUID
 from pipeline import jobs_repository, pagination_cursor
 from pipeline.database import Connection
 from pipeline.errors import ApiError, job_not_found
-from pipeline.models import JobPage, ListJobsQuery, Pagination, TrainingJobWithDataset
+from pipeline.job_models import JobPage, ListJobsQuery, Pagination, TrainingJobWithDataset
 
 
 def get_job(conn: Connection, user_id: UUID, raw_job_id: str) -> TrainingJobWithDataset:

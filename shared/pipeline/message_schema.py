@@ -8,7 +8,7 @@
 import json
 from typing import Any
 
-from pipeline.models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
+from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
 
 
 def job_queued_schema() -> dict[str, Any]:

@@ -9,24 +9,33 @@ demo data, so the document's examples work against `make run`.
 import json
 from typing import Any, Final
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
+from pipeline.catalog_models import Catalog
+from pipeline.configuration_models import CreateJobRequest, Estimate, EstimateRequest
 from pipeline.gpu_catalog import PRICING_VERSION
 from pipeline.http_api import MAX_BODY_BYTES
-from pipeline.models import (
-    JOB_STATUSES,
-    MAX_PAGE,
-    Catalog,
-    CreateJobRequest,
-    ErrorResponse,
-    Estimate,
-    EstimateRequest,
-    GatewayErrorResponse,
-    JobPage,
-    TrainingJob,
-    TrainingJobWithDataset,
-)
+from pipeline.job_models import MAX_PAGE, JobPage, TrainingJob, TrainingJobWithDataset
+from pipeline.models import JOB_STATUSES, Model
+
+# Documentation only: the functions write these shapes from pipeline.errors and API Gateway's own.
+
+
+class ErrorResponse(Model):
+    """Every error the functions answer: {"error": ..., "details": ...}."""
+
+    error: str
+    details: Any = None
+    data: Estimate | None = Field(default=None, description="409 Estimate out of date: the fresh estimate")
+    request_id: str | None = Field(default=None, description="500: quote it to support")
+
+
+class GatewayErrorResponse(Model):
+    """What API Gateway itself answers (bad or missing token: 401; no such route: 404)."""
+
+    message: str
+
 
 DEMO_DATASET_ID: Final = "6f1c3e2a-8b4d-4f5e-9a7b-1c2d3e4f5a6b"  # seeded by `make run` for the demo user
 _GPU = {"type": "A100-80GB", "count": 2}

@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from pipeline.models import CatalogPreset
+from pipeline.catalog_models import CatalogPreset
 
 PRESETS: Final[tuple[CatalogPreset, ...]] = (
     CatalogPreset(

@@ -1,0 +1,59 @@
+"""A training configuration (GPU, hyperparameters) in the estimate and create requests, and the estimate."""
+
+from uuid import UUID
+
+from pydantic import Field
+
+from pipeline.models import GpuTypeId, IntegralNumber, Model, Money, Number, PresetId, RequestModel
+
+
+class GpuConfig(RequestModel):
+    type: GpuTypeId
+    count: IntegralNumber = Field(ge=1, le=8)
+
+
+class EstimateHyperparameters(RequestModel):
+    batch_size: IntegralNumber = Field(ge=1, le=64)
+    epochs: IntegralNumber = Field(ge=1, le=20)
+    learning_rate: Number = Field(ge=0.00001, le=0.001)
+    rank: IntegralNumber = Field(ge=4, le=128)
+
+
+class JobHyperparameters(EstimateHyperparameters):
+    alpha: Number | None = Field(default=None, gt=0)
+    dropout: Number | None = Field(default=None, ge=0, lt=1)
+
+
+class EstimateRequest(RequestModel):
+    dataset_id: UUID
+    gpu_config: GpuConfig
+    hyperparameters: EstimateHyperparameters
+
+
+class CreateJobRequest(RequestModel):
+    dataset_id: UUID
+    preset_id: PresetId
+    gpu_config: GpuConfig
+    hyperparameters: JobHyperparameters
+    estimated_cost: Number = Field(ge=0)
+
+
+class CostBreakdown(Model):
+    compute: Money
+    storage: Money
+
+
+class TrainingDetails(Model):
+    total_steps: int
+    steps_per_epoch: int
+    estimated_throughput_tokens_per_sec: int
+    dataset_name: str
+
+
+class Estimate(Model):
+    estimated_cost: Money
+    cost_breakdown: CostBreakdown
+    estimated_duration_hours: Money
+    hourly_rate: Money
+    training_details: TrainingDetails
+    pricing_version: str
