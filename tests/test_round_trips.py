@@ -1,4 +1,4 @@
-"""SQL round trips per request: pipelined reads take 2, a create at most 3 in all."""
+"""SQL round trips per request: pipelined reads take 1, a create at most 3 in all."""
 
 from types import ModuleType
 from typing import Any
@@ -39,13 +39,13 @@ def ids(db: psycopg.Connection[DictRow]) -> dict[str, Any]:
     }
 
 
-def test_reads_take_two_round_trips(ids: dict[str, Any]) -> None:
+def test_reads_take_one_round_trip(ids: dict[str, Any]) -> None:
     user = ids["user"]
     assert (
-        _traced(estimate_app, build_event("estimate", sub=user, body=estimate_body(ids["dataset"])))[0] == 2
+        _traced(estimate_app, build_event("estimate", sub=user, body=estimate_body(ids["dataset"])))[0] == 1
     )
-    assert _traced(get_job_app, build_event("get_job", sub=user, path=f"/jobs/{ids['job']}"))[0] == 2
-    assert _traced(list_jobs_app, build_event("list_jobs", sub=user, query={"status": "queued"}))[0] == 2
+    assert _traced(get_job_app, build_event("get_job", sub=user, path=f"/jobs/{ids['job']}"))[0] == 1
+    assert _traced(list_jobs_app, build_event("list_jobs", sub=user, query={"status": "queued"}))[0] == 1
 
 
 @pytest.mark.parametrize("key", [None, "with-key"])

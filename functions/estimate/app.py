@@ -16,8 +16,7 @@ database = Database(DatabaseSettings.from_env())
 async def estimate(request: Request) -> Response:
     user_id = caller_id(request)
     body = parse(EstimateRequest, await read_json_object(request))
-    with database.tenant_reads(user_id) as conn:
-        result = estimates.estimate_for_user(conn, user_id, body)
+    result = estimates.estimate_for_user(database, user_id, body)
     return success(result)
 
 

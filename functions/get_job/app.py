@@ -14,8 +14,7 @@ database = Database(DatabaseSettings.from_env())
 
 async def get_job(request: Request) -> Response:
     user_id = caller_id(request)
-    with database.tenant_reads(user_id) as conn:
-        job = job_queries.get_job(conn, user_id, request.path_params["job_id"])
+    job = job_queries.get_job(database, user_id, request.path_params["job_id"])
     return success(job)
 
 

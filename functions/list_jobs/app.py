@@ -17,8 +17,7 @@ pagination = PaginationSettings.from_env()
 async def list_jobs(request: Request) -> Response:
     user_id = caller_id(request)
     query = parse(ListJobsQuery, dict(request.query_params))
-    with database.tenant_reads(user_id) as conn:
-        page = job_queries.list_jobs(conn, user_id, query, pagination.cursor_secret)
+    page = job_queries.list_jobs(database, user_id, query, pagination.cursor_secret)
     return success(page)
 
 

@@ -11,7 +11,7 @@ from pipeline.configuration_models import (
     GpuConfig,
     TrainingDetails,
 )
-from pipeline.database import Connection
+from pipeline.database import Database
 from pipeline.datasets_repository import Dataset
 from pipeline.errors import dataset_not_found
 from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
@@ -55,8 +55,10 @@ def estimate_from_figures(figures: cost_model.CostEstimate, dataset_name: str) -
     )
 
 
-def estimate_for_user(conn: Connection, user_id: UUID, request: EstimateRequest) -> Estimate:
-    dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id).result()
+def estimate_for_user(database: Database, user_id: UUID, request: EstimateRequest) -> Estimate:
+    with database.tenant_reads(user_id) as conn:  # one round trip: read after the pipeline's sync
+        found = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
+    dataset = found.result()
     if dataset is None:
         raise dataset_not_found()
     return estimate_for_dataset(dataset, request.gpu_config, request.hyperparameters)

@@ -4,25 +4,29 @@ import math
 from uuid import UUID
 
 from pipeline import jobs_repository, pagination_cursor
-from pipeline.database import Connection
+from pipeline.database import Database
 from pipeline.errors import ApiError, job_not_found
 from pipeline.job_models import JobPage, ListJobsQuery, Pagination, TrainingJobWithDataset
 
 
-def get_job(conn: Connection, user_id: UUID, raw_job_id: str) -> TrainingJobWithDataset:
+def get_job(database: Database, user_id: UUID, raw_job_id: str) -> TrainingJobWithDataset:
+    """One round trip: the job is read once the reads' pipeline has synced (Database.tenant_reads)."""
     try:
         job_id = UUID(raw_job_id)
     except ValueError:
         # A malformed id names no job: same answer as a job that is missing or not the caller's.
         raise job_not_found() from None
-    row = jobs_repository.get_for_user(conn, job_id, user_id)
+    with database.tenant_reads(user_id) as conn:
+        found = jobs_repository.get_for_user(conn, job_id, user_id)
+    row = found.result()
     if row is None:
         raise job_not_found()
     return TrainingJobWithDataset.model_validate(row)
 
 
-def list_jobs(conn: Connection, user_id: UUID, query: ListJobsQuery, cursor_secret: str) -> JobPage:
-    """A page by number (OFFSET) or, faster at any depth, by the previous page's next_cursor."""
+def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_secret: str) -> JobPage:
+    """A page by number (OFFSET) or, faster at any depth, by the previous page's next_cursor; the page
+    and its total in one round trip."""
     after, page = None, query.page or 1
     status: str | None = query.status
     if query.cursor is not None:
@@ -31,10 +35,12 @@ def list_jobs(conn: Connection, user_id: UUID, query: ListJobsQuery, cursor_secr
         page, status = position.page, position.status
     # A cursor already says where the page starts: skipping rows as well would lose them.
     offset = 0 if after is not None else (page - 1) * query.limit
-    rows, total = jobs_repository.list_for_user(
-        conn, user_id, status=status, limit=query.limit, offset=offset, after=after
-    )
-    jobs = [TrainingJobWithDataset.model_validate(row) for row in rows]
+    with database.tenant_reads(user_id) as conn:
+        rows, count = jobs_repository.list_for_user(
+            conn, user_id, status=status, limit=query.limit, offset=offset, after=after
+        )
+    jobs = [TrainingJobWithDataset.model_validate(row) for row in rows.result()]
+    total = count.result()
     next_cursor = None
     if jobs and page * query.limit < total:
         last = jobs[-1]
