@@ -177,7 +177,9 @@ def lambda_handler_for(app: Starlette) -> LambdaHandler:
     asgi_handler = Mangum(app, lifespan="off")
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    @tracer.capture_lambda_handler
+    # Not the response: it holds users' jobs, which have no place in traces (and serialising it into
+    # every trace segment cost each request time).
+    @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Mangum declares its own LambdaContext protocol; the runtime's object satisfies both.
@@ -187,4 +189,4 @@ def lambda_handler_for(app: Starlette) -> LambdaHandler:
     # long as the execution environment. Frozen, the cyclic collector stops rescanning it on every full
     # collection: in the first request (which builds the models' validators) and in every later one.
     gc.freeze()
-    return lambda_handler
+    return cast(LambdaHandler, lambda_handler)  # the decorator with arguments is typed Any
