@@ -192,6 +192,20 @@ def _template_specs() -> dict[str, FunctionSpec]:
     return {spec.code_dir.name: spec for spec in template_functions(REPO / "template.yaml")}
 
 
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def event(name: str) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((REPO / "events" / f"{name}.json").read_text())
     return loaded
@@ -588,9 +602,12 @@ def main(argv: list[str] | None = None) -> int:
                 step(
                     "cold start", lambda: results.cold_start.update(cold_start(sizes, env, Path(events_dir)))
                 )
-            step("warm latency", lambda: results.warm.update(warm(sizes, env["DATABASE_URL"])))
-            step("loading jobs", lambda: load_jobs(owner_url, sizes))
-            step("list scaling", lambda: results.list_scaling.update(list_scaling(sizes, owner_url)))
+            # The in-process calls run as deployed too, tracing on: set before any function module (and
+            # with it the X-Ray SDK) is imported; not left for the local stack started afterwards.
+            with environment(lambda_environment("get_job", REPO / "functions" / "get_job")):
+                step("warm latency", lambda: results.warm.update(warm(sizes, env["DATABASE_URL"])))
+                step("loading jobs", lambda: load_jobs(owner_url, sizes))
+                step("list scaling", lambda: results.list_scaling.update(list_scaling(sizes, owner_url)))
     finally:
         sqs.stop()
     step("local stack over HTTP", lambda: results.http.update(http_throughput(sizes)))
