@@ -7,7 +7,7 @@ from starlette.routing import Route
 from pipeline import job_queries
 from pipeline.database import Database
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, success
-from pipeline.job_models import ListJobsQuery
+from pipeline.job_list_models import ListJobsQuery
 from pipeline.settings import DatabaseSettings, PaginationSettings
 
 database = Database(DatabaseSettings.from_env())

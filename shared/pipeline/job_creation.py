@@ -146,6 +146,11 @@ def _store_job(
             data=estimate_from_figures(figures, dataset.name).model_dump(mode="json"),
         )
 
+    # Dumped through the request's own serializer: dumping the nested models by themselves would build
+    # two more validators at a cold start.
+    configuration = request.model_dump(
+        mode="json", include={"gpu_config", "hyperparameters"}, exclude_none=True
+    )
     new_job = jobs_repository.NewJob(
         id=uuid4(),
         user_id=user_id,
@@ -153,8 +158,8 @@ def _store_job(
         preset_id=request.preset_id,
         total_epochs=request.hyperparameters.epochs,
         total_steps=figures.total_steps,
-        gpu_config=request.gpu_config.model_dump(mode="json"),
-        hyperparameters=request.hyperparameters.model_dump(mode="json", exclude_none=True),
+        gpu_config=configuration["gpu_config"],
+        hyperparameters=configuration["hyperparameters"],
         estimated_total_cost=figures.estimated_cost,
         pricing_version=PRICING_VERSION,
         queued_at=datetime.now(UTC),

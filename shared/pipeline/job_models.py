@@ -1,22 +1,9 @@
-"""Training jobs as the API returns them, and the list query and page."""
+"""A training job as the API returns it, alone (create) or with its dataset (get, list)."""
 
-from typing import Any, Final
+from typing import Any
 from uuid import UUID
 
-from pydantic import Field
-
-from pipeline.models import JobStatus, Model, Money, RequestModel, UtcDatetime
-
-MAX_PAGE: Final = 1_000_000  # keeps the SQL offset (page - 1) * limit far inside bigint
-
-
-class ListJobsQuery(RequestModel):
-    page: int | None = Field(default=None, ge=1, le=MAX_PAGE, description="Default 1; not with cursor")
-    limit: int = Field(default=10, ge=1, le=100)
-    status: JobStatus | None = None
-    cursor: str | None = Field(
-        default=None, min_length=1, max_length=512, description="next_cursor of a page"
-    )
+from pipeline.models import JobStatus, Model, Money, UtcDatetime
 
 
 class TrainingJob(Model):
@@ -55,18 +42,3 @@ class JobDataset(Model):
 
 class TrainingJobWithDataset(TrainingJob):
     dataset: JobDataset
-
-
-class Pagination(Model):
-    page: int
-    limit: int
-    total: int
-    totalPages: int
-
-
-class JobPage(Model):
-    jobs: list[TrainingJobWithDataset]
-    pagination: Pagination
-    next_cursor: str | None = Field(
-        description="Opaque; ?cursor= it for the next page. null on the last page"
-    )

@@ -6,7 +6,8 @@ from uuid import UUID
 from pipeline import jobs_repository, pagination_cursor
 from pipeline.database import Database
 from pipeline.errors import ApiError, job_not_found
-from pipeline.job_models import JobPage, ListJobsQuery, Pagination, TrainingJobWithDataset
+from pipeline.job_list_models import JobPage, ListJobsQuery, Pagination
+from pipeline.job_models import TrainingJobWithDataset
 
 
 def get_job(database: Database, user_id: UUID, raw_job_id: str) -> TrainingJobWithDataset:

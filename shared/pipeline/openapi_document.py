@@ -16,7 +16,8 @@ from pipeline.catalog_models import Catalog
 from pipeline.configuration_models import CreateJobRequest, Estimate, EstimateRequest
 from pipeline.gpu_catalog import PRICING_VERSION
 from pipeline.http_api import MAX_BODY_BYTES
-from pipeline.job_models import MAX_PAGE, JobPage, TrainingJob, TrainingJobWithDataset
+from pipeline.job_list_models import MAX_PAGE, JobPage
+from pipeline.job_models import TrainingJob, TrainingJobWithDataset
 from pipeline.models import JOB_STATUSES, Model
 
 # Documentation only: the functions write these shapes from pipeline.errors and API Gateway's own.
