@@ -296,36 +296,31 @@ def cold_start(sizes: Sizes, env: dict[str, str], events_dir: Path) -> dict[str,
             samples: dict[str, list[float]] = {"precompiled": [], "source_only": [], "floor": []}
             modules: list[str] = []
             for _ in range(sizes.cold_runs):
-                for variant, (layer, functions) in variants.items():
+                # The floor right after the precompiled probe: each pair shares the machine's state of the
+                # moment, so their ratio is steadier than a ratio of medians taken far apart.
+                for variant in ("precompiled", "floor", "source_only"):
+                    layer, functions = variants["precompiled" if variant == "floor" else variant]
                     lambda_env = base_env | lambda_environment(name, functions / name)
+                    if variant == "floor":
+                        command = [sys.executable, "-c", FLOOR_PROBE, str(functions / name), str(layer)]
+                        samples["floor"].append(_wall([*command, *modules], lambda_env, functions / name)[0])
+                        continue
+                    command = [sys.executable, "-c", COLD_PROBE, str(functions / name), str(layer)]
                     seconds, stderr = _wall(
-                        [
-                            sys.executable,
-                            "-c",
-                            COLD_PROBE,
-                            str(functions / name),
-                            str(layer),
-                            str(events_dir / f"{name}.json"),
-                        ],
-                        lambda_env,
-                        functions / name,
+                        [*command, str(events_dir / f"{name}.json")], lambda_env, functions / name
                     )
                     probe = json.loads(stderr.strip().splitlines()[-1])
                     assert probe["status"] in (200, 201), probe
                     modules = probe["modules"]
                     samples[variant].append(seconds)
-                layer, functions = variants["precompiled"]  # the layout the ratio compares with
-                samples["floor"].append(
-                    _wall(
-                        [sys.executable, "-c", FLOOR_PROBE, str(functions / name), str(layer), *modules],
-                        base_env | lambda_environment(name, functions / name),
-                        functions / name,
-                    )[0]
-                )
             stats = {key: Stat.of(values) for key, values in samples.items()}
+            pairs = [
+                cold / floor for cold, floor in zip(samples["precompiled"], samples["floor"], strict=True)
+            ]
             results[name] = {
                 **{key: vars(stat) for key, stat in stats.items()},
-                "ratio_to_floor": stats["precompiled"].median / stats["floor"].median,
+                "ratio_to_floor": statistics.median(pairs),
+                "ratio_of_medians": stats["precompiled"].median / stats["floor"].median,
                 "boto3_imported": "boto3" in modules,
                 "floor_packages": sorted({module.split(".")[0] for module in modules}),
             }
