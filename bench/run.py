@@ -538,14 +538,17 @@ def ms(seconds: float) -> str:
 def print_table(results: Results) -> None:
     print(f"\nMachine: {results.machine}")
     print("\n1. Cold start: fresh interpreter, import app + first request (ms: median [min-max])")
-    print(f"{'function':<12}{'precompiled':>26}{'source only':>26}{'floor':>26}{'ratio':>8}  boto3")
+    print(
+        f"{'function':<12}{'precompiled':>26}{'source only':>26}{'floor':>26}{'ratio':>8}{'(medians)':>11}  boto3"
+    )
     for name, c in results.cold_start.items():
         cells = [
             f"{ms(c[k]['median'])} [{ms(c[k]['min']).strip()}-{ms(c[k]['max']).strip()}]"
             for k in ("precompiled", "source_only", "floor")
         ]
         print(
-            f"{name:<12}{cells[0]:>26}{cells[1]:>26}{cells[2]:>26}{c['ratio_to_floor']:>8.2f}  {c['boto3_imported']}"
+            f"{name:<12}{cells[0]:>26}{cells[1]:>26}{cells[2]:>26}{c['ratio_to_floor']:>8.2f}"
+            f"{c['ratio_of_medians']:>11.2f}  {c['boto3_imported']}"
         )
     print("\n2. Warm latency, in-process lambda_handler (ms)")
     print(
