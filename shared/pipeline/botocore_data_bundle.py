@@ -16,8 +16,9 @@ from pathlib import Path
 
 import botocore
 
+from pipeline.sqs_publisher import BOTOCORE_DATA as BUNDLE_DIR
+
 SERVICE = "sqs"
-BUNDLE_DIR = Path(__file__).resolve().parent / "botocore_data"
 # Read while building the client (sdk-default-configuration: the config resolver; _retry: the
 # standard retry mode; partitions: the endpoint rule set's partition functions).
 _VERBATIM = ("_retry.json", "partitions.json", "sdk-default-configuration.json")

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
+# botocore's data for SQS, written by pipeline.botocore_data_bundle (`make botocore-data`).
+BOTOCORE_DATA = Path(__file__).resolve().parent / "botocore_data"
+
 _CLIENT_CONFIG = Config(
     connect_timeout=2,
     read_timeout=5,
@@ -64,7 +67,7 @@ class _BundledDataLoader(Loader):
     """botocore's loader, searching only the bundle: botocore's own data directory holds ~450 services
     that this client would list, and an endpoints.json of all of them that it would parse."""
 
-    BUNDLE = str(Path(__file__).resolve().parent / "botocore_data")
+    BUNDLE = str(BOTOCORE_DATA)
 
     def __init__(self) -> None:
         super().__init__(extra_search_paths=[self.BUNDLE], include_default_search_paths=False)
