@@ -50,12 +50,12 @@ def _files_under(folder: Path) -> dict[str, bytes]:
 
 def test_the_bundle_holds_exactly_the_installed_botocores_sqs_files() -> None:
     # Fails after a botocore upgrade until `make botocore-data` rewrites the bundle.
-    assert _files_under(botocore_data_bundle.BUNDLE_DIR) == botocore_data_bundle.bundle_files()
+    assert _files_under(sqs_publisher.BOTOCORE_DATA) == botocore_data_bundle.bundle_files()
 
 
 def test_the_bundled_endpoints_keep_sqs_in_every_partition_and_nothing_else() -> None:
     full = json.loads((botocore_data_bundle.botocore_data_dir() / "endpoints.json").read_bytes())
-    bundled = json.loads((botocore_data_bundle.BUNDLE_DIR / "endpoints.json").read_bytes())
+    bundled = json.loads((sqs_publisher.BOTOCORE_DATA / "endpoints.json").read_bytes())
 
     assert [p["partition"] for p in bundled["partitions"]] == [p["partition"] for p in full["partitions"]]
     for small, whole in zip(bundled["partitions"], full["partitions"], strict=True):
@@ -99,7 +99,7 @@ def test_building_the_client_and_sending_reads_nothing_from_botocores_data_direc
     outcome = _where_send_message_goes(client, "eu-west-1")
 
     assert outcome[0] == "resolved"
-    assert any(path.startswith(str(botocore_data_bundle.BUNDLE_DIR)) for path in touched)
+    assert any(path.startswith(str(sqs_publisher.BOTOCORE_DATA)) for path in touched)
     assert [path for path in touched if path.startswith(botocore_data)] == []
 
 

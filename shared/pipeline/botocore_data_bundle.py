@@ -16,7 +16,7 @@ from pathlib import Path
 
 import botocore
 
-from pipeline.sqs_publisher import BOTOCORE_DATA as BUNDLE_DIR
+from pipeline.sqs_publisher import BOTOCORE_DATA
 
 SERVICE = "sqs"
 # Read while building the client (sdk-default-configuration: the config resolver; _retry: the
@@ -51,7 +51,7 @@ def _endpoints_for_service(endpoints: dict[str, object]) -> bytes:
     return json.dumps(endpoints, indent=1, sort_keys=True).encode() + b"\n"
 
 
-def write_bundle(target: Path = BUNDLE_DIR) -> None:
+def write_bundle(target: Path = BOTOCORE_DATA) -> None:
     shutil.rmtree(target, ignore_errors=True)
     for relative, content in bundle_files().items():
         path = target / relative
@@ -61,4 +61,4 @@ def write_bundle(target: Path = BUNDLE_DIR) -> None:
 
 if __name__ == "__main__":
     write_bundle()
-    print(f"wrote {BUNDLE_DIR} from botocore {botocore.__version__}", file=sys.stderr)
+    print(f"wrote {BOTOCORE_DATA} from botocore {botocore.__version__}", file=sys.stderr)
