@@ -5,6 +5,7 @@ the installed botocore's own files, endpoints resolve and events run handlers ex
 built the default way, and without credentials in the environment botocore's chain still finds them.
 """
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -51,6 +52,23 @@ def _files_under(folder: Path) -> dict[str, bytes]:
 def test_the_bundle_holds_exactly_the_installed_botocores_sqs_files() -> None:
     # Fails after a botocore upgrade until `make botocore-data` rewrites the bundle.
     assert _files_under(sqs_publisher.BOTOCORE_DATA) == botocore_data_bundle.bundle_files()
+
+
+def _no_documentation(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _no_documentation(item) for key, item in value.items() if key != "documentation"}
+    return [_no_documentation(item) for item in value] if isinstance(value, list) else value
+
+
+def test_the_bundled_service_model_differs_from_botocores_only_by_its_documentation() -> None:
+    [original] = botocore_data_bundle.botocore_data_dir().glob("sqs/*/service-2.json.gz")
+    [bundled] = sqs_publisher.BOTOCORE_DATA.glob("sqs/*/service-2.json")
+    full, small = json.loads(gzip.decompress(original.read_bytes())), json.loads(bundled.read_bytes())
+
+    assert bundled.parent.name == original.parent.name
+    assert _no_documentation(small) == _no_documentation(full)
+    assert full["operations"]["SendMessage"]["documentation"]
+    assert small["operations"]["SendMessage"]["documentation"] == ""
 
 
 def test_the_bundled_endpoints_keep_sqs_in_every_partition_and_nothing_else() -> None:
