@@ -12,8 +12,7 @@ from psycopg.rows import DictRow
 
 from functions.create_job import app as create_job_app
 from pipeline import notifications_repository, outbox_repository
-from pipeline.settings import QueueSettings
-from pipeline.sqs_publisher import SqsJobPublisher
+from pipeline.sqs_publisher import QueueSettings, SqsJobPublisher
 from tests.api_client import build_event, invoke
 from tests.conftest import QueueReader
 from tests.factories import create_body, insert_dataset

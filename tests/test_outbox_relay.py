@@ -15,9 +15,10 @@ from functions.create_job import app as create_job_app
 from functions.outbox_relay import app as relay_app
 from pipeline import outbox_relay
 from pipeline.database import Database
+from pipeline.outbox_relay import RelaySettings
 from pipeline.outbox_repository import PendingMessage
-from pipeline.settings import DatabaseSettings, QueueSettings, RelaySettings
-from pipeline.sqs_publisher import SqsJobPublisher
+from pipeline.settings import DatabaseSettings
+from pipeline.sqs_publisher import QueueSettings, SqsJobPublisher
 from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
 from tests.conftest import QueueReader
 from tests.factories import create_body, insert_dataset

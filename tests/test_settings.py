@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import ConfigurationError, DatabaseSettings, QueueSettings
+from pipeline.settings import ConfigurationError, DatabaseSettings
+from pipeline.sqs_publisher import QueueSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 

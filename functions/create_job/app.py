@@ -17,8 +17,8 @@ from pipeline.http_api import (
     success,
 )
 from pipeline.observability import metrics
-from pipeline.settings import DatabaseSettings, QueueSettings
-from pipeline.sqs_publisher import SqsJobPublisher
+from pipeline.settings import DatabaseSettings
+from pipeline.sqs_publisher import QueueSettings, SqsJobPublisher
 
 database = Database(DatabaseSettings.from_env())
 publisher = SqsJobPublisher(QueueSettings.from_env())

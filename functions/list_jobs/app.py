@@ -8,7 +8,8 @@ from pipeline import job_queries
 from pipeline.database import Database
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, success
 from pipeline.job_list_models import ListJobsQuery
-from pipeline.settings import DatabaseSettings, PaginationSettings
+from pipeline.pagination_cursor import PaginationSettings
+from pipeline.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 pagination = PaginationSettings.from_env()

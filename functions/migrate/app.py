@@ -9,9 +9,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pipeline.custom_resource import send_response
-from pipeline.migrate import migrate
+from pipeline.migrate import MigrationSettings, migrate
 from pipeline.observability import logger
-from pipeline.settings import MigrationSettings
 
 PHYSICAL_ID = "pipeline-schema-migrations"  # one schema per stack: the same id on every request
 SAFETY_MARGIN_S = 15  # leave time to answer CloudFormation before the function times out

@@ -8,8 +8,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pipeline import outbox_relay
 from pipeline.database import Database
 from pipeline.observability import logger, metrics, tracer
-from pipeline.settings import DatabaseSettings, QueueSettings, RelaySettings
-from pipeline.sqs_publisher import SqsJobPublisher
+from pipeline.outbox_relay import RelaySettings
+from pipeline.settings import DatabaseSettings
+from pipeline.sqs_publisher import QueueSettings, SqsJobPublisher
 
 database = Database(DatabaseSettings.from_env())
 publisher = SqsJobPublisher(QueueSettings.from_env())

@@ -14,10 +14,16 @@ from importlib import resources
 from typing import NamedTuple
 
 import psycopg
+from pydantic import Field
 
-from pipeline.settings import ConfigurationError, DatabaseSettings
+from pipeline.settings import ConfigurationError, DatabaseSettings, EnvSettings
 
 _LOCK_KEY = 0x70697065  # any constant shared by every runner: "pipe"
+
+
+class MigrationSettings(EnvSettings):
+    # The schema owner's connection: only the migrate custom resource has it.
+    database_url: str = Field(alias="MIGRATION_DATABASE_URL", pattern=r"^postgres(ql)?://")
 
 
 class MigrationError(RuntimeError):

@@ -8,13 +8,22 @@ once: a row whose send succeeded but whose mark was lost is sent again, and cons
 from collections.abc import Callable
 from typing import Final, NamedTuple, Protocol
 
+from pydantic import Field
+
 from pipeline import outbox_repository
 from pipeline.database import Database
 from pipeline.observability import logger
 from pipeline.outbox_repository import PendingMessage
+from pipeline.settings import EnvSettings
 
 SQS_BATCH_LIMIT: Final = 10
 MAX_BACKOFF_S: Final = 300
+
+
+class RelaySettings(EnvSettings):
+    # Rows younger than this are left to the API, which sends right after commit.
+    min_age_s: float = Field(default=10, alias="OUTBOX_MIN_AGE_SECONDS", ge=0)
+    stop_before_timeout_ms: int = Field(default=10_000, alias="OUTBOX_STOP_BEFORE_TIMEOUT_MS", ge=0)
 
 
 class BatchPublisher(Protocol):

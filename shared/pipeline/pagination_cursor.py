@@ -13,7 +13,16 @@ from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
 
+from pydantic import Field
+
+from pipeline.settings import EnvSettings
+
 _VERSION = 1
+
+
+class PaginationSettings(EnvSettings):
+    # Signs the list's keyset cursors; any secret string, the same for every instance of list_jobs.
+    cursor_secret: str = Field(alias="PAGINATION_CURSOR_SECRET", min_length=32)
 
 
 class InvalidCursor(ValueError):

@@ -19,9 +19,10 @@ from botocore.config import Config
 from botocore.credentials import CredentialResolver, EnvProvider
 from botocore.hooks import EventAliaser, HierarchicalEmitter
 from botocore.loaders import Loader
+from pydantic import Field
 
 from pipeline.outbox_repository import PendingMessage
-from pipeline.settings import QueueSettings
+from pipeline.settings import EnvSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
@@ -35,6 +36,11 @@ _CLIENT_CONFIG = Config(
     read_timeout=5,
     retries={"max_attempts": 3, "mode": "standard"},
 )
+
+
+class QueueSettings(EnvSettings):
+    jobs_queue_url: str = Field(alias="JOBS_QUEUE_URL", pattern=r"^https?://")
+    aws_region: str = Field(alias="AWS_REGION", min_length=1)
 
 
 class SqsJobPublisher:
