@@ -72,7 +72,7 @@ class Sizes:
                 http_seconds=0.3,
             )
         return cls(
-            cold_runs=15,
+            cold_runs=21,
             warm_calls=1000,
             list_calls=300,
             big_user_jobs=100_000,
