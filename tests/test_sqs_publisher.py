@@ -1,8 +1,9 @@
 """The SQS client is built for a short cold start: botocore's SQS data from the bundle in
 pipeline/botocore_data, only the built-in handlers an SQS client can run, and the environment's
 credentials without botocore's whole chain. None of it changes what the client does: the bundle is
-the installed botocore's own files, endpoints resolve and events run handlers exactly as with a client
-built the default way, and without credentials in the environment botocore's chain still finds them.
+the installed botocore's own files (endpoints cut to SQS, the model's documentation emptied), endpoints
+resolve and events run handlers exactly as with a client built the default way, and without
+credentials in the environment botocore's chain still finds them.
 """
 
 import gzip
@@ -49,9 +50,20 @@ def _files_under(folder: Path) -> dict[str, bytes]:
     }
 
 
-def test_the_bundle_holds_exactly_the_installed_botocores_sqs_files() -> None:
+def test_the_bundle_is_what_make_botocore_data_writes_from_the_installed_botocore() -> None:
     # Fails after a botocore upgrade until `make botocore-data` rewrites the bundle.
     assert _files_under(sqs_publisher.BOTOCORE_DATA) == botocore_data_bundle.bundle_files()
+
+
+def test_the_bundled_files_botocore_reads_unchanged_are_its_own_bytes() -> None:
+    # Checked against botocore's folder itself, not through the writer that made the bundle.
+    source, bundle = botocore_data_bundle.botocore_data_dir(), sqs_publisher.BOTOCORE_DATA
+    [rules] = bundle.glob("sqs/*/endpoint-rule-set-1.json.gz")
+    unchanged = ["_retry.json", "partitions.json", "sdk-default-configuration.json"]
+    unchanged.append(rules.relative_to(bundle).as_posix())
+
+    for name in unchanged:
+        assert (bundle / name).read_bytes() == (source / name).read_bytes(), name
 
 
 def _no_documentation(value: Any) -> Any:
