@@ -10,7 +10,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint typecheck unit migrate schemas botocore-data clean run token dataset bench smoke build validate publish-web
+.PHONY: help venv test lint typecheck unit migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
@@ -23,15 +23,17 @@ help:
 	@echo "make publish-web [STACK_NAME=...]   upload web/ and its config.json to the stack's bucket, invalidate CloudFront"
 	@echo "make migrate   apply database migrations to DATABASE_URL"
 	@echo "make schemas   regenerate schemas/ (queue message JSON Schema, OpenAPI document) from the models"
+	@echo "make lock      re-resolve the lock files (*.txt) from their inputs (*.in); UPGRADE=1 for newest versions"
 	@echo "make botocore-data   rewrite shared/pipeline/botocore_data (the SQS client's botocore files) after a botocore upgrade"
 	@echo "make clean     remove the virtual environment and caches"
 
-# The venv is rebuilt only when a requirements file changes.
+# Installed from the locks only (every package pinned, with hashes; `make lock` writes them): rebuilt
+# only when a lock changes.
+PIP_INSTALL_LOCKED := -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (set PYTHON=...)" >&2; exit 1; }
 	@test -x $(VENV_PY) || $(PYTHON) -m venv $(VENV)
-	@$(VENV_PY) -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-	@$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
+	@$(VENV_PY) $(PIP_INSTALL_LOCKED) -r requirements-dev.txt >&2
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -50,23 +52,26 @@ export PYTHON312
 $(SAM_STAMP): requirements-sam.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (set PYTHON=...)" >&2; exit 1; }
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	@$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt >&2
+	@$(SAM_VENV)/bin/python $(PIP_INSTALL_LOCKED) -r requirements-sam.txt >&2
 	@touch $(SAM_STAMP)
 
 validate: $(SAM_STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM) validate --lint
 
+# A build cache per architecture: SAM's cache key ignores ARCH, so one cache would hand an arm64 layer to
+# an x86_64 build.
 build: $(SAM_STAMP)
 	@test -n "$(PYTHON312)" || { echo "make build needs Python 3.12, the Lambda runtime (set PYTHON312=...)" >&2; exit 1; }
 	PATH="$(dir $(PYTHON312)):$$PATH" ARCH=$(ARCH) PYTHON=$(PYTHON312) \
-		$(SAM) build --parameter-overrides Architecture=$(ARCH) --build-dir $(BUILD_DIR)
+		$(SAM) build --parameter-overrides Architecture=$(ARCH) --build-dir $(BUILD_DIR) \
+		--cache-dir .aws-sam/cache/$(ARCH)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy shared functions tests local bench deploy
+	$(VENV)/bin/mypy shared functions tests local bench deploy tools
 
 # The page's browser tests drive Debian's Chromium through Playwright; installed here when missing.
 CHROMIUM ?= /usr/bin/chromium
@@ -116,6 +121,15 @@ migrate: $(STAMP)
 schemas: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.message_schema > schemas/training_job.queued.v1.schema.json
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.openapi_document > schemas/openapi.json
+
+# The locks: every package the layer, the tests and SAM CLI install, pinned with hashes. Pins already in a
+# lock are kept unless an input (*.in) asks otherwise; `make lock UPGRADE=1` moves everything to the newest.
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --generate-hashes --custom-compile-command "make lock" \
+	$(if $(UPGRADE),--upgrade)
+lock: $(STAMP)
+	$(UV_COMPILE) --python-version 3.12 shared/requirements.in -o shared/requirements.txt
+	$(UV_COMPILE) --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+	$(UV_COMPILE) --python-version 3.11 requirements-sam.in -o requirements-sam.txt
 
 botocore-data: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.botocore_data_bundle

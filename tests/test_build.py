@@ -23,6 +23,7 @@ from local.tests.stack_process import free_port
 from tests.conftest import CloudFormationEndpoint, owner_database_url
 from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, insert_dataset, insert_job
 from tests.test_template import FUNCTIONS
+from tools import lock_check
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[
@@ -111,6 +112,31 @@ def test_layer_bytecode_is_precompiled_without_source_checks(build_dir: Path) ->
         assert pyc.exists(), source.name
         flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
         assert flags == 1, f"{pyc.name}: flags {flags}, want 1 (unchecked hash)"
+
+
+OTHER_ARCH = "arm64" if ARCH == "x86_64" else "x86_64"
+
+
+def test_the_layer_resolves_for_the_architecture_this_machine_does_not_build(python312: str) -> None:
+    # The real build above is for this machine's architecture; this resolves the other one from the lock
+    # (pip's dry run: wheels chosen, nothing installed), so a missing wheel tag cannot go unseen.
+    result = _make("-C", "shared", "resolve-SharedLayer", f"ARCH={OTHER_ARCH}", f"PYTHON={python312}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    wheels = {
+        item["metadata"]["name"].lower().replace("_", "-"): item["download_info"]["url"]
+        for item in report["install"]
+    }
+    locked = {
+        name
+        for name, pin in lock_check.read_lock(ROOT / "shared" / "requirements.txt").items()
+        if pin.marker != "sys_platform == 'win32'"
+    }
+    assert set(wheels) == locked
+    machine = "aarch64" if OTHER_ARCH == "arm64" else "x86_64"
+    for name in ("pydantic-core", "psycopg-binary", "wrapt"):
+        filename = wheels[name].rsplit("/", 1)[-1]
+        assert "-cp312-" in filename and f"_{machine}" in filename, filename
 
 
 PROBE = """
