@@ -132,7 +132,7 @@ lock: $(STAMP)
 	$(UV_COMPILE) --python-version 3.11 requirements-sam.in -o requirements-sam.txt
 
 botocore-data: $(STAMP)
-	PYTHONPATH=shared $(VENV_PY) -m pipeline.botocore_data_bundle
+	PYTHONPATH=shared $(VENV_PY) -m tools.botocore_data_bundle
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ credentials in the environment botocore's chain still finds them.
 
 import gzip
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ import botocore
 import pytest
 from botocore.awsrequest import AWSRequest
 
-from pipeline import botocore_data_bundle, sqs_publisher
+from pipeline import lean_sqs_client, sqs_publisher
+from tools import botocore_data_bundle
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1", "us-iso-east-1"]
 QUEUE_URL = "https://sqs.{region}.amazonaws.com/123456789012/jobs"
@@ -52,12 +54,12 @@ def _files_under(folder: Path) -> dict[str, bytes]:
 
 def test_the_bundle_is_what_make_botocore_data_writes_from_the_installed_botocore() -> None:
     # Fails after a botocore upgrade until `make botocore-data` rewrites the bundle.
-    assert _files_under(sqs_publisher.BOTOCORE_DATA) == botocore_data_bundle.bundle_files()
+    assert _files_under(lean_sqs_client.BOTOCORE_DATA) == botocore_data_bundle.bundle_files()
 
 
 def test_the_bundled_files_botocore_reads_unchanged_are_its_own_bytes() -> None:
     # Checked against botocore's folder itself, not through the writer that made the bundle.
-    source, bundle = botocore_data_bundle.botocore_data_dir(), sqs_publisher.BOTOCORE_DATA
+    source, bundle = botocore_data_bundle.botocore_data_dir(), lean_sqs_client.BOTOCORE_DATA
     [rules] = bundle.glob("sqs/*/endpoint-rule-set-1.json.gz")
     unchanged = ["_retry.json", "partitions.json", "sdk-default-configuration.json"]
     unchanged.append(rules.relative_to(bundle).as_posix())
@@ -74,7 +76,7 @@ def _no_documentation(value: Any) -> Any:
 
 def test_the_bundled_service_model_differs_from_botocores_only_by_its_documentation() -> None:
     [original] = botocore_data_bundle.botocore_data_dir().glob("sqs/*/service-2.json.gz")
-    [bundled] = sqs_publisher.BOTOCORE_DATA.glob("sqs/*/service-2.json")
+    [bundled] = lean_sqs_client.BOTOCORE_DATA.glob("sqs/*/service-2.json")
     full, small = json.loads(gzip.decompress(original.read_bytes())), json.loads(bundled.read_bytes())
 
     assert bundled.parent.name == original.parent.name
@@ -85,7 +87,7 @@ def test_the_bundled_service_model_differs_from_botocores_only_by_its_documentat
 
 def test_the_bundled_endpoints_keep_sqs_in_every_partition_and_nothing_else() -> None:
     full = json.loads((botocore_data_bundle.botocore_data_dir() / "endpoints.json").read_bytes())
-    bundled = json.loads((sqs_publisher.BOTOCORE_DATA / "endpoints.json").read_bytes())
+    bundled = json.loads((lean_sqs_client.BOTOCORE_DATA / "endpoints.json").read_bytes())
 
     assert [p["partition"] for p in bundled["partitions"]] == [p["partition"] for p in full["partitions"]]
     for small, whole in zip(bundled["partitions"], full["partitions"], strict=True):
@@ -104,7 +106,9 @@ def test_the_client_resolves_every_endpoint_as_a_client_from_botocores_full_data
     monkeypatch.setenv("AWS_USE_DUALSTACK_ENDPOINT", str("dualstack" in variant).lower())
     reference = boto3.session.Session(region_name=region).client("sqs", config=sqs_publisher._CLIENT_CONFIG)
 
-    bundled = _where_send_message_goes(sqs_publisher._sqs_client(region), region)
+    bundled = _where_send_message_goes(
+        lean_sqs_client._lean_client(region, sqs_publisher._CLIENT_CONFIG), region
+    )
 
     assert bundled == _where_send_message_goes(reference, region)
     if variant == "standard":
@@ -125,11 +129,11 @@ def test_building_the_client_and_sending_reads_nothing_from_botocores_data_direc
 
         monkeypatch.setattr(os, name, recording)
 
-    client = sqs_publisher._sqs_client("eu-west-1")
+    client = lean_sqs_client._lean_client("eu-west-1", sqs_publisher._CLIENT_CONFIG)
     outcome = _where_send_message_goes(client, "eu-west-1")
 
     assert outcome[0] == "resolved"
-    assert any(path.startswith(str(sqs_publisher.BOTOCORE_DATA)) for path in touched)
+    assert any(path.startswith(str(lean_sqs_client.BOTOCORE_DATA)) for path in touched)
     assert [path for path in touched if path.startswith(botocore_data)] == []
 
 
@@ -169,7 +173,7 @@ def test_the_client_runs_exactly_the_builtin_handlers_a_client_from_a_full_sessi
     reference = boto3.session.Session(region_name="us-east-1").client(
         "sqs", config=sqs_publisher._CLIENT_CONFIG
     )
-    ours = sqs_publisher._sqs_client("us-east-1")
+    ours = lean_sqs_client._lean_client("us-east-1", sqs_publisher._CLIENT_CONFIG)
     _exercise(reference, sqs_queue.queue_url)
     _exercise(ours, sqs_queue.queue_url)
 
@@ -184,7 +188,7 @@ def test_the_client_runs_exactly_the_builtin_handlers_a_client_from_a_full_sessi
 
 
 def test_the_session_leaves_out_handlers_only_other_services_and_documentation_use() -> None:
-    session = sqs_publisher._sqs_session()
+    session = lean_sqs_client._sqs_session()
     kept = {
         _handler_name(handler)
         for event_name in (
@@ -215,7 +219,9 @@ def test_credentials_in_the_environment_are_used_without_building_botocores_whol
         raise AssertionError("botocore's default credential chain was built")
 
     monkeypatch.setattr(botocore.credentials, "create_credential_resolver", no_chain)
-    credentials = _signing_credentials(sqs_publisher._sqs_client("us-east-1"))
+    credentials = _signing_credentials(
+        lean_sqs_client._lean_client("us-east-1", sqs_publisher._CLIENT_CONFIG)
+    )
 
     assert (credentials.access_key, credentials.secret_key, credentials.token) == (
         "AKIDLAMBDA",
@@ -237,6 +243,90 @@ def test_without_credentials_in_the_environment_botocores_chain_finds_them(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
-    credentials = _signing_credentials(sqs_publisher._sqs_client("us-east-1"))
+    credentials = _signing_credentials(
+        lean_sqs_client._lean_client("us-east-1", sqs_publisher._CLIENT_CONFIG)
+    )
 
     assert (credentials.access_key, credentials.secret_key) == ("AKIDFILE", "file-secret")
+
+
+def _data_folders_read(monkeypatch: pytest.MonkeyPatch, build: Any) -> set[str]:
+    """Which data folders (the bundle, botocore's own) building a client and resolving a send reads."""
+    touched: list[str] = []
+    original = os.stat
+
+    def recording(path: Any, *args: Any, **kwargs: Any) -> Any:
+        touched.append(os.fsdecode(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", recording)
+    try:
+        assert _where_send_message_goes(build(), "eu-west-1")[0] == "resolved"
+    finally:
+        monkeypatch.setattr(os, "stat", original)
+    folders = {
+        "bundle": str(lean_sqs_client.BOTOCORE_DATA),
+        "botocore": str(botocore_data_bundle.botocore_data_dir()),
+    }
+    return {name for name, folder in folders.items() if any(path.startswith(folder) for path in touched)}
+
+
+@pytest.fixture
+def warned_never(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lean_sqs_client, "_warned", False)
+
+
+def test_the_bundle_records_the_botocore_it_was_cut_from() -> None:
+    assert lean_sqs_client.bundled_botocore_version() == botocore.__version__
+
+
+def test_with_another_botocore_installed_the_client_is_botocores_plain_one_and_a_warning_is_logged_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, warned_never: None
+) -> None:
+    monkeypatch.setattr(botocore, "__version__", "1.44.999")
+    caplog.set_level(logging.WARNING)
+
+    def build() -> Any:
+        return lean_sqs_client.sqs_client("eu-west-1", sqs_publisher._CLIENT_CONFIG)
+
+    assert _data_folders_read(monkeypatch, build) == {"botocore"}
+    lean_sqs_client.sqs_client(
+        "eu-west-1", sqs_publisher._CLIENT_CONFIG
+    )  # a second client: no second warning
+
+    warnings = [r for r in caplog.records if "does not match the installed botocore" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].__dict__["bundled_botocore"] == lean_sqs_client.bundled_botocore_version()
+    assert warnings[0].__dict__["installed_botocore"] == "1.44.999"
+
+
+def test_a_bundle_without_its_version_file_is_never_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, warned_never: None
+) -> None:
+    monkeypatch.setattr(lean_sqs_client, "VERSION_FILE", tmp_path / "VERSION")
+    assert lean_sqs_client.bundle_matches_botocore() is False
+
+
+def test_with_the_matching_botocore_the_client_reads_only_the_bundle(
+    monkeypatch: pytest.MonkeyPatch, warned_never: None
+) -> None:
+    def build() -> Any:
+        return lean_sqs_client.sqs_client("eu-west-1", sqs_publisher._CLIENT_CONFIG)
+
+    assert _data_folders_read(monkeypatch, build) == {"bundle"}
+
+
+def test_the_switch_off_builds_botocores_plain_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = sqs_publisher.QueueSettings.from_env(
+        {
+            "JOBS_QUEUE_URL": QUEUE_URL.format(region="eu-west-1"),
+            "AWS_REGION": "eu-west-1",
+            "SQS_CLIENT_SHORTCUTS": "false",
+        }
+    )
+    assert settings.client_shortcuts is False
+
+    def build() -> Any:
+        return sqs_publisher.SqsJobPublisher(settings)._client
+
+    assert _data_folders_read(monkeypatch, build) == {"botocore"}

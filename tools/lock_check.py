@@ -55,7 +55,7 @@ def read_inputs(path: Path) -> Iterator[Requirement]:
 
 
 def problems(inputs: Path, lock: Path, python_version: str | None = None) -> list[str]:
-    environment: dict[str, str] = dict(default_environment())
+    environment: dict[str, str] = {key: str(value) for key, value in default_environment().items()}
     if python_version:
         environment |= {"python_version": python_version, "python_full_version": f"{python_version}.0"}
     locked = read_lock(lock)
@@ -68,12 +68,12 @@ def problems(inputs: Path, lock: Path, python_version: str | None = None) -> lis
     pending = [(requirement, "") for requirement in read_inputs(inputs)]
     for requirement, _ in pending:
         name = canonicalize_name(requirement.name)
-        pin = locked.get(name)
-        if pin is None:
+        wanted = locked.get(name)
+        if wanted is None:
             found.append(f"{lock.name}: {requirement} (from {inputs.name}) is not locked")
-        elif not requirement.specifier.contains(pin.version, prereleases=True):
+        elif not requirement.specifier.contains(wanted.version, prereleases=True):
             found.append(
-                f"{lock.name}: {name}=={pin.version} does not satisfy {requirement} in {inputs.name}"
+                f"{lock.name}: {name}=={wanted.version} does not satisfy {requirement} in {inputs.name}"
             )
     while pending:
         requirement, extra = pending.pop()
@@ -94,7 +94,7 @@ def problems(inputs: Path, lock: Path, python_version: str | None = None) -> lis
     applicable = {
         name
         for name, pin in locked.items()
-        if pin.marker is None or Requirement(f"{name}; {pin.marker}").marker.evaluate(environment)  # type: ignore[union-attr]
+        if pin.marker is None or _marker_holds(name, pin.marker, environment)
     }
     for name in sorted(applicable - needed):
         found.append(f"{lock.name}: {name} is locked but nothing in {inputs.name} needs it")
@@ -102,6 +102,11 @@ def problems(inputs: Path, lock: Path, python_version: str | None = None) -> lis
         if not any(name in problem for problem in found):
             found.append(f"{lock.name}: {name} is needed but not locked")
     return found
+
+
+def _marker_holds(name: str, marker: str, environment: dict[str, str]) -> bool:
+    parsed = Requirement(f"{name}; {marker}").marker
+    return parsed is None or parsed.evaluate(environment)
 
 
 def main() -> int:

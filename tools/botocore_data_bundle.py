@@ -7,8 +7,9 @@ byte for byte, except two: endpoints.json keeps only SQS in each partition, and 
 documentation strings are empty (130 of its 157 kB, read only to write docstrings and docs: parsing
 it took 1.2 ms more), stored uncompressed.
 
-Never imported by a function. `make botocore-data` rewrites the bundle from the installed (pinned)
-botocore; a test fails when the bundle no longer matches it, e.g. after a botocore upgrade.
+A build-time tool, not in the layer. `make botocore-data` rewrites the bundle from the installed (pinned)
+botocore, with a VERSION file naming that botocore (pipeline.lean_sqs_client builds a plain client when
+the installed one differs); a test fails when the bundle no longer matches it, e.g. after an upgrade.
 """
 
 import gzip
@@ -20,7 +21,7 @@ from typing import Any
 
 import botocore
 
-from pipeline.sqs_publisher import BOTOCORE_DATA
+from pipeline.lean_sqs_client import BOTOCORE_DATA, VERSION_FILE
 
 SERVICE = "sqs"
 # Read while building the client (sdk-default-configuration: the config resolver; _retry: the
@@ -44,6 +45,7 @@ def bundle_files(source: Path | None = None) -> dict[str, bytes]:
     model = without_documentation(json.loads(gzip.decompress((latest / "service-2.json.gz").read_bytes())))
     files[f"{prefix}/service-2.json"] = json.dumps(model, separators=(",", ":")).encode()
     files[_ENDPOINTS] = _endpoints_for_service(json.loads((source / _ENDPOINTS).read_bytes()))
+    files[VERSION_FILE.name] = f"{botocore.__version__}\n".encode()
     return files
 
 
