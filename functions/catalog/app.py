@@ -5,6 +5,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.catalog import CATALOG
+from pipeline.execution_environment import finish_init
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, success
 
 
@@ -15,3 +16,4 @@ async def catalog(request: Request) -> Response:
 
 app = create_app([Route("/catalog", catalog, methods=["GET"])])
 lambda_handler = lambda_handler_for(app)
+finish_init(app)

@@ -7,6 +7,7 @@ from starlette.routing import Route
 from pipeline import job_creation
 from pipeline.configuration_models import CreateJobRequest
 from pipeline.database import Database
+from pipeline.execution_environment import finish_init
 from pipeline.http_api import (
     caller_id,
     create_app,
@@ -37,3 +38,4 @@ async def create_job(request: Request) -> Response:
 
 app = create_app([Route("/jobs", create_job, methods=["POST"])])
 lambda_handler = lambda_handler_for(app)
+finish_init(app, release=[database.release, publisher.release])

@@ -7,6 +7,7 @@ from starlette.routing import Route
 from pipeline import estimates
 from pipeline.configuration_models import EstimateRequest
 from pipeline.database import Database
+from pipeline.execution_environment import finish_init
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
 from pipeline.settings import DatabaseSettings
 
@@ -22,3 +23,4 @@ async def estimate(request: Request) -> Response:
 
 app = create_app([Route("/jobs/estimate", estimate, methods=["POST"])])
 lambda_handler = lambda_handler_for(app)
+finish_init(app, release=[database.release])

@@ -6,6 +6,7 @@ from starlette.routing import Route
 
 from pipeline import job_queries
 from pipeline.database import Database
+from pipeline.execution_environment import finish_init
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, success
 from pipeline.settings import DatabaseSettings
 
@@ -20,3 +21,4 @@ async def get_job(request: Request) -> Response:
 
 app = create_app([Route("/jobs/{job_id}", get_job, methods=["GET"])])
 lambda_handler = lambda_handler_for(app)
+finish_init(app, release=[database.release])

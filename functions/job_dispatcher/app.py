@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pipeline import job_dispatch
 from pipeline.database import Database
+from pipeline.execution_environment import finish_init
 from pipeline.observability import logger, metrics, tracer
 from pipeline.settings import DatabaseSettings
 
@@ -39,3 +40,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+
+
+finish_init(release=[database.release])

@@ -6,6 +6,7 @@ from starlette.routing import Route
 
 from pipeline import job_queries
 from pipeline.database import Database
+from pipeline.execution_environment import finish_init
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, success
 from pipeline.job_list_models import ListJobsQuery
 from pipeline.pagination_cursor import PaginationSettings
@@ -24,3 +25,4 @@ async def list_jobs(request: Request) -> Response:
 
 app = create_app([Route("/jobs", list_jobs, methods=["GET"])])
 lambda_handler = lambda_handler_for(app)
+finish_init(app, release=[database.release])

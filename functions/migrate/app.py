@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pipeline.custom_resource import send_response
+from pipeline.execution_environment import finish_init
 from pipeline.migrate import MigrationSettings, migrate
 from pipeline.observability import logger
 
@@ -33,3 +34,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
         return
     reason = f"Applied {len(applied)} migration(s)"
     send_response(event, "SUCCESS", physical_id, reason=reason, data={"Applied": ",".join(applied) or "none"})
+
+
+finish_init()

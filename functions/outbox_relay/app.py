@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pipeline import outbox_relay
 from pipeline.database import Database
+from pipeline.execution_environment import finish_init
 from pipeline.observability import logger, metrics, tracer
 from pipeline.outbox_relay import RelaySettings
 from pipeline.settings import DatabaseSettings
@@ -40,3 +41,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "outbox relay run", sent=result.sent, failed=result.failed, backlog=result.backlog.pending
     )
     return {"sent": result.sent, "failed": result.failed, "backlog": result.backlog.pending}
+
+
+finish_init(release=[database.release, publisher.release])

@@ -1,9 +1,14 @@
-"""The database URI from AWS Secrets Manager, through the AWS Parameters and Secrets Lambda Extension.
+"""The database URI from AWS Secrets Manager: through the AWS Parameters and Secrets Lambda Extension,
+or (SnapStart functions) through botocore.
 
 The extension answers on localhost over plain HTTP, so no AWS SDK is imported: estimate, list and get
-keep a cold start free of boto3. The secret is cached here, in the execution environment, for
-max_age_s (the extension's own cache is turned off in the template, so a forced fetch really reaches
-Secrets Manager); when the database refuses the login (a rotated password), the caller fetches again.
+keep a cold start free of boto3. It authenticates its callers by AWS_SESSION_TOKEN, which a SnapStart
+environment does not have (its credentials come from the container endpoint instead), so SnapStart
+functions read the secret with botocore's Secrets Manager client (DATABASE_SECRET_READER=sdk): built
+during init, which a SnapStart function pays once, when its version is published. The secret is cached
+here, in the execution environment, for max_age_s (the extension's own cache is turned off in the
+template, so a forced fetch really reaches Secrets Manager); when the database refuses the login (a
+rotated password), the caller fetches again. forget() drops it before a SnapStart snapshot.
 """
 
 import json
@@ -11,7 +16,11 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from typing import Any, Literal
 from urllib.parse import quote
+
+SecretReader = Literal["extension", "sdk"]
 
 
 class SecretUnavailable(RuntimeError):
@@ -19,12 +28,23 @@ class SecretUnavailable(RuntimeError):
 
 
 class DatabaseSecret:
-    def __init__(self, arn: str, *, port: int = 2773, max_age_s: float = 300, timeout_s: float = 2) -> None:
+    def __init__(
+        self,
+        arn: str,
+        *,
+        reader: SecretReader = "extension",
+        port: int = 2773,
+        max_age_s: float = 300,
+        timeout_s: float = 2,
+    ) -> None:
         self._url = f"http://localhost:{port}/secretsmanager/get?secretId={quote(arn, safe='')}"
         self._max_age_s = max_age_s
         self._timeout_s = timeout_s
         self._value: str | None = None
         self._fetched_at = 0.0
+        self._secret_string: Callable[[], str] = (
+            self._from_extension if reader == "extension" else _SecretsManagerReader(arn, timeout_s)
+        )
 
     def database_url(self, *, refresh: bool = False) -> str:
         if refresh or self._value is None or time.monotonic() - self._fetched_at > self._max_age_s:
@@ -32,17 +52,56 @@ class DatabaseSecret:
             self._fetched_at = time.monotonic()
         return self._value
 
+    def forget(self) -> None:
+        self._value = None
+
     def _fetch(self) -> str:
+        try:
+            url = json.loads(self._secret_string())["url"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SecretUnavailable(f"database secret unavailable: {type(exc).__name__}") from None
+        if not isinstance(url, str) or not url.startswith(("postgres://", "postgresql://")):
+            raise SecretUnavailable("database secret has no postgresql:// url")
+        return url
+
+    def _from_extension(self) -> str:
         # The extension only answers requests that carry the execution environment's session token.
         request = urllib.request.Request(  # noqa: S310 - the extension on localhost
             self._url, headers={"X-Aws-Parameters-Secrets-Token": os.environ.get("AWS_SESSION_TOKEN", "")}
         )
         try:
             with urllib.request.urlopen(request, timeout=self._timeout_s) as response:  # noqa: S310
-                secret = json.loads(json.load(response)["SecretString"])
-            url = secret["url"]
+                secret_string = json.load(response)["SecretString"]
         except (urllib.error.URLError, TimeoutError, ValueError, KeyError, TypeError) as exc:
             raise SecretUnavailable(f"database secret unavailable: {type(exc).__name__}") from None
-        if not isinstance(url, str) or not url.startswith(("postgres://", "postgresql://")):
-            raise SecretUnavailable("database secret has no postgresql:// url")
-        return url
+        if not isinstance(secret_string, str):
+            raise SecretUnavailable("database secret unavailable: no SecretString")
+        return secret_string
+
+
+class _SecretsManagerReader:
+    """GetSecretValue with botocore (imported here only: the extension's path must not load it)."""
+
+    def __init__(self, arn: str, timeout_s: float) -> None:
+        import botocore.session
+        from botocore.config import Config
+
+        self._arn = arn
+        region = arn.split(":")[3]  # arn:partition:secretsmanager:REGION:account:secret:name
+        config = Config(
+            connect_timeout=timeout_s, read_timeout=timeout_s, retries={"max_attempts": 2, "mode": "standard"}
+        )
+        self._client: Any = botocore.session.get_session().create_client(
+            "secretsmanager", region_name=region, config=config
+        )
+
+    def __call__(self) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            secret_string = self._client.get_secret_value(SecretId=self._arn)["SecretString"]
+        except (BotoCoreError, ClientError, KeyError) as exc:
+            raise SecretUnavailable(f"database secret unavailable: {type(exc).__name__}") from None
+        if not isinstance(secret_string, str):
+            raise SecretUnavailable("database secret unavailable: no SecretString")
+        return secret_string

@@ -4,7 +4,6 @@ Responses are `{"success": true, "data": ...}` or the error format of pipeline.e
 unexpected is logged with the request id and answered with 500 and that id, nothing more.
 """
 
-import gc
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -185,8 +184,4 @@ def lambda_handler_for(app: Starlette) -> LambdaHandler:
         # Mangum declares its own LambdaContext protocol; the runtime's object satisfies both.
         return asgi_handler(event, cast(Any, context))
 
-    # Called last in a function's module: what exists now (imported modules, clients, the app) lives as
-    # long as the execution environment. Frozen, the cyclic collector stops rescanning it on every full
-    # collection: in the first request (which builds the models' validators) and in every later one.
-    gc.freeze()
     return cast(LambdaHandler, lambda_handler)  # the decorator with arguments is typed Any

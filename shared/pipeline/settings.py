@@ -8,7 +8,7 @@ pagination_cursor.PaginationSettings, outbox_relay.RelaySettings, migrate.Migrat
 
 import os
 from collections.abc import Mapping
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -46,6 +46,8 @@ class DatabaseSettings(EnvSettings):
     database_secret_arn: str | None = Field(
         default=None, alias="DATABASE_SECRET_ARN", pattern=r"^arn:aws[a-z-]*:secretsmanager:"
     )
+    # How the secret is read: the Parameters and Secrets extension, or botocore (SnapStart functions).
+    secret_reader: Literal["extension", "sdk"] = Field(default="extension", alias="DATABASE_SECRET_READER")
     secret_max_age_s: int = Field(default=300, alias="DATABASE_SECRET_MAX_AGE_SECONDS", ge=0)
     secrets_extension_port: int = Field(default=2773, alias="PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
     # Seconds to wait for a connection, and milliseconds any statement may run: a stuck database
