@@ -29,13 +29,18 @@ ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = "pipeline-training-jobs"  # the functions' application_name on their connections
 
 
+def _registered(registry: list[Any]) -> list[tuple[Any, tuple[Any, ...], dict[str, Any]]]:
+    # The library's annotation says callables; what it stores is (callable, args, kwargs).
+    return list(registry)
+
+
 def _before_snapshot() -> None:
-    for hook, args, kwargs in reversed(snapshot_restore_py.get_before_snapshot()):
+    for hook, args, kwargs in reversed(_registered(snapshot_restore_py.get_before_snapshot())):
         hook(*args, **kwargs)
 
 
 def _after_restore() -> None:
-    for hook, args, kwargs in snapshot_restore_py.get_after_restore():
+    for hook, args, kwargs in _registered(snapshot_restore_py.get_after_restore()):
         hook(*args, **kwargs)
 
 
