@@ -117,9 +117,12 @@ def test_the_database_secret_is_forgotten_before_the_snapshot_and_fetched_again_
 ) -> None:
     fetched: list[str] = []
     secret = DatabaseSecret("arn:aws:secretsmanager:us-east-1:123456789012:secret:db")
-    monkeypatch.setattr(
-        secret, "_secret_string", lambda: fetched.append("x") or '{"url": "postgresql://a@b/c"}'
-    )
+
+    def from_secrets_manager() -> str:
+        fetched.append("x")
+        return '{"url": "postgresql://a@b/c"}'
+
+    monkeypatch.setattr(secret, "_secret_string", from_secrets_manager)
     secret.database_url()
     secret.database_url()
     secret.forget()
