@@ -209,5 +209,75 @@ def test_functions_that_use_the_database_may_read_its_secret_and_nothing_more() 
     }
     variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["DATABASE_SECRET_ARN"] == {"Fn::Ref": "DatabaseSecretArn"}
-    assert "DATABASE_URL" not in variables  # no credentials frozen into the configuration
-    assert {"Fn::Ref": "SecretsExtensionLayerArn"} in TEMPLATE["Globals"]["Function"]["Layers"]
+    assert variables["DATABASE_URL"] == ""  # no credentials frozen into the configuration
+
+
+def _transformed() -> dict[str, Any]:
+    result = subprocess.run(
+        [
+            str(ROOT / ".sam-venv" / "bin" / "python"),
+            str(ROOT / "tests" / "sam_transform.py"),
+            "template.yaml",
+        ],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    transformed: dict[str, Any] = json.loads(result.stdout)
+    return transformed
+
+
+def test_http_functions_have_snapstart_on_their_published_alias_and_the_routes_call_that_alias() -> None:
+    resources = _transformed()["Resources"]
+    for name in HTTP_FUNCTIONS:
+        properties = resources[name]["Properties"]
+        assert properties["SnapStart"] == {
+            "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+        }
+        assert resources[f"{name}Aliaslive"]["Type"] == "AWS::Lambda::Alias"
+        permissions = [
+            r["Properties"]["FunctionName"]
+            for r in resources.values()
+            if r["Type"] == "AWS::Lambda::Permission"
+            and "apigateway" in r["Properties"]["Principal"]
+            and json.dumps(r["Properties"]["FunctionName"]).find(name) >= 0
+        ]
+        assert permissions == [{"Ref": f"{name}Aliaslive"}], name
+    body = json.dumps(resources["HttpApi"]["Properties"]["Body"])
+    for name in HTTP_FUNCTIONS:
+        assert f"${{{name}Aliaslive}}" in body, name
+    others = set(FUNCTIONS) - set(HTTP_FUNCTIONS)
+    assert not any("SnapStart" in resources[name]["Properties"] for name in others)
+
+
+def test_snapstart_is_a_parameter_on_by_default() -> None:
+    assert TEMPLATE["Parameters"]["SnapStart"]["Default"] == "true"
+
+
+def test_snapstart_functions_never_read_their_secret_through_the_extension() -> None:
+    # The extension authenticates callers by AWS_SESSION_TOKEN, which a SnapStart environment lacks.
+    condition = TEMPLATE["Conditions"]["HttpFunctionsUseSecretsExtension"]
+    assert {"Fn::Not": [{"Fn::Condition": "UseSnapStart"}]} in condition["Fn::And"]
+    for name, function in HTTP_FUNCTIONS.items():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        if name != "CatalogFunction":  # no database
+            assert variables["DATABASE_SECRET_READER"] == {
+                "Fn::If": ["HttpFunctionsUseSecretsExtension", "extension", "sdk"]
+            }, name
+
+
+def test_the_secrets_extension_layer_is_optional_so_sam_local_needs_nothing_from_aws() -> None:
+    assert TEMPLATE["Parameters"]["SecretsExtensionLayerArn"]["Default"] == ""
+    layers = TEMPLATE["Globals"]["Function"]["Layers"]
+    assert {
+        "Fn::If": [
+            "HasSecretsExtension",
+            {"Fn::Ref": "SecretsExtensionLayerArn"},
+            {"Fn::Ref": "AWS::NoValue"},
+        ]
+    } in layers
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["DATABASE_URL"] == ""
