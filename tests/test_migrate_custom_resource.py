@@ -119,3 +119,20 @@ def test_migration_blocked_by_another_answers_failed_before_the_function_times_o
     assert answer["Status"] == "FAILED"
     assert "LockNotAvailable" in answer["Reason"]
     assert _tables(empty_database) == set()
+
+
+def test_an_unreachable_response_url_is_logged_and_the_answer_returned_not_raised(
+    empty_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As under `sam local invoke` with events/migrate.json, whose pre-signed URL is not a real one.
+    event = load_event("migrate") | {"ResponseURL": "http://127.0.0.1:9/unreachable"}
+    context = FakeLambdaContext()
+
+    answer = migrate_app.lambda_handler(event, cast(Any, context))
+
+    assert answer["Status"] == "SUCCESS"
+    assert answer["Delivered"] is False
+    assert answer["Data"] == {"Applied": ALL_MIGRATIONS}
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "could not answer CloudFormation"
+    ]

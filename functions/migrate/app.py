@@ -18,22 +18,25 @@ SAFETY_MARGIN_S = 15  # leave time to answer CloudFormation before the function 
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Returns the answer sent to CloudFormation (with "Delivered"), so `sam local invoke` shows it."""
     physical_id = event.get("PhysicalResourceId") or PHYSICAL_ID
     try:
         if event["RequestType"] == "Delete":
             # Dropping the schema with the stack would destroy every job: deleting it is an operator's act.
-            send_response(event, "SUCCESS", physical_id, reason="Schema kept on delete")
-            return
+            return send_response(event, "SUCCESS", physical_id, reason="Schema kept on delete")
         settings = MigrationSettings.from_env()
         budget_s = max(1.0, context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_S)
         applied = migrate(settings.database_url, lock_timeout_s=budget_s)
     except Exception as exc:  # noqa: BLE001 - whatever failed, CloudFormation must hear about it
         logger.exception("migrations failed")
-        send_response(event, "FAILED", physical_id, reason=f"Migrations failed: {type(exc).__name__}: {exc}")
-        return
+        return send_response(
+            event, "FAILED", physical_id, reason=f"Migrations failed: {type(exc).__name__}: {exc}"
+        )
     reason = f"Applied {len(applied)} migration(s)"
-    send_response(event, "SUCCESS", physical_id, reason=reason, data={"Applied": ",".join(applied) or "none"})
+    return send_response(
+        event, "SUCCESS", physical_id, reason=reason, data={"Applied": ",".join(applied) or "none"}
+    )
 
 
 finish_init()
