@@ -10,7 +10,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint typecheck unit migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
+.PHONY: sam-local-check help venv test lint typecheck unit migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
@@ -65,6 +65,10 @@ build: $(SAM_STAMP)
 	PATH="$(dir $(PYTHON312)):$$PATH" ARCH=$(ARCH) PYTHON=$(PYTHON312) \
 		$(SAM) build --parameter-overrides Architecture=$(ARCH) --build-dir $(BUILD_DIR) \
 		--cache-dir .aws-sam/cache/$(ARCH)
+
+# The README's `sam local invoke` commands for every function, without Docker (needs root; see the script).
+sam-local-check: $(STAMP) $(SAM_STAMP)
+	bash tools/sam_local_check.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

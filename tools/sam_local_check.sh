@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make sam-local-check`: the README's `sam local invoke` commands, run for every function with its
+# events/ file, on a machine without Docker: ../shared/tools/sam-local (podman and a stand-in of the
+# Lambda Python image, x86_64 only) and the machine's PostgreSQL (/var/run/postgresql), reached from the
+# containers through a unix socket forwarded into each built function folder. Needs root. Not part of
+# `make test` (it sets up podman and a Debian root file system the first time, about two minutes).
+# SQS is not reachable from the containers here, so create_job leaves its message in the outbox (it
+# answers 201 all the same) and the relay reports the send it could not make.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SAM_LOCAL=${SAM_LOCAL:-../shared/tools/sam-local}
+PG_SOCKET_DIR=${PG_SOCKET_DIR:-/var/run/postgresql}
+DB=pipeline_samlocal
+export SAM_CLI_TELEMETRY=0
+
+bash "$SAM_LOCAL/setup.sh" --python 3.12 >&2
+make -s build ARCH=x86_64 >&2
+psql -h "$PG_SOCKET_DIR" -U postgres -qc "drop database if exists $DB" -c "create database $DB" >&2
+python3 "$SAM_LOCAL/pg_socket_forward.py" --target "$PG_SOCKET_DIR/.s.PGSQL.5432" .aws-sam/build/*Function >&2 &
+forwarder=$!
+trap 'kill $forwarder 2>/dev/null || true' EXIT
+env_file=$(mktemp --suffix=.json)
+.venv/bin/python - "$env_file" <<PY
+import json, sys
+env = json.load(open("events/env.json"))
+env["Parameters"]["DATABASE_URL"] = "postgresql://pipeline_app@/$DB?host=/var/task"
+env["MigrateFunction"]["MIGRATION_DATABASE_URL"] = "postgresql://postgres@/$DB?host=/var/task"
+json.dump(env, open(sys.argv[1], "w"))
+PY
+
+invoke() {  # function, event: prints the function's answer (the last line SAM prints)
+  .sam-venv/bin/sam local invoke "$1" -e "events/$2.json" --env-vars "$env_file" --skip-pull-image \
+    --parameter-overrides Architecture=x86_64 2>"/tmp/sam-local-$2.log" | tail -1
+}
+expect() {  # name, answer, python expression over `a` (the parsed answer)
+  if .venv/bin/python -c "import json,sys; a=json.loads(sys.argv[1]); sys.exit(0 if ($3) else 1)" "$2"; then
+    echo "ok    $1"
+  else
+    echo "FAIL  $1: $2 (log: /tmp/sam-local-$1.log)"; failed=1
+  fi
+}
+failed=0
+expect migrate "$(invoke MigrateFunction migrate)" 'a["Status"] == "SUCCESS" and a["Data"]["Applied"] != "none"'
+PYTHONPATH=shared:. .venv/bin/python - <<PY
+import psycopg
+from psycopg.rows import dict_row
+from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, insert_dataset, insert_job
+with psycopg.connect("postgresql://postgres@/$DB?host=$PG_SOCKET_DIR", autocommit=True, row_factory=dict_row) as db:
+    insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
+    insert_job(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID)
+PY
+expect migrate_update "$(invoke MigrateFunction migrate_update)" 'a["Status"] == "SUCCESS"'
+expect estimate "$(invoke EstimateFunction estimate)" 'a["statusCode"] == 200'
+expect create_job "$(invoke CreateJobFunction create_job)" 'a["statusCode"] == 201'
+expect list_jobs "$(invoke ListJobsFunction list_jobs)" 'a["statusCode"] == 200 and len(json.loads(a["body"])["data"]["jobs"]) == 2'
+expect get_job "$(invoke GetJobFunction get_job)" 'a["statusCode"] == 200'
+expect catalog "$(invoke CatalogFunction catalog)" 'a["statusCode"] == 200'
+expect job_dispatcher "$(invoke JobDispatcherFunction job_dispatcher)" 'a == {"batchItemFailures": []}'
+expect outbox_relay "$(invoke OutboxRelayFunction outbox_relay)" 'set(a) == {"sent", "failed", "backlog"}'
+expect migrate_delete "$(invoke MigrateFunction migrate_delete)" 'a["Status"] == "SUCCESS"'
+exit $failed
