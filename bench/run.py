@@ -102,6 +102,7 @@ class Results:
     machine: dict[str, Any]
     cold_start: dict[str, Any] = field(default_factory=dict)
     warm: dict[str, Any] = field(default_factory=dict)
+    restore: dict[str, Any] = field(default_factory=dict)
     list_scaling: dict[str, Any] = field(default_factory=dict)
     http: dict[str, Any] = field(default_factory=dict)
     targets: dict[str, Any] = field(default_factory=dict)
@@ -172,7 +173,8 @@ def lambda_environment(name: str, code_dir: Path) -> dict[str, str]:
     X-Ray SDK, not knowing it is in Lambda, builds a sampler with its own botocore client at import:
     ~100 ms that no deployed cold start pays, in the floor and the function alike."""
     spec = _template_specs()[name]
-    template = {key: value for key, value in spec.environment.items() if key not in _NOT_LOCAL}
+    # An empty variable is one the template declares only for `sam local invoke` (DATABASE_URL): unset.
+    template = {key: value for key, value in spec.environment.items() if key not in _NOT_LOCAL and value}
     return template | {
         "LAMBDA_TASK_ROOT": str(code_dir),
         "AWS_LAMBDA_FUNCTION_NAME": name,
@@ -377,6 +379,87 @@ def warm(sizes: Sizes, app_url: str) -> dict[str, Any]:
     return results
 
 
+# ---- 2b. SnapStart: the first request after a restore -------------------------------------------
+
+RESTORE_PROBE = """
+import json, os, statistics, sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import app
+import snapshot_restore_py
+for hook, args, kwargs in reversed(snapshot_restore_py.get_before_snapshot()):
+    hook(*args, **kwargs)
+# ... the snapshot; a new environment resumes from it here:
+for hook, args, kwargs in snapshot_restore_py.get_after_restore():
+    hook(*args, **kwargs)
+class Context:
+    function_name = "restored"; memory_limit_in_mb = 512; aws_request_id = "restored"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:restored"
+    def get_remaining_time_in_millis(self): return 10000
+request = json.load(open(sys.argv[3]))
+started = time.perf_counter()
+response = app.lambda_handler(request, Context())
+first = time.perf_counter() - started
+assert response["statusCode"] in (200, 201), response
+samples = []
+for _ in range(int(sys.argv[4])):
+    started = time.perf_counter()
+    app.lambda_handler(request, Context())
+    samples.append(time.perf_counter() - started)
+# What reconnecting costs a warm environment: the same request right after the before-snapshot hooks
+# released its connections (PostgreSQL's and the SQS client's), which is all a restore has to redo.
+reconnected = []
+for _ in range(5):
+    for hook, args, kwargs in reversed(snapshot_restore_py.get_before_snapshot()):
+        hook(*args, **kwargs)
+    started = time.perf_counter()
+    app.lambda_handler(request, Context())
+    reconnected.append(time.perf_counter() - started)
+connect = max(0.0, statistics.median(reconnected) - statistics.median(samples))
+print(json.dumps({"first": first, "warm_p50": statistics.median(samples), "connect": connect}))
+"""
+RESTORE_FUNCTIONS = (*FUNCTIONS, "catalog")
+
+
+def restore(sizes: Sizes, env: dict[str, str], events_dir: Path) -> dict[str, Any]:
+    """Each HTTP function in a fresh interpreter as Lambda runs a SnapStart init (primed), its hooks run
+    as the runtime runs them, then its first request timed against its own warm p50 and what reconnecting
+    costs it (the same request after its connections were released, warm, minus the warm p50: a new
+    PostgreSQL backend's first queries included). The unprimed column is an on-demand init (no priming)."""
+    results: dict[str, Any] = {}
+    for name in RESTORE_FUNCTIONS:
+        code = REPO / "functions" / name
+        runs: dict[str, list[dict[str, float]]] = {"primed": [], "unprimed": []}
+        for _ in range(max(3, sizes.cold_runs // 3)):
+            for variant, init_type in (("primed", "snap-start"), ("unprimed", "on-demand")):
+                lambda_env = (
+                    env | lambda_environment(name, code) | {"AWS_LAMBDA_INITIALIZATION_TYPE": init_type}
+                )
+                command = [
+                    sys.executable,
+                    "-c",
+                    RESTORE_PROBE,
+                    str(code),
+                    str(REPO / "shared"),
+                    str(events_dir / f"{name}.json"),
+                    str(sizes.warm_calls // 4 or 5),
+                ]
+                done = subprocess.run(
+                    command, env=lambda_env, cwd=code, capture_output=True, text=True, timeout=120, check=True
+                )
+                runs[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
+        first = statistics.median(run["first"] for run in runs["primed"])
+        warm_p50 = statistics.median(run["warm_p50"] for run in runs["primed"])
+        connect = statistics.median(run["connect"] for run in runs["primed"])
+        results[name] = {
+            "first_after_restore": first,
+            "first_after_restore_unprimed": statistics.median(run["first"] for run in runs["unprimed"]),
+            "warm_p50": warm_p50,
+            "connect": connect,
+            "budget": warm_p50 + connect + 0.002,
+        }
+    return results
+
+
 # ---- 3. list scaling ---------------------------------------------------------------------------
 
 
@@ -524,6 +607,10 @@ def targets(results: Results) -> dict[str, Any]:
         verdicts[f"{name} imports no boto3"] = not results.cold_start[name]["boto3_imported"]
     for name in ("estimate", "get_job"):
         verdicts[f"warm {name} p50 - floor <= 0.5 ms"] = results.warm[name]["p50_minus_floor"] <= 0.0005
+    for name, r in results.restore.items():
+        verdicts[f"first request after restore {name} <= warm p50 + connect + 2 ms"] = (
+            r["first_after_restore"] <= r["budget"]
+        )
     verdicts["create_job <= 3 round trips"] = results.warm["create_job"]["round_trips"] <= 3
     small = results.list_scaling["10-job user, first page"]["median"]
     deep = results.list_scaling["100k-job user, page 1000 by cursor"]["median"]
@@ -557,6 +644,13 @@ def print_table(results: Results) -> None:
     for name, w in results.warm.items():
         print(
             f"{name:<12}{ms(w['p50'])}{ms(w['p99'])}{ms(w['floor_p50']):>11}{ms(w['p50_minus_floor']):>11}{w['round_trips']:>13}{w['statements']:>12}"
+        )
+    print("\n2b. SnapStart: first request after a restore (ms, medians; budget = warm p50 + connect + 2)")
+    print(f"{'function':<12}{'first':>9}{'unprimed':>10}{'warm p50':>10}{'connect':>9}{'budget':>9}")
+    for name, r in results.restore.items():
+        print(
+            f"{name:<12}{ms(r['first_after_restore'])}{ms(r['first_after_restore_unprimed']):>10}"
+            f"{ms(r['warm_p50']):>10}{ms(r['connect']):>9}{ms(r['budget']):>9}"
         )
     print("\n3. List scaling (ms: median [min-max]; total as returned)")
     for label, r in results.list_scaling.items():
@@ -595,10 +689,13 @@ def main(argv: list[str] | None = None) -> int:
             env = function_env(url_for_role(owner_url, APP_ROLE), sqs.create_queues(), sqs.endpoint_url)
             os.environ.update(env)
             with tempfile.TemporaryDirectory() as events_dir:
-                for name in FUNCTIONS:
+                for name in RESTORE_FUNCTIONS:
                     shutil.copy(REPO / "events" / f"{name}.json", Path(events_dir) / f"{name}.json")
                 step(
                     "cold start", lambda: results.cold_start.update(cold_start(sizes, env, Path(events_dir)))
+                )
+                step(
+                    "SnapStart restore", lambda: results.restore.update(restore(sizes, env, Path(events_dir)))
                 )
             # The in-process calls run as deployed too, tracing on: set before any function module (and
             # with it the X-Ray SDK) is imported; not left for the local stack started afterwards.
