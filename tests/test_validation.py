@@ -298,3 +298,50 @@ def test_invalid_list_query_is_rejected(
     assert response.status == 400, response.raw_body
     assert response.body["error"] == "Validation error"
     assert list(response.body["details"]) == [field]
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["9" * 4301, "9" * 41, "1." + "5" * 60, "1e" + "9" * 50],
+    ids=["int-past-pythons-limit", "long-int", "long-fraction", "long-exponent"],
+)
+@pytest.mark.parametrize("where", ["field", "ignored-key"])
+def test_numbers_too_long_to_be_sane_are_a_400_before_conversion(
+    dataset: tuple[UUID, UUID], caplog: pytest.LogCaptureFixture, number: str, where: str
+) -> None:
+    user_id, dataset_id = dataset
+    body = json.dumps(estimate_body(dataset_id))
+    raw = (
+        body.replace('"count": 2', f'"count": {number}')
+        if where == "field"
+        else body[:-1] + f', "ignored": {number}}}'
+    )
+    assert number in raw
+
+    response = _post_raw(user_id, raw)
+
+    assert response.status == 400
+    assert response.body == {
+        "error": "Invalid JSON body",
+        "details": "JSON numbers must be at most 40 characters long",
+    }
+    assert [r for r in caplog.records if r.exc_info] == []
+
+
+def test_a_content_length_too_long_to_be_a_number_is_a_413_not_a_500(dataset: tuple[UUID, UUID]) -> None:
+    user_id, dataset_id = dataset
+    response = _post_raw(
+        user_id,
+        json.dumps(estimate_body(dataset_id)),
+        headers={"content-type": "application/json", "content-length": "9" * 5000},
+    )
+    assert response.status == 413
+
+
+@pytest.mark.parametrize("parameter", ["page", "limit"])
+def test_query_numbers_too_long_to_be_sane_are_a_400(dataset: tuple[UUID, UUID], parameter: str) -> None:
+    response = invoke(list_jobs_app, build_event("list_jobs", sub=dataset[0], query={parameter: "9" * 5000}))
+
+    assert response.status == 400
+    assert response.body["error"] == "Validation error"
+    assert list(response.body["details"]) == [parameter]

@@ -5,6 +5,7 @@ unexpected is logged with the request id and answered with 500 and that id, noth
 """
 
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NoReturn, TypeVar, cast
@@ -28,6 +29,9 @@ MAX_BODY_BYTES: Final = 64 * 1024
 MAX_JSON_DEPTH: Final = 16
 # Every legitimate string here is short (UUIDs, enum values, the page's preset descriptions).
 MAX_STRING_LENGTH: Final = 1024
+# No figure this API takes needs more: a longer number is refused before it is converted (Python refuses
+# integers of more than 4300 digits with a ValueError, and a long float literal only loses precision).
+MAX_NUMBER_LENGTH: Final = 40
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -77,10 +81,22 @@ def _reject_non_standard_json(constant: str) -> NoReturn:
     raise _NonStandardJson(f"{constant} is not a JSON number; send a finite number")
 
 
+def _bounded_int(literal: str) -> int:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise _NonStandardJson(f"JSON numbers must be at most {MAX_NUMBER_LENGTH} characters long")
+    return int(literal)
+
+
+def _bounded_float(literal: str) -> float:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise _NonStandardJson(f"JSON numbers must be at most {MAX_NUMBER_LENGTH} characters long")
+    return float(literal)
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object: at most 64 KiB, standard JSON only (no NaN/Infinity)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared.isdigit() and (len(declared) > 12 or int(declared) > MAX_BODY_BYTES):
         raise _too_large()
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
@@ -88,7 +104,9 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     if not raw.strip():
         raise ApiError(400, "Invalid JSON body", "The request body is empty; send a JSON object")
     try:
-        payload = json.loads(raw, parse_constant=_reject_non_standard_json)
+        payload = json.loads(
+            raw, parse_constant=_reject_non_standard_json, parse_int=_bounded_int, parse_float=_bounded_float
+        )
     except json.JSONDecodeError as exc:
         detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
         raise ApiError(400, "Invalid JSON body", detail) from None
@@ -154,7 +172,28 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     rid = request_id(request)
     logger.exception("unhandled error", request_id=rid, path=request.url.path)
+    # Starlette re-raises it after this answer, and Mangum would log it a second time.
+    exc.__dict__[_LOGGED] = True
     return json_response({"error": "Internal error", "request_id": rid}, 500)
+
+
+_LOGGED = "_pipeline_logged"
+
+
+class _DropLoggedErrors(logging.Filter):
+    """Mangum logs every exception the app raises; one record per error is ours, with the request id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (error is not None and error.__dict__.get(_LOGGED, False))
+
+
+logging.getLogger("mangum.http").addFilter(_DropLoggedErrors())
+
+# On every answer: nothing of a user's jobs belongs in a cache, no browser may sniff a JSON body into
+# something else, and the request id lets a user quote the request they mean.
+SECURITY_HEADERS: Final = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+REQUEST_ID_HEADER: Final = "x-request-id"
 
 
 def create_app(routes: list[BaseRoute]) -> Starlette:
@@ -182,6 +221,11 @@ def lambda_handler_for(app: Starlette) -> LambdaHandler:
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Mangum declares its own LambdaContext protocol; the runtime's object satisfies both.
-        return asgi_handler(event, cast(Any, context))
+        response: dict[str, Any] = asgi_handler(event, cast(Any, context))
+        headers = response.setdefault("headers", {})
+        headers.update(SECURITY_HEADERS)
+        rid = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")
+        headers[REQUEST_ID_HEADER] = str(rid or "unknown")
+        return response
 
     return cast(LambdaHandler, lambda_handler)  # the decorator with arguments is typed Any
