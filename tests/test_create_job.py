@@ -158,10 +158,10 @@ def test_created_job_message_is_on_the_queue_and_outbox_row_marked_sent(
     assert outbox[0]["attempts"] == 1
 
 
-def test_client_estimate_within_a_cent_is_accepted_and_server_figure_stored(
+def test_the_confirmed_estimate_to_the_cent_is_accepted_and_that_figure_stored(
     db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
 ) -> None:
-    response = _create(user_id, create_body(dataset_id, estimated_cost=5.95))
+    response = _create(user_id, create_body(dataset_id, estimated_cost=5.94))
 
     assert response.status == 201, response.raw_body
     assert response.body["data"]["estimated_total_cost"] == 5.94
@@ -169,7 +169,7 @@ def test_client_estimate_within_a_cent_is_accepted_and_server_figure_stored(
     assert stored == {"estimated_total_cost": Decimal("5.94")}
 
 
-@pytest.mark.parametrize("submitted", [5.92, 5.96, 0, 25.5])
+@pytest.mark.parametrize("submitted", [5.93, 5.95, 5.92, 5.96, 5.945, 0, 25.5])
 def test_stale_client_estimate_gets_409_with_the_fresh_estimate_and_writes_nothing(
     db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID, sqs_queue: QueueReader, submitted: float
 ) -> None:

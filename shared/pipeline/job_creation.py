@@ -13,7 +13,7 @@ stored: a request refused as invalid or out of date can be corrected and sent ag
 import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Final, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID, uuid4
 
 from pipeline import (
@@ -34,7 +34,6 @@ from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, Trainin
 from pipeline.observability import logger, metrics
 
 # The client's estimate may differ from the server's by rounding, not by more.
-ESTIMATE_TOLERANCE: Final = Decimal("0.01")
 
 
 class JobPublisher(Protocol):
@@ -134,7 +133,9 @@ def _store_job(
     # start ~1 ms, and only the 409 answer needs it.
     figures = figures_for_dataset(dataset, request.gpu_config, request.hyperparameters)
     client_estimate = Decimal(repr(request.estimated_cost))
-    if abs(client_estimate - figures.estimated_cost) > ESTIMATE_TOLERANCE:
+    # Exactly the figure the user confirmed, to the cent, or nothing: a job is never stored at a price
+    # the user was not shown (a cent of tolerance let 5.95 be stored where 5.94 was confirmed).
+    if client_estimate != figures.estimated_cost:
         raise ApiError(
             409,
             "Estimate out of date",
