@@ -521,7 +521,7 @@ def list_scaling(sizes: Sizes, owner_url: str) -> dict[str, Any]:
             ).fetchone()
         assert row is not None
         return pagination_cursor.encode(
-            pagination_cursor.CursorPosition(user, status, page, row[0], row[1]), secret
+            pagination_cursor.CursorPosition(user, status, page, 10, row[0], row[1]), secret
         )
 
     cases: dict[str, tuple[uuid.UUID, dict[str, str]]] = {}

@@ -289,3 +289,88 @@ def test_totals_follow_status_changes_made_by_anyone(
     assert (total(), total(status="running"), total(status="queued")) == (3, 3, 0)
     counts = db.execute("select status, count from job_counts where user_id = %s order by status", (user_id,))
     assert counts.fetchall() == [{"status": "queued", "count": 0}, {"status": "running", "count": 3}]
+
+
+def test_a_cursor_with_another_limit_is_refused_never_a_page_missing_rows(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    _jobs(db, user_id, dataset_id, 12)
+    cursor = _list(user_id, limit="5").body["data"]["next_cursor"]
+
+    response = _list(user_id, cursor=cursor, limit="3")
+
+    assert response.status == 400
+    assert response.body == {
+        "error": "Validation error",
+        "details": {"limit": ["The cursor was issued for limit=5; send that limit or none"]},
+    }
+
+
+def test_a_cursor_without_a_limit_continues_with_its_own(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID
+) -> None:
+    newest_first = [str(i) for i in _jobs(db, user_id, dataset_id, 12)]
+    first = _list(user_id, limit="5").body["data"]
+
+    second = _list(user_id, cursor=first["next_cursor"]).body["data"]
+
+    assert [job["id"] for job in second["jobs"]] == newest_first[5:10]
+    assert second["pagination"] == {"page": 2, "limit": 5, "total": 12, "totalPages": 3}
+
+
+def test_a_page_and_its_total_come_from_one_snapshot_while_jobs_are_created(
+    db: psycopg.Connection[DictRow], user_id: UUID, dataset_id: UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the page's query and the count's, another transaction commits a job: both must still
+    describe the same moment. The interleaving is forced: the count waits on an advisory lock that a
+    second connection holds until it has committed the new job."""
+    import threading
+
+    from pipeline import jobs_repository
+    from tests.conftest import owner_database_url
+
+    _jobs(db, user_id, dataset_id, 3)
+    lock = 771_204
+    holder = psycopg.connect(owner_database_url(), autocommit=True)
+    holder.execute("select pg_advisory_lock(%s)", (lock,))
+    barrier = f"select pg_advisory_lock_shared({lock}), pg_advisory_unlock_shared({lock})"
+    list_for_user = jobs_repository.list_for_user
+
+    def with_a_wait_before_the_count(conn: Any, *args: Any, **kwargs: Any) -> Any:
+        execute = conn.execute
+
+        def execute_waiting_before_count(query: Any, *rest: Any, **options: Any) -> Any:
+            if query is jobs_repository._COUNT_FOR_USER:
+                execute(barrier)  # its own statement: under READ COMMITTED the count's snapshot comes after
+            return execute(query, *rest, **options)
+
+        conn.execute = execute_waiting_before_count
+        try:
+            return list_for_user(conn, *args, **kwargs)
+        finally:
+            del conn.execute
+
+    monkeypatch.setattr(jobs_repository, "list_for_user", with_a_wait_before_the_count)
+
+    def commit_a_job_while_the_count_waits() -> None:
+        with psycopg.connect(owner_database_url(), autocommit=True) as watcher:
+            while not watcher.execute(
+                "select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like %s",
+                ("%pg_advisory_lock_shared%",),
+            ).fetchone():
+                pass
+            insert_job(watcher, user_id=user_id, dataset_id=dataset_id)  # type: ignore[arg-type]
+        holder.execute("select pg_advisory_unlock(%s)", (lock,))
+
+    writer = threading.Thread(target=commit_a_job_while_the_count_waits)
+    writer.start()
+    try:
+        response = _list(user_id, limit="10")
+    finally:
+        writer.join(timeout=30)
+        holder.close()
+
+    assert response.status == 200, response.body
+    data = response.body["data"]
+    assert len(data["jobs"]) == data["pagination"]["total"] == 3
+    assert db.execute("select count(*) as n from lora_training_jobs").fetchone() == {"n": 4}

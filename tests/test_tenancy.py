@@ -140,7 +140,7 @@ def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
 def _cursor(caller: Tenant) -> str:
     """A cursor the caller may use, positioned after a (far future) job: the keyset query then runs."""
     position = pagination_cursor.CursorPosition(
-        caller.user_id, None, 1, datetime(2100, 1, 1, tzinfo=UTC), UUID(int=2**128 - 1)
+        caller.user_id, None, 1, 10, datetime(2100, 1, 1, tzinfo=UTC), UUID(int=2**128 - 1)
     )
     return pagination_cursor.encode(position, list_jobs_app.pagination.cursor_secret)
 

@@ -83,17 +83,31 @@ class Database:
 
     @contextmanager
     def tenant_reads(self, user_id: UUID) -> Iterator[Connection]:
-        """Reads in which row level security shows only `user_id`'s rows, in one round trip.
+        """Reads in which row level security shows only `user_id`'s rows, from one snapshot, in one
+        round trip.
 
-        Pipeline mode: everything up to the pipeline's Sync runs as one implicit transaction, so the
-        transaction-local setting covers the queries and ends with them (no BEGIN/COMMIT round trips).
-        Were it ever lost, row level security would show no rows at all, never someone else's. Queue
-        the reads inside the block and read their results (Pending.result) after it: the Sync that
-        ends the block then travels with the queries. A result read inside costs a round trip more.
+        A read-only REPEATABLE READ transaction, its BEGIN and COMMIT pipelined with the queries (no
+        round trips of their own): every read sees the same snapshot (a page and its total agree
+        while jobs are written), and the transaction-local tenant setting ends with them. Were it ever
+        lost, row level security would show no rows at all, never someone else's. Queue the reads
+        inside the block and read their results (Pending.result) after it: the Sync that ends the
+        block then travels with the queries. A result read inside costs a round trip more.
         """
-        with self.connection() as conn, conn.pipeline():
-            _set_tenant(conn, user_id)
-            yield conn
+        with self.connection() as conn:
+            try:
+                with conn.pipeline():
+                    conn.execute("begin isolation level repeatable read, read only")
+                    _set_tenant(conn, user_id)
+                    try:
+                        yield conn
+                    except BaseException:
+                        with suppress(psycopg.Error):
+                            conn.execute("rollback")
+                        raise
+                    conn.execute("commit")
+            finally:
+                if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.execute("rollback")
 
     @contextmanager
     def tenant_transaction(self, user_id: UUID) -> Iterator[Connection]:

@@ -28,32 +28,31 @@ def get_job(database: Database, user_id: UUID, raw_job_id: str) -> TrainingJobWi
 def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_secret: str) -> JobPage:
     """A page by number (OFFSET) or, faster at any depth, by the previous page's next_cursor; the page
     and its total in one round trip."""
-    after, page = None, query.page or 1
+    after, page, limit = None, query.page or 1, query.limit
     status: str | None = query.status
     if query.cursor is not None:
         position = _position(query, user_id, cursor_secret)
         after = jobs_repository.After(position.created_at, position.job_id)
-        page, status = position.page, position.status
+        page, status, limit = position.page, position.status, position.limit
     # A cursor already says where the page starts: skipping rows as well would lose them.
-    offset = 0 if after is not None else (page - 1) * query.limit
+    offset = 0 if after is not None else (page - 1) * limit
+    # One snapshot (Database.tenant_reads): the page and its total agree even while jobs are written.
     with database.tenant_reads(user_id) as conn:
         rows, count = jobs_repository.list_for_user(
-            conn, user_id, status=status, limit=query.limit, offset=offset, after=after
+            conn, user_id, status=status, limit=limit, offset=offset, after=after
         )
     jobs = [TrainingJobWithDataset.model_validate(row) for row in rows.result()]
     total = count.result()
     next_cursor = None
-    if jobs and page * query.limit < total:
+    if jobs and page * limit < total:
         last = jobs[-1]
         next_cursor = pagination_cursor.encode(
-            pagination_cursor.CursorPosition(user_id, status, page + 1, last.created_at, last.id),
+            pagination_cursor.CursorPosition(user_id, status, page + 1, limit, last.created_at, last.id),
             cursor_secret,
         )
     return JobPage(
         jobs=jobs,
-        pagination=Pagination(
-            page=page, limit=query.limit, total=total, totalPages=math.ceil(total / query.limit)
-        ),
+        pagination=Pagination(page=page, limit=limit, total=total, totalPages=math.ceil(total / limit)),
         next_cursor=next_cursor,
     )
 
@@ -70,5 +69,12 @@ def _position(query: ListJobsQuery, user_id: UUID, secret: str) -> pagination_cu
     if query.status is not None and query.status != position.status:
         raise ApiError(
             400, "Validation error", {"cursor": ["The cursor was issued for another status filter"]}
+        )
+    # Without a limit the cursor's own applies; another one would skip or repeat rows.
+    if "limit" in query.model_fields_set and query.limit != position.limit:
+        raise ApiError(
+            400,
+            "Validation error",
+            {"limit": [f"The cursor was issued for limit={position.limit}; send that limit or none"]},
         )
     return position

@@ -1,8 +1,9 @@
 """Opaque, signed keyset-pagination cursors for GET /jobs.
 
 A cursor names the last job of a page (its created_at and id), the page number that follows, the
-status filter and the user it was issued to, signed with HMAC-SHA256. A cursor that was altered, or
-that belongs to someone else, is refused (400); it can never select other data.
+page size and status filter it was issued for and the user it was issued to, signed with HMAC-SHA256:
+pages of another size would skip or repeat rows, so a cursor only continues pages of its own size. A
+cursor that was altered, or that belongs to someone else, is refused (400); it never selects other data.
 """
 
 import base64
@@ -17,7 +18,7 @@ from pydantic import Field
 
 from pipeline.settings import EnvSettings
 
-_VERSION = 1
+_VERSION = 2  # 2: the page size is part of the position
 
 
 class PaginationSettings(EnvSettings):
@@ -33,6 +34,7 @@ class CursorPosition(NamedTuple):
     user_id: UUID
     status: str | None
     page: int  # the page this cursor opens
+    limit: int  # the page size it was issued for
     created_at: datetime  # of the last job on the previous page
     job_id: UUID
 
@@ -56,6 +58,7 @@ def encode(position: CursorPosition, secret: str) -> str:
             str(position.user_id),
             position.status,
             position.page,
+            position.limit,
             position.created_at.isoformat(),
             str(position.job_id),
         ],
@@ -72,10 +75,13 @@ def decode(token: str, secret: str, *, user_id: UUID) -> CursorPosition:
         raise InvalidCursor("malformed") from None
     if not hmac.compare_digest(signature, _signature(secret, payload)):
         raise InvalidCursor("bad signature")
-    version, user, status, page, created_at, job_id = json.loads(payload)
-    if version != _VERSION:
+    fields = json.loads(payload)
+    if not isinstance(fields, list) or not fields or fields[0] != _VERSION:
         raise InvalidCursor("unknown version")
-    position = CursorPosition(UUID(user), status, int(page), datetime.fromisoformat(created_at), UUID(job_id))
+    _, user, status, page, limit, created_at, job_id = fields
+    position = CursorPosition(
+        UUID(user), status, int(page), int(limit), datetime.fromisoformat(created_at), UUID(job_id)
+    )
     if position.user_id != user_id:
         raise InvalidCursor("issued to another user")
     return position
