@@ -429,7 +429,7 @@ def restore(sizes: Sizes, env: dict[str, str], events_dir: Path) -> dict[str, An
     for name in RESTORE_FUNCTIONS:
         code = REPO / "functions" / name
         runs: dict[str, list[dict[str, float]]] = {"primed": [], "unprimed": []}
-        for _ in range(max(3, sizes.cold_runs // 3)):
+        for _ in range(max(3, sizes.cold_runs // 4)):
             for variant, init_type in (("primed", "snap-start"), ("unprimed", "on-demand")):
                 lambda_env = (
                     env | lambda_environment(name, code) | {"AWS_LAMBDA_INITIALIZATION_TYPE": init_type}
@@ -441,7 +441,7 @@ def restore(sizes: Sizes, env: dict[str, str], events_dir: Path) -> dict[str, An
                     str(code),
                     str(REPO / "shared"),
                     str(events_dir / f"{name}.json"),
-                    str(sizes.warm_calls // 4 or 5),
+                    str(sizes.warm_calls // 10 or 5),
                 ]
                 done = subprocess.run(
                     command, env=lambda_env, cwd=code, capture_output=True, text=True, timeout=120, check=True

@@ -22,6 +22,8 @@ from jwt.algorithms import RSAAlgorithm
 
 ISSUER: Final = "https://auth.pipeline.local"
 AUDIENCE: Final = "pipeline-local-web"
+# As template.yaml's authorizer requires (a test compares them): scopes only access tokens carry.
+REQUIRED_SCOPES: Final = ("openid", "aws.cognito.signin.user.admin")
 DEFAULT_TTL_S: Final = 12 * 3600
 # Names map to stable user ids: `make token USER=alice` is always the same `sub`.
 _USER_NAMESPACE: Final = uuid.UUID("5b0d6f4e-2a67-4b8e-9c43-0f1e2d3c4b5a")
@@ -115,6 +117,13 @@ def verify(
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized(str(exc)) from None
+    # PyJWT reads a numeric string as a number; API Gateway (and RFC 7519: NumericDate) does not.
+    for name in ("exp", "nbf", "iat"):
+        if name in claims and (isinstance(claims[name], bool) or not isinstance(claims[name], int | float)):
+            raise Unauthorized(f"{name} is not a number")
+    # The routes' AuthorizationScopes: API Gateway wants one of them in `scope`. ID tokens have none.
+    if not set(str(claims.get("scope", "")).split()) & set(REQUIRED_SCOPES):
+        raise Unauthorized(f"scope has none of {' '.join(REQUIRED_SCOPES)}")
     # API Gateway: `aud` must match when present; tokens without it (Cognito access tokens) use client_id.
     if "aud" in claims:
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]

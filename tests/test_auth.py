@@ -2,7 +2,7 @@
 
 from types import ModuleType
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
@@ -40,6 +40,12 @@ BROKEN_IDENTITIES = {
     "empty-authorizer": lambda name: _empty_authorizer(build_event(name)),
     "sub-not-a-uuid": lambda name: build_event(name, sub="alice"),
     "sub-empty": lambda name: build_event(name, sub=""),
+    # The same UUID as the caller's, spelt otherwise: never that user.
+    "sub-urn": lambda name: build_event(name, sub=f"urn:uuid:{EVENT_USER_ID}"),
+    "sub-braces": lambda name: build_event(name, sub=f"{{{EVENT_USER_ID}}}"),
+    "sub-upper-case": lambda name: build_event(name, sub=str(EVENT_USER_ID).upper()),
+    "sub-without-hyphens": lambda name: build_event(name, sub=UUID(str(EVENT_USER_ID)).hex),
+    "sub-upper-without-hyphens": lambda name: build_event(name, sub=UUID(str(EVENT_USER_ID)).hex.upper()),
 }
 
 
@@ -91,3 +97,10 @@ def test_routing_errors_keep_the_error_shape(function: str, method: str, path: s
 
     assert response.status in (404, 405)
     assert response.body == {"error": "Method not allowed" if response.status == 405 else "Not found"}
+
+
+def test_the_canonical_form_of_the_callers_uuid_is_the_caller(db: psycopg.Connection[DictRow]) -> None:
+    insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
+    assert str(EVENT_USER_ID) == str(EVENT_USER_ID).lower()
+
+    assert invoke(estimate_app, build_event("estimate", sub=str(EVENT_USER_ID))).status == 200

@@ -281,3 +281,12 @@ def test_the_secrets_extension_layer_is_optional_so_sam_local_needs_nothing_from
         ]
     } in layers
     assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["DATABASE_URL"] == ""
+
+
+def test_every_route_requires_a_scope_only_access_tokens_carry_and_the_local_gateway_checks_the_same() -> (
+    None
+):
+    from local.auth_tokens import REQUIRED_SCOPES
+
+    authorizer = RESOURCES["HttpApi"]["Properties"]["Auth"]["Authorizers"]["CognitoJwt"]
+    assert tuple(authorizer["AuthorizationScopes"]) == REQUIRED_SCOPES

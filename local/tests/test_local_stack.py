@@ -37,6 +37,7 @@ def _claims(**overrides: Any) -> dict[str, Any]:
         "iat": now,
         "nbf": now,
         "exp": now + 600,
+        "scope": "openid",
     }
     return {key: value for key, value in (claims | overrides).items() if value is not None}
 
@@ -68,6 +69,12 @@ def _bad_tokens(stack: Stack) -> dict[str, str]:
         "wrong-issuer": _signed_with_stack_key(stack, _claims(iss="https://evil.example")),
         "no-exp": _signed_with_stack_key(stack, _claims(exp=None)),
         "alg-none": f"{none_header}.{hs_payload}.",
+        "string-exp": _signed_with_stack_key(stack, _claims(exp=str(int(time.time()) + 600))),
+        "string-nbf": _signed_with_stack_key(stack, _claims(nbf=str(int(time.time())))),
+        "string-iat": _signed_with_stack_key(stack, _claims(iat=str(int(time.time())))),
+        # An ID token: no scope claim at all.
+        "id-token": _signed_with_stack_key(stack, _claims(scope=None, token_use="id")),
+        "unrequired-scope": _signed_with_stack_key(stack, _claims(scope="email profile")),
         "hs256-with-public-key": f"{hs_header}.{hs_payload}.{hs_signature}",
     }
 
@@ -85,6 +92,11 @@ BAD_TOKEN_NAMES = [
     "no-exp",
     "alg-none",
     "hs256-with-public-key",
+    "string-exp",
+    "string-nbf",
+    "string-iat",
+    "id-token",
+    "unrequired-scope",
 ]
 
 
