@@ -4,12 +4,13 @@ Deployed, CloudFront serves the same files from S3; its viewer-request function 
 WebPathRewrite) maps page paths to files exactly as PAGE_FILES below does, and a test runs that
 function against this table. Also here, for local use only: `/config.json` (deployed, `make
 publish-web` writes it from the stack's outputs), a token endpoint standing in for the Cognito hosted
-UI, and a `/datasets` list standing in for the dataset section's page.
+UI, and a `/datasets` list standing in for the dataset section's page (the signed-in user's datasets).
+The dev endpoints answer only requests addressed to 127.0.0.1 or localhost (no DNS rebinding).
 """
 
-import html
 import re
 from typing import Any, Final
+from uuid import UUID
 
 import psycopg
 from starlette.requests import Request
@@ -17,10 +18,11 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from local.auth_tokens import DEFAULT_TTL_S, SigningKey
+from local.auth_tokens import DEFAULT_TTL_S, SigningKey, Unauthorized, verify
 from local.state import REPO_ROOT
 
 WEB_ROOT: Final = REPO_ROOT / "web"
+LOCAL_STATIC: Final = REPO_ROOT / "local" / "static"
 HOME: Final = "/training/jobs"
 # Page path (a regular expression over the whole path) -> the file under web/ that renders it.
 PAGE_FILES: Final[dict[str, str]] = {
@@ -64,6 +66,8 @@ def web_routes(signing_key: SigningKey, owner_database_url: str) -> list[BaseRou
 
     async def dev_token(request: Request) -> Response:
         """Dev only: a token for whichever user the page asks for. Never part of a deployment."""
+        if not _loopback_host(request):
+            return _wrong_host()
         try:
             body = await request.json()
         except ValueError:
@@ -80,7 +84,25 @@ def web_routes(signing_key: SigningKey, owner_database_url: str) -> list[BaseRou
         )
 
     async def datasets(request: Request) -> Response:
-        return HTMLResponse(_datasets_page(owner_database_url), headers=_NO_CACHE)
+        if not _loopback_host(request):
+            return _wrong_host()
+        return HTMLResponse(_DATASETS_PAGE, headers=_NO_CACHE)
+
+    async def dev_datasets(request: Request) -> Response:
+        """Dev only: the bearer's own datasets (the token verified as the gateway verifies it)."""
+        if not _loopback_host(request):
+            return _wrong_host()
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        try:
+            if scheme.lower() != "bearer":
+                raise Unauthorized("no bearer token")
+            user_id = UUID(verify(token.strip(), signing_key.jwks())["sub"])
+        except (Unauthorized, ValueError):
+            return JSONResponse({"message": "Unauthorized"}, status_code=401)
+        return JSONResponse({"datasets": _datasets_of(owner_database_url, user_id)}, headers=_NO_CACHE)
+
+    async def dev_datasets_script(request: Request) -> Response:
+        return FileResponse(LOCAL_STATIC / "dev_datasets.js", media_type="text/javascript", headers=_NO_CACHE)
 
     page_routes: list[BaseRoute] = [
         Route(_starlette_path(pattern), page, methods=["GET"]) for pattern in PAGE_FILES
@@ -91,8 +113,28 @@ def web_routes(signing_key: SigningKey, owner_database_url: str) -> list[BaseRou
         Route("/config.json", config, methods=["GET"]),
         Route("/dev/token", dev_token, methods=["POST"]),
         Route("/datasets", datasets, methods=["GET"]),
+        Route("/dev/datasets", dev_datasets, methods=["GET"]),
+        Route("/dev/datasets.js", dev_datasets_script, methods=["GET"]),
         Mount("/assets", StaticFiles(directory=WEB_ROOT / "assets"), name="assets"),
     ]
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+
+
+def _loopback_host(request: Request) -> bool:
+    """The dev endpoints answer only requests addressed to this machine by name or loopback address: a
+    page on another site that rebinds its own name to 127.0.0.1 sends its own name as Host."""
+    host = request.headers.get("host", "")
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name.lower() in _LOOPBACK_HOSTS
+
+
+def _wrong_host() -> Response:
+    return JSONResponse(
+        {"error": "Forbidden", "details": "Local dev endpoints answer only Host 127.0.0.1 or localhost"},
+        status_code=403,
+    )
 
 
 def _starlette_path(pattern: str) -> str:
@@ -100,30 +142,35 @@ def _starlette_path(pattern: str) -> str:
 
 
 _DATASETS_QUERY = """
-select d.id, d.name, d.status, d.training_ready, d.total_training_pairs, d.user_id
+select d.id, d.name, d.status, d.training_ready, d.total_training_pairs
 from lora_datasets d
+where d.user_id = %s
 order by d.created_at desc
 limit 200
 """
 
 
-def _datasets_page(owner_database_url: str) -> str:
+def _datasets_of(owner_database_url: str, user_id: UUID) -> list[dict[str, Any]]:
     with psycopg.connect(owner_database_url, autocommit=True) as conn:
-        rows = conn.execute(_DATASETS_QUERY).fetchall()
-    items = []
-    for dataset_id, name, status, ready, pairs, user_id in rows:
-        label = f"{html.escape(name)} — {html.escape(status)}, {pairs or 0} pairs, user {user_id}"
-        if ready and status == "ready":
-            href = f"/training/configure?datasetId={dataset_id}"
-            items.append(f'<li><a href="{html.escape(href)}">{label}</a></li>')
-        else:
-            items.append(f"<li>{label} (not ready for training)</li>")
-    listing = "\n".join(items) or "<li>No datasets yet: <code>make dataset USER=...</code> adds one.</li>"
-    return f"""<!doctype html>
+        rows = conn.execute(_DATASETS_QUERY, (user_id,)).fetchall()
+    return [
+        {
+            "id": str(dataset_id),
+            "name": name,
+            "status": status,
+            "ready": bool(ready and status == "ready"),
+            "total_training_pairs": pairs,
+        }
+        for dataset_id, name, status, ready, pairs in rows
+    ]
+
+
+_DATASETS_PAGE = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Datasets (local) · PIPELINE</title><link rel="stylesheet" href="/assets/app.css"></head>
+<title>Datasets (local) · PIPELINE</title><link rel="stylesheet" href="/assets/app.css">
+<script type="module" src="/dev/datasets.js"></script></head>
 <body><main><h1>Datasets (local stand-in)</h1>
-<p class="hint">The dataset section owns this page. Locally, every dataset in the embedded database is
-listed; pick one that belongs to the user you signed in as.</p>
-<ul>{listing}</ul><p><a href="{HOME}">Training jobs</a></p></main></body></html>"""
+<p class="hint">The dataset section owns this page. Locally it lists the signed-in user's datasets.
+<span id="signed-in-user"></span></p>
+<ul id="datasets"><li>Loading…</li></ul><p><a href="{HOME}">Training jobs</a></p></main></body></html>"""

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from local import auth_tokens, seeds
+from local import auth_tokens
 from local.auth_tokens import SigningKey
 from local.sam_template import load_template
 from local.seeds import DatasetSeed, insert_dataset
@@ -649,15 +649,57 @@ def test_dev_token_endpoint_refuses_a_missing_or_odd_user_name(stack: Stack, bod
     assert "user" in refused.body["error"]
 
 
-def test_local_datasets_page_links_ready_datasets_to_the_configuration_page(stack: Stack) -> None:
-    dataset_id = _dataset(stack, "dora")
+def test_local_datasets_page_lists_the_signed_in_users_ready_datasets_linked_and_no_one_elses(
+    tab: Tab, stack: Stack
+) -> None:
+    mine = _dataset(stack, tab.user)
+    theirs = _dataset(stack, f"other-{uuid.uuid4().hex[:8]}")
 
-    with urllib.request.urlopen(f"{stack.api}/datasets", timeout=10) as response:  # noqa: S310 - loopback
-        page = response.read().decode()
+    tab.page.goto(tab.url("/datasets"))
+    link = tab.page.get_by_role("link", name=f"{tab.user}'s dataset — ready, 5000 pairs")
 
-    assert f'href="/training/configure?datasetId={dataset_id}"' in page
-    assert "Product FAQ (still processing)" in page  # listed, but without a link
-    assert f"datasetId={seeds.DEMO_PROCESSING_DATASET}" not in page
+    expect(link).to_have_attribute("href", f"/training/configure?datasetId={mine}")
+    expect(tab.page.locator("#datasets li")).to_have_count(1)
+    assert str(theirs) not in tab.page.content()
+
+
+def test_dev_datasets_answers_only_the_bearers_own_datasets(stack: Stack) -> None:
+    alice, bob = f"alice-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
+    alices = _dataset(stack, alice)
+    _dataset(stack, bob)
+    key = SigningKey.load_or_create(stack.state_dir)
+
+    answer = http("GET", f"{stack.api}/dev/datasets", token=key.mint(alice))
+    refused = http("GET", f"{stack.api}/dev/datasets", token="not-a-token")
+
+    assert answer.status == 200
+    assert [d["id"] for d in answer.body["datasets"]] == [str(alices)]
+    assert refused.status == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/dev/token"), ("GET", "/datasets"), ("GET", "/dev/datasets")]
+)
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:3000", "127.0.0.1.nip.io"])
+def test_dev_endpoints_answer_only_requests_addressed_to_loopback(
+    stack: Stack, method: str, path: str, host: str
+) -> None:
+    # A page on another site that rebinds its own name to 127.0.0.1 still sends its own name as Host.
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{stack.api}{path}",
+        data=b'{"user": "mallory"}' if method == "POST" else None,
+        method=method,
+        headers={"Host": host, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+
+    assert status == 403
+    assert b"access_token" not in body
+    assert http("POST", f"{stack.api}/dev/token", body={"user": "mallory"}).status == 200  # as 127.0.0.1
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
