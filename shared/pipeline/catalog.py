@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pipeline.catalog_models import Catalog, CatalogGpuType, Range
+from pipeline.catalog_models import Catalog, CatalogGpuType, CatalogLimits, Range
 from pipeline.configuration_models import GpuConfig, JobHyperparameters
+from pipeline.cost_model import LIMITS
 from pipeline.form_controls import CONTROLS
 from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 from pipeline.models import JOB_STATUSES
@@ -50,6 +51,9 @@ def build_catalog() -> Catalog:
         ranges=_ranges(GpuConfig, "gpu_config") | _ranges(JobHyperparameters, "hyperparameters"),
         controls=list(CONTROLS),
         job_statuses=list(JOB_STATUSES),
+        limits=CatalogLimits(
+            total_steps=LIMITS.total_steps, estimated_cost=LIMITS.estimated_cost, gpu_days=LIMITS.gpu_days
+        ),
     )
 
 

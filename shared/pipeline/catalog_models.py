@@ -46,6 +46,14 @@ class CatalogControl(Model):
     hint: str
 
 
+class CatalogLimits(Model):
+    """The largest run the API accepts; beyond any of these, estimate and create answer 422."""
+
+    total_steps: int
+    estimated_cost: Money
+    gpu_days: int = Field(description="GPUs x estimated wall-clock days")
+
+
 class Catalog(Model):
     pricing_version: str
     storage_cost: Money
@@ -54,3 +62,4 @@ class Catalog(Model):
     ranges: dict[str, Range] = Field(description="Keyed by dotted field path, as validation errors are")
     controls: list[CatalogControl] = Field(description="The page's sliders, inside `ranges`")
     job_statuses: list[JobStatus] = Field(description="Every status a job can have, in lifecycle order")
+    limits: CatalogLimits

@@ -22,6 +22,24 @@ SAVE_OVERHEAD_SECONDS: Final = 5 * 60
 _CENT: Final = Decimal("0.01")
 
 
+# The largest run this API accepts: beyond these a configuration is refused (422 Configuration too
+# large), on estimate and on create. The reference's "maximums" case (10M pairs on 8 H100s for 20
+# epochs: 3.1M steps, $42,489, 422 GPU-days) is inside; a job row holds far more (integer steps,
+# numeric(12, 2) money), so an absurd dataset or configuration never becomes a price or a 500.
+MAX_TOTAL_STEPS: Final = 10_000_000
+MAX_ESTIMATED_COST: Final = Decimal("100000.00")
+MAX_GPU_DAYS: Final = 1000  # GPUs x estimated wall-clock days
+
+
+class Bounds(NamedTuple):
+    total_steps: int
+    estimated_cost: Decimal
+    gpu_days: int
+
+
+LIMITS: Final = Bounds(MAX_TOTAL_STEPS, MAX_ESTIMATED_COST, MAX_GPU_DAYS)
+
+
 class CostEstimate(NamedTuple):
     estimated_cost: Decimal
     compute_cost: Decimal
@@ -31,6 +49,19 @@ class CostEstimate(NamedTuple):
     total_steps: int
     steps_per_epoch: int
     throughput_tokens_per_sec: int
+    gpu_days: Decimal
+
+
+def exceeded_limits(figures: CostEstimate) -> dict[str, int | Decimal]:
+    """The limits `figures` exceed, each with the figure: empty when the run is within them."""
+    exceeded: dict[str, int | Decimal] = {}
+    if figures.total_steps > MAX_TOTAL_STEPS:
+        exceeded["total_steps"] = figures.total_steps
+    if figures.estimated_cost > MAX_ESTIMATED_COST:
+        exceeded["estimated_cost"] = figures.estimated_cost
+    if figures.gpu_days > MAX_GPU_DAYS:
+        exceeded["gpu_days"] = figures.gpu_days
+    return exceeded
 
 
 def to_fixed_2(value: float) -> Decimal:
@@ -94,4 +125,5 @@ def estimate_cost(
         total_steps=steps,
         steps_per_epoch=steps_per_epoch,
         throughput_tokens_per_sec=total_throughput,
+        gpu_days=to_fixed_2(estimated_hours * gpu_count / 24),
     )

@@ -13,15 +13,16 @@ from pipeline.configuration_models import (
 )
 from pipeline.database import Database
 from pipeline.datasets_repository import Dataset
-from pipeline.errors import dataset_not_found
+from pipeline.errors import ApiError, dataset_not_found
 from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 
 
 def figures_for_dataset(
     dataset: Dataset, gpu_config: GpuConfig, hyperparameters: EstimateHyperparameters
 ) -> cost_model.CostEstimate:
+    """The run's figures; 422 Configuration too large beyond the limits (cost_model.LIMITS)."""
     gpu = GPU_TYPES[gpu_config.type]
-    return cost_model.estimate_cost(
+    figures = cost_model.estimate_cost(
         price_per_gpu_hour=gpu.price_per_gpu_hour,
         throughput_per_gpu=gpu.throughput_tokens_per_sec,
         gpu_count=gpu_config.count,
@@ -31,6 +32,22 @@ def figures_for_dataset(
         total_tokens=dataset.total_tokens,
         storage_cost=STORAGE_COST,
     )
+    exceeded = cost_model.exceeded_limits(figures)
+    if exceeded:
+        limits = cost_model.LIMITS
+        raise ApiError(
+            422,
+            "Configuration too large",
+            {
+                "limits": {
+                    "total_steps": limits.total_steps,
+                    "estimated_cost": float(limits.estimated_cost),
+                    "gpu_days": limits.gpu_days,
+                },
+                "exceeded": {name: float(value) for name, value in exceeded.items()},
+            },
+        )
+    return figures
 
 
 def estimate_for_dataset(
