@@ -19,7 +19,7 @@ from tests.conftest import QueueReader
 from tests.factories import create_body, estimate_body, insert_dataset
 
 LIMITS = {"total_steps": 10_000_000, "estimated_cost": 100000.0, "gpu_days": 1000}
-HUGE = {"total_training_pairs": 2_000_000_000, "total_tokens": 9_000_000_000_000_000}
+HUGE_PAIRS, HUGE_TOKENS = 2_000_000_000, 9_000_000_000_000_000
 
 
 @pytest.fixture
@@ -34,7 +34,9 @@ def _call(app: Any, name: str, user_id: UUID, body: dict[str, Any]) -> Any:
 def test_an_estimate_beyond_the_limits_is_422_with_the_limits_and_what_exceeded_them(
     db: psycopg.Connection[DictRow], user_id: UUID
 ) -> None:
-    dataset_id = insert_dataset(db, user_id=user_id, **HUGE)
+    dataset_id = insert_dataset(
+        db, user_id=user_id, total_training_pairs=HUGE_PAIRS, total_tokens=HUGE_TOKENS
+    )
     body = estimate_body(dataset_id) | {
         "hyperparameters": {"batch_size": 1, "epochs": 20, "learning_rate": 0.0001, "rank": 8}
     }
@@ -51,7 +53,9 @@ def test_an_estimate_beyond_the_limits_is_422_with_the_limits_and_what_exceeded_
 def test_a_create_beyond_the_limits_is_422_and_writes_nothing(
     db: psycopg.Connection[DictRow], user_id: UUID, sqs_queue: QueueReader
 ) -> None:
-    dataset_id = insert_dataset(db, user_id=user_id, **HUGE)
+    dataset_id = insert_dataset(
+        db, user_id=user_id, total_training_pairs=HUGE_PAIRS, total_tokens=HUGE_TOKENS
+    )
     body = create_body(dataset_id, estimated_cost=87_500_000_000_004.53)
 
     response = _call(create_job_app, "create_job", user_id, body)

@@ -10,6 +10,7 @@ import json
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,18 +53,35 @@ def _function_connections(db: psycopg.Connection[DictRow]) -> list[int]:
     return [row["pid"] for row in rows]
 
 
+def _functions_backends() -> dict[str, int]:
+    """The PostgreSQL backend of every function module's open connection (this session imported them
+    all, as their own environments would)."""
+    backends = {}
+    for name, module in sys.modules.items():
+        database = getattr(module, "database", None) if name.startswith("functions.") else None
+        connection = getattr(database, "_connection", None)
+        if connection is not None and not connection.closed:
+            backends[name] = connection.info.backend_pid
+    return backends
+
+
 def test_after_the_before_snapshot_hooks_no_connection_to_postgresql_is_open(
     db: psycopg.Connection[DictRow],
 ) -> None:
     insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
     insert_job(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID)
     assert invoke(get_job_app, build_event("get_job")).status == 200
-    assert _function_connections(db) != []
+    assert invoke(create_job_app, build_event("create_job")).status == 201
+    backends = _functions_backends()
+    assert {"functions.get_job.app", "functions.create_job.app"} <= set(backends)
 
     _before_snapshot()
 
-    assert get_job_app.database._connection is None
-    assert _function_connections(db) == []
+    assert _functions_backends() == {}
+    deadline = time.monotonic() + 5  # a backend exits just after its client closed the connection
+    while set(_function_connections(db)) & set(backends.values()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert set(_function_connections(db)) & set(backends.values()) == set()
 
 
 def test_the_first_request_after_a_restore_succeeds_on_a_fresh_connection(

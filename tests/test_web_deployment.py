@@ -107,7 +107,7 @@ def test_api_allows_the_page_origin_and_the_headers_the_page_sends() -> None:
     cors = RESOURCES["HttpApi"]["Properties"]["CorsConfiguration"]
     assert cors["AllowOrigins"] == [{"Fn::Sub": "https://${WebDistribution.DomainName}"}]
     assert set(cors["AllowHeaders"]) == {"authorization", "content-type", "idempotency-key"}
-    assert set(cors["ExposeHeaders"]) == {"idempotent-replayed", "retry-after"}
+    assert set(cors["ExposeHeaders"]) == {"idempotent-replayed", "retry-after", "x-request-id"}
 
 
 def test_user_pool_client_signs_in_through_the_hosted_ui_with_the_code_grant() -> None:

@@ -334,11 +334,11 @@ def test_back_after_signing_in_skips_the_sign_in_page(browser: Browser, stack: S
     user = f"user-{uuid.uuid4().hex[:12]}"
     dataset_id = _dataset(stack, user)
     page = browser.new_page()
-    page.goto(f"{stack.api}/datasets")
-    page.locator(f"a[href='/training/configure?datasetId={dataset_id}']").click()
+    page.goto(f"{stack.api}/datasets")  # where people pick a dataset: it lists the signed-in user's
     page.wait_for_url("**/training/signin?next=*")  # not signed in yet
     page.get_by_label("User name").fill(user)
     page.get_by_role("button", name="Sign in").click()
+    page.locator(f"a[href='/training/configure?datasetId={dataset_id}']").click()
     expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
 
     page.get_by_role("button", name="Cancel").click()
