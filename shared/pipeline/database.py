@@ -2,12 +2,19 @@
 
 Lambda runs one request at a time per environment, so a single connection (not a pool) is right; it
 is opened on first use, not at import, so a database outage fails requests with 503 rather than the
-function's start. A connection found broken is dropped and the next request opens a new one.
+function's start. What keeps a request from hanging on, or failing for, a connection gone bad:
+- a deadline per request (pipeline.request_deadline), with libpq's connect timeout, TCP keepalives and
+  tcp_user_timeout: a frozen server or a dead network path gives 503 within the deadline;
+- a connection found gone before a request sends anything on it (the server restarted or failed over:
+  it said goodbye, so the idle socket is readable) is replaced first, not discovered by a failure;
+- reads (Database.read) that lose their connection at any point are read again, once, on a new one.
+A connection that failed is dropped; the next request opens a new one.
 """
 
+import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 from uuid import UUID
 
 import psycopg
@@ -16,6 +23,7 @@ from psycopg.rows import DictRow, dict_row
 from pipeline.database_secret import DatabaseSecret, SecretUnavailable
 from pipeline.errors import service_unavailable
 from pipeline.observability import logger
+from pipeline.request_deadline import RequestDeadline
 from pipeline.settings import DatabaseSettings
 
 Connection = psycopg.Connection[DictRow]
@@ -26,6 +34,7 @@ class Database:
     def __init__(self, settings: DatabaseSettings) -> None:
         self._settings = settings
         self._connection: Connection | None = None
+        self._deadline = RequestDeadline(settings.request_deadline_ms / 1000)
         self._secret = (
             DatabaseSecret(
                 settings.database_secret_arn,
@@ -59,6 +68,12 @@ class Database:
             connect_timeout=self._settings.connect_timeout_s,
             options=f"-c statement_timeout={self._settings.statement_timeout_ms} -c timezone=UTC",
             application_name="pipeline-training-jobs",
+            # A peer that stops acknowledging: idle connections probed, unacknowledged data given up on.
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=2,
+            keepalives_count=2,
+            tcp_user_timeout=self._settings.request_deadline_ms,
             **self._tls(),
         )
         if self._settings.behind_proxy:
@@ -70,16 +85,53 @@ class Database:
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
-        """Yield the environment's connection; a database failure becomes 503 Service unavailable."""
+        """Yield the environment's connection, under the request deadline; a database failure becomes
+        503 Service unavailable."""
         try:
-            if self._connection is None or self._connection.closed:
-                self._connection = self._connect()
-            yield self._connection
+            with self._raw_connection() as conn:
+                yield conn
         except (psycopg.OperationalError, SecretUnavailable):
-            # Connection refused, lost, a statement timed out, or no credentials: retry later.
+            self._unavailable()
+
+    def _unavailable(self) -> NoReturn:
+        # Connection refused, lost, a statement timed out, a deadline passed, or no credentials.
+        if self._deadline.expired:
+            logger.error("database request overran its deadline", deadline_s=self._deadline.seconds)
+        else:
             logger.exception("database unavailable")
+        self.close()
+        raise service_unavailable() from None
+
+    @contextmanager
+    def _raw_connection(self) -> Iterator[Connection]:
+        if self._connection is not None and not _usable(self._connection):
+            logger.info("database connection gone while idle; opening a new one")
             self.close()
-            raise service_unavailable() from None
+        if self._connection is None:
+            self._connection = self._connect()
+        with self._deadline.guarding(self._connection.fileno()):
+            yield self._connection
+
+    def read(self, user_id: UUID, queue: Callable[[Connection], Callable[[], T]]) -> T:
+        """Reads as `user_id` (tenant_reads), read again once on a new connection if the connection
+        fails at any point: `queue(conn)` queues the statements and returns what collects their results
+        (called after the pipeline's Sync, so all of it is one round trip). Reads change nothing, so
+        reading again is always safe; a deadline that passed is not retried (it already took its time)."""
+        for attempt in (1, 2):
+            reused = self._connection is not None  # a connection just opened and failing is not stale
+            try:
+                with self._raw_connection() as conn:
+                    with self._reads(conn, user_id):
+                        collect = queue(conn)
+                    return collect()
+            except psycopg.OperationalError:
+                if attempt == 2 or self._deadline.expired or not reused:
+                    self._unavailable()
+                logger.info("database connection lost during a read; reading again on a new one")
+                self.close()
+            except SecretUnavailable:
+                self._unavailable()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
     def tenant_reads(self, user_id: UUID) -> Iterator[Connection]:
@@ -93,21 +145,25 @@ class Database:
         inside the block and read their results (Pending.result) after it: the Sync that ends the
         block then travels with the queries. A result read inside costs a round trip more.
         """
-        with self.connection() as conn:
-            try:
-                with conn.pipeline():
-                    conn.execute("begin isolation level repeatable read, read only")
-                    _set_tenant(conn, user_id)
-                    try:
-                        yield conn
-                    except BaseException:
-                        with suppress(psycopg.Error):
-                            conn.execute("rollback")
-                        raise
-                    conn.execute("commit")
-            finally:
-                if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    conn.execute("rollback")
+        with self.connection() as conn, self._reads(conn, user_id):
+            yield conn
+
+    @contextmanager
+    def _reads(self, conn: Connection, user_id: UUID) -> Iterator[None]:
+        try:
+            with conn.pipeline():
+                conn.execute("begin isolation level repeatable read, read only")
+                _set_tenant(conn, user_id)
+                try:
+                    yield
+                except BaseException:
+                    with suppress(psycopg.Error):
+                        conn.execute("rollback")
+                    raise
+                conn.execute("commit")
+        finally:
+            if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.execute("rollback")
 
     @contextmanager
     def tenant_transaction(self, user_id: UUID) -> Iterator[Connection]:
@@ -148,6 +204,17 @@ class Database:
         self.close()
         if self._secret is not None:
             self._secret.forget()
+
+
+def _usable(conn: Connection) -> bool:
+    """Whether an idle connection is still there, without a round trip: the server sends nothing unasked
+    to an idle session but its goodbye (shutdown, failover, terminated backend), so a readable socket
+    means the connection is going or gone."""
+    if conn.closed or conn.broken:
+        return False
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    return not poller.poll(0)
 
 
 def _set_tenant(conn: Connection, user_id: UUID) -> None:

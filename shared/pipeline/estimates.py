@@ -73,9 +73,9 @@ def estimate_from_figures(figures: cost_model.CostEstimate, dataset_name: str) -
 
 
 def estimate_for_user(database: Database, user_id: UUID, request: EstimateRequest) -> Estimate:
-    with database.tenant_reads(user_id) as conn:  # one round trip: read after the pipeline's sync
-        found = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
-    dataset = found.result()
+    dataset = database.read(  # one round trip: read after the pipeline's sync
+        user_id, lambda conn: datasets_repository.find_for_user(conn, request.dataset_id, user_id).result
+    )
     if dataset is None:
         raise dataset_not_found()
     return estimate_for_dataset(dataset, request.gpu_config, request.hyperparameters)

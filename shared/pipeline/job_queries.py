@@ -1,10 +1,12 @@
 """Reading a caller's jobs: one job by id, or a page of them. Someone else's job is not found."""
 
 import math
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from pipeline import jobs_repository, pagination_cursor
-from pipeline.database import Database
+from pipeline.database import Connection, Database
 from pipeline.errors import ApiError, job_not_found
 from pipeline.job_list_models import JobPage, ListJobsQuery, Pagination
 from pipeline.job_models import TrainingJobWithDataset
@@ -17,9 +19,7 @@ def get_job(database: Database, user_id: UUID, raw_job_id: str) -> TrainingJobWi
     except ValueError:
         # A malformed id names no job: same answer as a job that is missing or not the caller's.
         raise job_not_found() from None
-    with database.tenant_reads(user_id) as conn:
-        found = jobs_repository.get_for_user(conn, job_id, user_id)
-    row = found.result()
+    row = database.read(user_id, lambda conn: jobs_repository.get_for_user(conn, job_id, user_id).result)
     if row is None:
         raise job_not_found()
     return TrainingJobWithDataset.model_validate(row)
@@ -36,13 +36,16 @@ def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_se
         page, status, limit = position.page, position.status, position.limit
     # A cursor already says where the page starts: skipping rows as well would lose them.
     offset = 0 if after is not None else (page - 1) * limit
+
     # One snapshot (Database.tenant_reads): the page and its total agree even while jobs are written.
-    with database.tenant_reads(user_id) as conn:
+    def queue(conn: Connection) -> Callable[[], tuple[list[dict[str, Any]], int]]:
         rows, count = jobs_repository.list_for_user(
             conn, user_id, status=status, limit=limit, offset=offset, after=after
         )
-    jobs = [TrainingJobWithDataset.model_validate(row) for row in rows.result()]
-    total = count.result()
+        return lambda: (rows.result(), count.result())
+
+    found, total = database.read(user_id, queue)
+    jobs = [TrainingJobWithDataset.model_validate(row) for row in found]
     next_cursor = None
     if jobs and page * limit < total:
         last = jobs[-1]

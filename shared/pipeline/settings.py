@@ -54,6 +54,9 @@ class DatabaseSettings(EnvSettings):
     # must answer 503 quickly, well inside the Lambda timeout.
     connect_timeout_s: int = Field(default=3, alias="DATABASE_CONNECT_TIMEOUT", ge=1, le=30)
     statement_timeout_ms: int = Field(default=5000, alias="DATABASE_STATEMENT_TIMEOUT_MS", ge=100)
+    # The most a request waits on the database, enforced here (pipeline.request_deadline): a frozen
+    # server enforces no statement timeout. Well inside the functions' 10 s Lambda timeout.
+    request_deadline_ms: int = Field(default=5000, alias="DATABASE_REQUEST_DEADLINE_MS", ge=100, le=60_000)
     # TLS to the database: libpq's sslmode. The template sets require; unset, libpq's default (prefer).
     sslmode: str | None = Field(
         default=None,
