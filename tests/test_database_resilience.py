@@ -16,13 +16,16 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from psycopg.rows import DictRow, dict_row
 
 from local.local_database import APP_ROLE, url_for_role
-from pipeline import datasets_repository, job_dispatch
+from pipeline import datasets_repository, job_creation, job_dispatch, jobs_repository
+from pipeline.configuration_models import CreateJobRequest
 from pipeline.database import Database
 from pipeline.errors import ApiError
 from pipeline.migrate import migrate
 from pipeline.settings import DatabaseSettings
+from tests.factories import create_body, insert_dataset
 
 
 class Server:
@@ -190,3 +193,164 @@ def test_a_read_is_not_tried_a_third_time(server: Server, monkeypatch: pytest.Mo
     assert refused.value.status_code == 503
     assert len(attempts) == 2
     assert attempts[0] != attempts[1]  # the second on a new connection
+
+
+# ---- create: the outcome is never ambiguous ---------------------------------------------------------
+
+
+class _Publisher:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def publish(self, *, body: str, message_type: str, version: int) -> None:
+        self.sent.append(body)
+
+
+@pytest.fixture
+def owner(server: Server) -> Iterator[psycopg.Connection[DictRow]]:
+    with psycopg.connect(server.owner_url, autocommit=True, row_factory=dict_row) as conn:
+        yield conn
+        conn.execute("delete from idempotency_keys")
+        conn.execute("delete from job_queue_outbox")
+        conn.execute("delete from lora_notifications")
+        conn.execute("delete from lora_training_jobs")
+        conn.execute("delete from lora_datasets")
+
+
+@pytest.fixture
+def commits_wait_for_a_missing_standby(server: Server, owner: psycopg.Connection[DictRow]) -> Iterator[None]:
+    """The functions' COMMITs wait for a synchronous standby that does not exist, so a test can end the
+    connection while it waits in COMMIT: the job is committed locally, and the client hears nothing."""
+    owner.execute("alter system set synchronous_commit = local")  # everyone else's commits do not wait
+    owner.execute("alter system set synchronous_standby_names = 'missing_standby'")
+    owner.execute("select pg_reload_conf()")
+    owner.execute(f"alter role {APP_ROLE} set synchronous_commit = on")
+    yield
+    owner.execute(f"alter role {APP_ROLE} reset synchronous_commit")
+    owner.execute("alter system reset synchronous_standby_names")
+    owner.execute("alter system reset synchronous_commit")
+    owner.execute("select pg_reload_conf()")
+
+
+class Terminator:
+    """Ends, from another connection, each of the functions' backends seen waiting on `wait_event`,
+    at most `times` times, while the block runs."""
+
+    def __init__(self, server: Server, wait_event: str, times: int = 1_000) -> None:
+        self._url, self._event, self._times = server.owner_url, wait_event, times
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.ended = 0
+
+    def _run(self) -> None:
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            while not self._stop.is_set() and self.ended < self._times:
+                for (pid,) in conn.execute(
+                    "select pid from pg_stat_activity where usename = %s and wait_event = %s",
+                    (APP_ROLE, self._event),
+                ).fetchall():
+                    conn.execute("select pg_terminate_backend(%s)", (pid,))
+                    self.ended += 1
+                time.sleep(0.005)
+
+    def __enter__(self) -> "Terminator":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def _create(server: Server, owner: psycopg.Connection[DictRow], key: str | None = None) -> Any:
+    user = uuid.uuid4()
+    dataset_id = insert_dataset(owner, user_id=user)
+    request = CreateJobRequest.model_validate(create_body(dataset_id))
+    publisher = _Publisher()
+    database = _database(server, DATABASE_REQUEST_DEADLINE_MS="3000")
+    return job_creation.create_job(database, user, request, publisher, idempotency_key=key), publisher
+
+
+def test_a_job_committed_while_its_connection_was_lost_is_answered_as_created(
+    server: Server, owner: psycopg.Connection[DictRow], commits_wait_for_a_missing_standby: None
+) -> None:
+    with Terminator(server, "SyncRep") as ended:
+        created, publisher = _create(server, owner, key="k-1")
+
+    assert ended.ended >= 1
+    assert created.replayed is False
+    rows = owner.execute("select id, estimated_total_cost from lora_training_jobs").fetchall()
+    assert rows == [{"id": created.job.id, "estimated_total_cost": created.job.estimated_total_cost}]
+    # Its message is in the outbox, committed with it: the relay sends it.
+    outbox = owner.execute("select job_id, sent_at from job_queue_outbox").fetchall()
+    assert outbox == [{"job_id": created.job.id, "sent_at": None}]
+    assert publisher.sent == []
+
+
+def test_a_commit_interrupted_before_it_happened_answers_503_and_creates_nothing(
+    server: Server, owner: psycopg.Connection[DictRow], caplog: pytest.LogCaptureFixture
+) -> None:
+    # The job's insert waits for a lock on its dataset's row; the connection is ended while it waits,
+    # with the COMMIT already sent behind it.
+    user = uuid.uuid4()
+    dataset_id = insert_dataset(owner, user_id=user)
+    request = CreateJobRequest.model_validate(create_body(dataset_id))
+    database = _database(server)
+    with owner.transaction():
+        owner.execute("select 1 from lora_datasets where id = %s for update", (dataset_id,))
+        with Terminator(server, "transactionid", times=1), pytest.raises(ApiError) as refused:
+            job_creation.create_job(database, user, request, _Publisher())
+
+    assert refused.value.status_code == 503
+    assert refused.value.details is None  # a plain 503: nothing was created
+    assert owner.execute("select count(*) as n from lora_training_jobs").fetchone() == {"n": 0}
+    # Known, not guessed: the job was looked up on a new connection and is not there.
+    assert "commit interrupted; the job was not created" in [r.getMessage() for r in caplog.records]
+
+
+def test_when_even_the_lookup_fails_the_503_says_the_outcome_is_unknown_and_to_retry_with_the_key(
+    server: Server,
+    owner: psycopg.Connection[DictRow],
+    commits_wait_for_a_missing_standby: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise psycopg.OperationalError("connection refused")
+
+    monkeypatch.setattr(jobs_repository, "get_for_user", unreachable)
+    with Terminator(server, "SyncRep"), pytest.raises(ApiError) as refused:
+        _create(server, owner, key="k-2")
+
+    assert refused.value.status_code == 503
+    assert refused.value.headers == {"Retry-After": "5"}
+    assert "whether it was created is unknown" in refused.value.details
+    assert "Retry with the same Idempotency-Key" in refused.value.details
+
+
+def test_a_connection_lost_before_the_commit_was_sent_creates_the_job_once_on_a_new_connection(
+    server: Server, owner: psycopg.Connection[DictRow]
+) -> None:
+    # The first round trip (the reads) waits for a lock, and its connection is ended there: nothing was
+    # committed, so the transaction runs again and creates the job.
+    user = uuid.uuid4()
+    dataset_id = insert_dataset(owner, user_id=user)
+    request = CreateJobRequest.model_validate(create_body(dataset_id))
+    database = _database(server)
+    holder = psycopg.connect(server.owner_url, autocommit=True)
+    holder.execute("begin")
+    holder.execute("lock table lora_datasets in access exclusive mode")
+
+    def release_after_the_first_end(terminator: Terminator) -> None:
+        while terminator.ended == 0:
+            time.sleep(0.005)
+        holder.execute("commit")
+
+    with Terminator(server, "relation", times=1) as ended:
+        releaser = threading.Thread(target=release_after_the_first_end, args=(ended,))
+        releaser.start()
+        created = job_creation.create_job(database, user, request, _Publisher())
+        releaser.join(timeout=10)
+    holder.close()
+
+    assert ended.ended == 1
+    assert owner.execute("select id from lora_training_jobs").fetchall() == [{"id": created.job.id}]

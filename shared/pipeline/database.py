@@ -21,13 +21,22 @@ import psycopg
 from psycopg.rows import DictRow, dict_row
 
 from pipeline.database_secret import DatabaseSecret, SecretUnavailable
-from pipeline.errors import service_unavailable
+from pipeline.errors import ApiError, service_unavailable
 from pipeline.observability import logger
 from pipeline.request_deadline import RequestDeadline
 from pipeline.settings import DatabaseSettings
 
 Connection = psycopg.Connection[DictRow]
 T = TypeVar("T")
+
+
+class ConnectionLost(ApiError):
+    """The connection failed during a transaction. Unhandled, it is a 503 like any database failure."""
+
+    def __init__(self, *, commit_sent: bool) -> None:
+        unavailable = service_unavailable()
+        super().__init__(unavailable.status_code, unavailable.error, headers=unavailable.headers)
+        self.commit_sent = commit_sent  # False: nothing was committed; True: it may have been
 
 
 class Database:
@@ -95,12 +104,15 @@ class Database:
 
     def _unavailable(self) -> NoReturn:
         # Connection refused, lost, a statement timed out, a deadline passed, or no credentials.
+        self._log_unavailable()
+        self.close()
+        raise service_unavailable() from None
+
+    def _log_unavailable(self) -> None:
         if self._deadline.expired:
             logger.error("database request overran its deadline", deadline_s=self._deadline.seconds)
         else:
             logger.exception("database unavailable")
-        self.close()
-        raise service_unavailable() from None
 
     @contextmanager
     def _raw_connection(self) -> Iterator[Connection]:
@@ -172,27 +184,38 @@ class Database:
 
         BEGIN/COMMIT/ROLLBACK are sent as ordinary pipelined statements: psycopg's transaction blocks
         would add a synchronising round trip around each of them. A Python exception queues ROLLBACK
-        behind whatever was queued, so nothing of a failed request is ever committed.
+        behind whatever was queued, so nothing of a failed request is ever committed. A lost connection
+        raises ConnectionLost, saying whether the COMMIT had been sent: if not, nothing was committed
+        and the caller may run the transaction again; if so, the outcome is unknown until looked up.
         """
-        with self.connection() as conn:
-            try:
-                with conn.pipeline():
-                    conn.execute("begin")
-                    _set_tenant(conn, user_id)
-                    try:
-                        yield conn
-                    except BaseException:
-                        # Best effort: after a server error the pipeline refuses new statements, and
-                        # the rollback below ends the aborted transaction instead.
-                        with suppress(psycopg.Error):
-                            conn.execute("rollback")
-                        raise
-                    conn.execute("commit")
-            finally:
-                # A statement that failed on the server leaves the transaction aborted: end it here,
-                # so the connection is clean for the next request.
-                if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    conn.execute("rollback")
+        commit_sent = False
+        try:
+            with self._raw_connection() as conn:
+                try:
+                    with conn.pipeline():
+                        conn.execute("begin")
+                        _set_tenant(conn, user_id)
+                        try:
+                            yield conn
+                        except BaseException:
+                            # Best effort: after a server error the pipeline refuses new statements,
+                            # and the rollback below ends the aborted transaction instead.
+                            with suppress(psycopg.Error):
+                                conn.execute("rollback")
+                            raise
+                        conn.execute("commit")
+                        commit_sent = True  # queued: it travels with the pipeline's Sync, next
+                finally:
+                    # A statement that failed on the server leaves the transaction aborted: end it
+                    # here, so the connection is clean for the next request.
+                    if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                        conn.execute("rollback")
+        except psycopg.OperationalError:
+            self._log_unavailable()
+            self.close()
+            raise ConnectionLost(commit_sent=commit_sent) from None
+        except SecretUnavailable:
+            self._unavailable()
 
     def close(self) -> None:
         if self._connection is not None:

@@ -24,16 +24,14 @@ from pipeline import (
     outbox_repository,
 )
 from pipeline.configuration_models import CreateJobRequest
-from pipeline.database import Connection, Database
+from pipeline.database import Connection, ConnectionLost, Database
 from pipeline.datasets_repository import Dataset
-from pipeline.errors import ApiError, dataset_not_found
+from pipeline.errors import ApiError, dataset_not_found, service_unavailable
 from pipeline.estimates import estimate_from_figures, figures_for_dataset
 from pipeline.gpu_catalog import PRICING_VERSION
 from pipeline.job_models import TrainingJob
 from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
 from pipeline.observability import logger, metrics
-
-# The client's estimate may differ from the server's by rounding, not by more.
 
 
 class JobPublisher(Protocol):
@@ -52,32 +50,33 @@ def create_job(
     publisher: JobPublisher,
     idempotency_key: str | None = None,
 ) -> CreatedJob:
-    """Three round trips in all: the reads, the writes with COMMIT, and marking the outbox row sent."""
-    request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
-    with database.tenant_transaction(user_id) as conn:
-        # Round trip 1: everything queued here is sent together when the first result is read.
-        lock = stored = None
-        if idempotency_key is not None:
-            lock = idempotency_repository.try_lock(conn, user_id, idempotency_key)
-            stored = idempotency_repository.find(conn, user_id, idempotency_key)
-        dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
-        if lock is not None and stored is not None:
-            replay = _replay(lock.result(), stored.result(), request_hash)
-            if replay is not None:
-                return CreatedJob(replay, replayed=True)
+    """Three round trips in all: the reads, the writes with COMMIT, and marking the outbox row sent.
 
-        # Round trip 2: the inserts travel with the COMMIT.
-        job, message = _store_job(conn, user_id, request, dataset.result())
-        if idempotency_key is not None:
-            idempotency_repository.save(
-                conn,
-                user_id=user_id,
-                key=idempotency_key,
-                request_hash=request_hash,
-                job_id=job.id,
-                status=201,
-                body=job.model_dump_json(),
-            )
+    The outcome is never ambiguous to the client. The job's id is chosen before anything is written; if
+    the connection is lost before the COMMIT was sent, nothing was committed and the transaction runs
+    again, once, on a new connection; if it is lost after, the job is looked up by that id: found, the
+    answer is 201 as if nothing had happened; not found, 503 (nothing was created); the lookup failing
+    too, 503 saying the outcome is unknown and to retry with the same Idempotency-Key.
+    """
+    request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    job_id = uuid4()
+    stored: CreatedJob | tuple[TrainingJob, str | None]
+    for attempt in (1, 2):
+        try:
+            stored = _create_in_transaction(database, user_id, request, request_hash, idempotency_key, job_id)
+            break
+        except ConnectionLost as lost:
+            if lost.commit_sent:
+                stored = _after_an_interrupted_commit(database, user_id, job_id)
+                break
+            if attempt == 2:
+                raise
+            logger.info("database connection lost before the commit; creating the job again")
+    if isinstance(stored, CreatedJob):
+        return stored  # a replay: nothing new to send
+    job, message = stored
+    if message is None:
+        return CreatedJob(job, replayed=False)
 
     try:
         publisher.publish(body=message, message_type=JOB_QUEUED_TYPE, version=JOB_QUEUED_VERSION)
@@ -92,6 +91,66 @@ def create_job(
     except Exception:  # noqa: BLE001 - the message is on the queue; a relay may re-send it (consumers dedupe)
         logger.warning("could not mark outbox row sent", job_id=str(job.id), exc_info=True)
     return CreatedJob(job, replayed=False)
+
+
+def _create_in_transaction(
+    database: Database,
+    user_id: UUID,
+    request: CreateJobRequest,
+    request_hash: str,
+    idempotency_key: str | None,
+    job_id: UUID,
+) -> CreatedJob | tuple[TrainingJob, str]:
+    """The replayed answer for a key already used, or the job stored and the message it queued."""
+    with database.tenant_transaction(user_id) as conn:
+        # Round trip 1: everything queued here is sent together when the first result is read.
+        lock = stored = None
+        if idempotency_key is not None:
+            lock = idempotency_repository.try_lock(conn, user_id, idempotency_key)
+            stored = idempotency_repository.find(conn, user_id, idempotency_key)
+        dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
+        if lock is not None and stored is not None:
+            replay = _replay(lock.result(), stored.result(), request_hash)
+            if replay is not None:
+                return CreatedJob(replay, replayed=True)
+
+        # Round trip 2: the inserts travel with the COMMIT.
+        job, message = _store_job(conn, user_id, request, dataset.result(), job_id)
+        if idempotency_key is not None:
+            idempotency_repository.save(
+                conn,
+                user_id=user_id,
+                key=idempotency_key,
+                request_hash=request_hash,
+                job_id=job.id,
+                status=201,
+                body=job.model_dump_json(),
+            )
+    return job, message
+
+
+def _after_an_interrupted_commit(database: Database, user_id: UUID, job_id: UUID) -> tuple[TrainingJob, None]:
+    """The COMMIT was sent and the answer lost: look the job up, on a new connection."""
+    try:
+        row = database.read(user_id, lambda conn: jobs_repository.get_for_user(conn, job_id, user_id).result)
+    except ApiError:
+        logger.error(
+            "job creation outcome unknown: the commit's answer and the lookup both failed", job_id=str(job_id)
+        )
+        raise ApiError(
+            503,
+            "Service unavailable",
+            "The connection to the database was lost while the job was being saved, so whether it was "
+            "created is unknown. Retry with the same Idempotency-Key: that answers with the job if it "
+            "was created, and creates it once if it was not.",
+            headers={"Retry-After": "5"},
+        ) from None
+    if row is None:
+        logger.warning("commit interrupted; the job was not created", job_id=str(job_id))
+        raise service_unavailable()
+    logger.warning("commit interrupted, but the job was created", job_id=str(job_id))
+    # Its message committed with it, in the outbox: the relay sends it (no send from here).
+    return TrainingJob.model_validate({key: value for key, value in row.items() if key != "dataset"}), None
 
 
 def _replay(
@@ -116,7 +175,7 @@ def _replay(
 
 
 def _store_job(
-    conn: Connection, user_id: UUID, request: CreateJobRequest, dataset: Dataset | None
+    conn: Connection, user_id: UUID, request: CreateJobRequest, dataset: Dataset | None, job_id: UUID
 ) -> tuple[TrainingJob, str]:
     """Check the dataset and the client's estimate, then queue the job, notification and outbox row."""
     if dataset is None:
@@ -153,7 +212,7 @@ def _store_job(
         mode="json", include={"gpu_config", "hyperparameters"}, exclude_none=True
     )
     new_job = jobs_repository.NewJob(
-        id=uuid4(),
+        id=job_id,
         user_id=user_id,
         dataset_id=dataset.id,
         preset_id=request.preset_id,
