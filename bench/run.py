@@ -510,7 +510,7 @@ def list_scaling(sizes: Sizes, owner_url: str) -> dict[str, Any]:
     from pipeline import pagination_cursor
 
     module = load_function("list_jobs")
-    secret = module.pagination.cursor_secret
+    secret = module.cursor_secret.value()
 
     def cursor_at(user: uuid.UUID, page: int, status: str | None) -> str:
         with psycopg.connect(owner_url) as conn:

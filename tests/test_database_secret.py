@@ -145,3 +145,53 @@ def test_an_explicit_url_wins_over_the_secret() -> None:
     settings = DatabaseSettings.from_env({"DATABASE_URL": "postgresql://h/db", "DATABASE_SECRET_ARN": ARN})
 
     assert Database(settings)._secret is None
+
+
+def test_the_cursor_secret_is_read_from_secrets_manager_on_first_use_not_from_the_configuration() -> None:
+    import boto3
+
+    from pipeline.pagination_cursor import CursorSecret, PaginationSettings
+
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    arn = client.create_secret(Name=f"cursor-{uuid4().hex}", SecretString="s" * 48)["ARN"]
+    settings = PaginationSettings.from_env(
+        {"PAGINATION_CURSOR_SECRET_ARN": arn, "DATABASE_SECRET_READER": "sdk"}
+    )
+
+    secret = CursorSecret(settings)
+
+    assert settings.cursor_secret is None
+    assert secret.value() == "s" * 48
+
+
+def test_a_cursor_secret_too_short_to_sign_with_is_unavailable_not_used() -> None:
+    import boto3
+
+    from pipeline.database_secret import SecretUnavailable
+    from pipeline.pagination_cursor import CursorSecret, PaginationSettings
+
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    arn = client.create_secret(Name=f"cursor-{uuid4().hex}", SecretString="short")["ARN"]
+    secret = CursorSecret(
+        PaginationSettings.from_env({"PAGINATION_CURSOR_SECRET_ARN": arn, "DATABASE_SECRET_READER": "sdk"})
+    )
+
+    with pytest.raises(SecretUnavailable):
+        secret.value()
+
+
+def test_the_migrations_read_the_owners_secret_when_they_run() -> None:
+    import boto3
+
+    from pipeline.migrate import MigrationSettings
+
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    arn = client.create_secret(
+        Name=f"owner-{uuid4().hex}", SecretString='{"url": "postgresql://owner:pw@db:5432/pipeline"}'
+    )["ARN"]
+    settings = MigrationSettings.from_env(
+        {"MIGRATION_DATABASE_SECRET_ARN": arn, "DATABASE_SECRET_READER": "sdk"}
+    )
+
+    assert settings.database_url is None
+    assert settings.owner_url() == "postgresql://owner:pw@db:5432/pipeline"

@@ -104,7 +104,10 @@ def test_missing_configuration_answers_failed_naming_the_variable(
     answer = _invoke("migrate", cloudformation)
 
     assert answer["Status"] == "FAILED"
-    assert "environment variable MIGRATION_DATABASE_URL is not set" in answer["Reason"]
+    assert (
+        "environment variable MIGRATION_DATABASE_URL (or MIGRATION_DATABASE_SECRET_ARN) is not set"
+        in (answer["Reason"])
+    )
 
 
 def test_migration_blocked_by_another_answers_failed_before_the_function_times_out(

@@ -290,3 +290,15 @@ def test_every_route_requires_a_scope_only_access_tokens_carry_and_the_local_gat
 
     authorizer = RESOURCES["HttpApi"]["Properties"]["Auth"]["Authorizers"]["CognitoJwt"]
     assert tuple(authorizer["AuthorizationScopes"]) == REQUIRED_SCOPES
+
+
+def test_no_secret_is_resolved_into_the_configuration_at_deploy_time() -> None:
+    # Dynamic references would put the owner's password and the cursor secret in plain environment
+    # variables; the functions read both at run time instead.
+    assert "{{resolve:" not in (ROOT / "template.yaml").read_text()
+    migrate = FUNCTIONS["MigrateFunction"]["Properties"]
+    assert migrate["Environment"]["Variables"]["MIGRATION_DATABASE_SECRET_ARN"] == {
+        "Fn::Ref": "DatabaseOwnerSecretArn"
+    }
+    listing = FUNCTIONS["ListJobsFunction"]["Properties"]["Environment"]["Variables"]
+    assert listing["PAGINATION_CURSOR_SECRET_ARN"] == {"Fn::Ref": "PaginationCursorSecret"}

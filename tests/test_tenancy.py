@@ -142,7 +142,7 @@ def _cursor(caller: Tenant) -> str:
     position = pagination_cursor.CursorPosition(
         caller.user_id, None, 1, 10, datetime(2100, 1, 1, tzinfo=UTC), UUID(int=2**128 - 1)
     )
-    return pagination_cursor.encode(position, list_jobs_app.pagination.cursor_secret)
+    return pagination_cursor.encode(position, list_jobs_app.cursor_secret.value())
 
 
 def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:

@@ -9,17 +9,17 @@ from pipeline.database import Database
 from pipeline.execution_environment import finish_init
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, success
 from pipeline.job_list_models import ListJobsQuery
-from pipeline.pagination_cursor import PaginationSettings
+from pipeline.pagination_cursor import CursorSecret, PaginationSettings
 from pipeline.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
-pagination = PaginationSettings.from_env()
+cursor_secret = CursorSecret(PaginationSettings.from_env())
 
 
 async def list_jobs(request: Request) -> Response:
     user_id = caller_id(request)
     query = parse(ListJobsQuery, dict(request.query_params))
-    page = job_queries.list_jobs(database, user_id, query, pagination.cursor_secret)
+    page = job_queries.list_jobs(database, user_id, query, cursor_secret.value())
     return success(page)
 
 

@@ -27,7 +27,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             return send_response(event, "SUCCESS", physical_id, reason="Schema kept on delete")
         settings = MigrationSettings.from_env()
         budget_s = max(1.0, context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_S)
-        applied = migrate(settings.database_url, lock_timeout_s=budget_s)
+        applied = migrate(settings.owner_url(), lock_timeout_s=budget_s)
     except Exception as exc:  # noqa: BLE001 - whatever failed, CloudFormation must hear about it
         logger.exception("migrations failed")
         return send_response(

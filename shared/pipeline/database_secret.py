@@ -37,14 +37,10 @@ class DatabaseSecret:
         max_age_s: float = 300,
         timeout_s: float = 2,
     ) -> None:
-        self._url = f"http://localhost:{port}/secretsmanager/get?secretId={quote(arn, safe='')}"
         self._max_age_s = max_age_s
-        self._timeout_s = timeout_s
         self._value: str | None = None
         self._fetched_at = 0.0
-        self._secret_string: Callable[[], str] = (
-            self._from_extension if reader == "extension" else _SecretsManagerReader(arn, timeout_s)
-        )
+        self._secret_string = secret_string_reader(arn, reader=reader, port=port, timeout_s=timeout_s)
 
     def database_url(self, *, refresh: bool = False) -> str:
         if refresh or self._value is None or time.monotonic() - self._fetched_at > self._max_age_s:
@@ -64,7 +60,34 @@ class DatabaseSecret:
             raise SecretUnavailable("database secret has no postgresql:// url")
         return url
 
-    def _from_extension(self) -> str:
+
+class SecretValue:
+    """A plain-string secret (not JSON), read on first use and kept for the execution environment:
+    a secret resolved into an environment variable would sit in the function's configuration."""
+
+    def __init__(self, arn: str, *, reader: SecretReader = "extension", port: int = 2773) -> None:
+        self._read = secret_string_reader(arn, reader=reader, port=port, timeout_s=2)
+        self._value: str | None = None
+
+    def value(self) -> str:
+        if self._value is None:
+            self._value = self._read()
+        return self._value
+
+
+def secret_string_reader(arn: str, *, reader: SecretReader, port: int, timeout_s: float) -> Callable[[], str]:
+    """What reads the secret's SecretString: the extension over localhost, or botocore."""
+    if reader == "sdk":
+        return _SecretsManagerReader(arn, timeout_s)
+    return _ExtensionReader(arn, port, timeout_s)
+
+
+class _ExtensionReader:
+    def __init__(self, arn: str, port: int, timeout_s: float) -> None:
+        self._url = f"http://localhost:{port}/secretsmanager/get?secretId={quote(arn, safe='')}"
+        self._timeout_s = timeout_s
+
+    def __call__(self) -> str:
         # The extension only answers requests that carry the execution environment's session token.
         request = urllib.request.Request(  # noqa: S310 - the extension on localhost
             self._url, headers={"X-Aws-Parameters-Secrets-Token": os.environ.get("AWS_SESSION_TOKEN", "")}

@@ -11,19 +11,41 @@ import hashlib
 import os
 import sys
 from importlib import resources
-from typing import NamedTuple
+from typing import Literal, NamedTuple, Self
 
 import psycopg
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from pipeline.database_secret import DatabaseSecret
 from pipeline.settings import ConfigurationError, DatabaseSettings, EnvSettings
 
 _LOCK_KEY = 0x70697065  # any constant shared by every runner: "pipe"
 
 
 class MigrationSettings(EnvSettings):
-    # The schema owner's connection: only the migrate custom resource has it.
-    database_url: str = Field(alias="MIGRATION_DATABASE_URL", pattern=r"^postgres(ql)?://")
+    # The schema owner's connection: only the migrate custom resource has it. Locally a URI; in AWS a
+    # Secrets Manager secret whose JSON has "url", read when the resource runs.
+    database_url: str | None = Field(
+        default=None, alias="MIGRATION_DATABASE_URL", pattern=r"^postgres(ql)?://"
+    )
+    database_secret_arn: str | None = Field(
+        default=None, alias="MIGRATION_DATABASE_SECRET_ARN", pattern=r"^arn:aws[a-z-]*:secretsmanager:"
+    )
+    secret_reader: Literal["extension", "sdk"] = Field(default="extension", alias="DATABASE_SECRET_READER")
+
+    @model_validator(mode="after")
+    def _has_a_database(self) -> Self:
+        if self.database_url is None and self.database_secret_arn is None:
+            raise ValueError(
+                "environment variable MIGRATION_DATABASE_URL (or MIGRATION_DATABASE_SECRET_ARN) is not set"
+            )
+        return self
+
+    def owner_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url
+        assert self.database_secret_arn is not None
+        return DatabaseSecret(self.database_secret_arn, reader=self.secret_reader).database_url()
 
 
 class MigrationError(RuntimeError):

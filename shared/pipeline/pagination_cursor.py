@@ -11,11 +11,12 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
-from typing import NamedTuple
+from typing import Literal, NamedTuple, Self
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from pipeline.database_secret import SecretUnavailable, SecretValue
 from pipeline.settings import EnvSettings
 
 _VERSION = 2  # 2: the page size is part of the position
@@ -23,7 +24,41 @@ _VERSION = 2  # 2: the page size is part of the position
 
 class PaginationSettings(EnvSettings):
     # Signs the list's keyset cursors; any secret string, the same for every instance of list_jobs.
-    cursor_secret: str = Field(alias="PAGINATION_CURSOR_SECRET", min_length=32)
+    # Locally the value itself; in AWS a Secrets Manager secret, read on first use.
+    cursor_secret: str | None = Field(default=None, alias="PAGINATION_CURSOR_SECRET", min_length=32)
+    cursor_secret_arn: str | None = Field(
+        default=None, alias="PAGINATION_CURSOR_SECRET_ARN", pattern=r"^arn:aws[a-z-]*:secretsmanager:"
+    )
+    secret_reader: Literal["extension", "sdk"] = Field(default="extension", alias="DATABASE_SECRET_READER")
+
+    @model_validator(mode="after")
+    def _has_a_secret(self) -> Self:
+        if self.cursor_secret is None and self.cursor_secret_arn is None:
+            raise ValueError(
+                "environment variable PAGINATION_CURSOR_SECRET (or PAGINATION_CURSOR_SECRET_ARN) is not set"
+            )
+        return self
+
+
+class CursorSecret:
+    """The cursors' signing secret: from the environment, or read from Secrets Manager on first use."""
+
+    def __init__(self, settings: PaginationSettings) -> None:
+        self._given = settings.cursor_secret
+        self._stored = (
+            SecretValue(settings.cursor_secret_arn, reader=settings.secret_reader)
+            if self._given is None and settings.cursor_secret_arn is not None
+            else None
+        )
+
+    def value(self) -> str:
+        if self._given is not None:
+            return self._given
+        assert self._stored is not None  # the settings demand one or the other
+        secret = self._stored.value()
+        if len(secret) < 32:
+            raise SecretUnavailable("the pagination cursor secret is shorter than 32 characters")
+        return secret
 
 
 class InvalidCursor(ValueError):
