@@ -302,3 +302,77 @@ def test_no_secret_is_resolved_into_the_configuration_at_deploy_time() -> None:
     }
     listing = FUNCTIONS["ListJobsFunction"]["Properties"]["Environment"]["Variables"]
     assert listing["PAGINATION_CURSOR_SECRET_ARN"] == {"Fn::Ref": "PaginationCursorSecret"}
+
+
+def _alarm_actions_reach_the_topic(alarm: dict[str, Any]) -> None:
+    assert alarm["Properties"]["AlarmActions"] == [{"Fn::Ref": "OperationalAlarmsTopic"}]
+
+
+def test_the_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use_and_cloudwatch_may_publish() -> None:
+    topic = RESOURCES["OperationalAlarmsTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Fn::Ref": "OperationalAlarmsKey"}  # not alias/aws/sns
+    key_statements = RESOURCES["OperationalAlarmsKey"]["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in key_statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert [sorted(s["Action"]) for s in cloudwatch] == [["kms:Decrypt", "kms:GenerateDataKey*"]]
+    (publish,) = RESOURCES["OperationalAlarmsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (publish["Principal"], publish["Action"]) == (
+        {"Service": "cloudwatch.amazonaws.com"},
+        "sns:Publish",
+    )
+
+
+def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_raise_alarms() -> None:
+    alarms = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert {
+        "JobsDeadLetterQueueAlarm",
+        "ApiServerErrorRateAlarm",
+        "FunctionErrorsAlarm",
+        "FunctionThrottlesAlarm",
+        "FunctionTimeoutsAlarm",
+        "OutboxOldestPendingAgeAlarm",
+    } <= set(alarms)
+    for alarm in alarms.values():
+        _alarm_actions_reach_the_topic(alarm)
+
+    rate = {m["Id"]: m for m in alarms["ApiServerErrorRateAlarm"]["Properties"]["Metrics"]}
+    assert rate["errors"]["MetricStat"]["Metric"]["MetricName"] == "5xx"
+    assert rate["requests"]["MetricStat"]["Metric"]["MetricName"] == "Count"
+
+    served = {name for name in FUNCTIONS if name != "MigrateFunction"}
+    for alarm, metric in (("FunctionErrorsAlarm", "Errors"), ("FunctionThrottlesAlarm", "Throttles")):
+        watched = {
+            m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::Ref"]
+            for m in alarms[alarm]["Properties"]["Metrics"]
+            if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == metric
+        }
+        assert watched == served, alarm
+
+    filters = [r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::Logs::MetricFilter"]
+    timed_out = {f["LogGroupName"]["Fn::Ref"] for f in filters if f["FilterPattern"] == '"Task timed out"'}
+    assert timed_out == {f["Properties"]["LoggingConfig"]["LogGroup"]["Fn::Ref"] for f in FUNCTIONS.values()}
+
+    age = alarms["OutboxOldestPendingAgeAlarm"]["Properties"]
+    assert (
+        age["Namespace"]
+        == TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    )
+    assert age["Dimensions"] == [
+        {
+            "Name": "service",
+            "Value": TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"],
+        }
+    ]
+    assert 'name="OutboxOldestPendingAge"' in (ROOT / "functions" / "outbox_relay" / "app.py").read_text()
+
+
+def test_creating_jobs_is_throttled_tighter_than_the_rest_of_the_api() -> None:
+    api = RESOURCES["HttpApi"]["Properties"]
+    create = api["RouteSettings"]["POST /jobs"]
+    parameters = TEMPLATE["Parameters"]
+    assert create["ThrottlingRateLimit"] == {"Fn::Ref": "CreateJobThrottlingRateLimit"}
+    assert (
+        parameters["CreateJobThrottlingRateLimit"]["Default"] < parameters["ThrottlingRateLimit"]["Default"]
+    )
+    assert (
+        parameters["CreateJobThrottlingBurstLimit"]["Default"] < parameters["ThrottlingBurstLimit"]["Default"]
+    )
