@@ -125,10 +125,17 @@ class Database:
             yield self._connection
 
     def read(self, user_id: UUID, queue: Callable[[Connection], Callable[[], T]]) -> T:
-        """Reads as `user_id` (tenant_reads), read again once on a new connection if the connection
-        fails at any point: `queue(conn)` queues the statements and returns what collects their results
-        (called after the pipeline's Sync, so all of it is one round trip). Reads change nothing, so
-        reading again is always safe; a deadline that passed is not retried (it already took its time)."""
+        """Reads in which row level security shows only `user_id`'s rows, from one snapshot, in one
+        round trip; read again once on a new connection if the connection fails at any point.
+
+        `queue(conn)` queues the statements and returns what collects their results (Pending.result),
+        called after the pipeline's Sync, so the Sync travels with the queries; a result read inside
+        `queue` would cost a round trip more. They run in a read-only REPEATABLE READ transaction, its
+        BEGIN and COMMIT pipelined with them (no round trips of their own): every read sees the same
+        snapshot (a page and its total agree while jobs are written), and the transaction-local tenant
+        setting ends with them. Were it ever lost, row level security would show no rows at all, never
+        someone else's. Reads change nothing, so reading again is always safe; a deadline that passed
+        is not retried (it already took its time), nor a connection just opened."""
         for attempt in (1, 2):
             reused = self._connection is not None  # a connection just opened and failing is not stale
             try:
@@ -144,21 +151,6 @@ class Database:
             except SecretUnavailable:
                 self._unavailable()
         raise AssertionError("unreachable")  # pragma: no cover
-
-    @contextmanager
-    def tenant_reads(self, user_id: UUID) -> Iterator[Connection]:
-        """Reads in which row level security shows only `user_id`'s rows, from one snapshot, in one
-        round trip.
-
-        A read-only REPEATABLE READ transaction, its BEGIN and COMMIT pipelined with the queries (no
-        round trips of their own): every read sees the same snapshot (a page and its total agree
-        while jobs are written), and the transaction-local tenant setting ends with them. Were it ever
-        lost, row level security would show no rows at all, never someone else's. Queue the reads
-        inside the block and read their results (Pending.result) after it: the Sync that ends the
-        block then travels with the queries. A result read inside costs a round trip more.
-        """
-        with self.connection() as conn, self._reads(conn, user_id):
-            yield conn
 
     @contextmanager
     def _reads(self, conn: Connection, user_id: UUID) -> Iterator[None]:

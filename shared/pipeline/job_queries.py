@@ -13,7 +13,7 @@ from pipeline.job_models import TrainingJobWithDataset
 
 
 def get_job(database: Database, user_id: UUID, raw_job_id: str) -> TrainingJobWithDataset:
-    """One round trip: the job is read once the reads' pipeline has synced (Database.tenant_reads)."""
+    """One round trip: the job is read once the reads' pipeline has synced (Database.read)."""
     try:
         job_id = UUID(raw_job_id)
     except ValueError:
@@ -37,7 +37,7 @@ def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_se
     # A cursor already says where the page starts: skipping rows as well would lose them.
     offset = 0 if after is not None else (page - 1) * limit
 
-    # One snapshot (Database.tenant_reads): the page and its total agree even while jobs are written.
+    # One snapshot (Database.read): the page and its total agree even while jobs are written.
     def queue(conn: Connection) -> Callable[[], tuple[list[dict[str, Any]], int]]:
         rows, count = jobs_repository.list_for_user(
             conn, user_id, status=status, limit=limit, offset=offset, after=after
