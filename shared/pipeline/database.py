@@ -124,23 +124,27 @@ class Database:
         with self._deadline.guarding(self._connection.fileno()):
             yield self._connection
 
-    def read(self, user_id: UUID, queue: Callable[[Connection], Callable[[], T]]) -> T:
+    def read(
+        self, user_id: UUID, queue: Callable[[Connection], Callable[[], T]], *, one_snapshot: bool = False
+    ) -> T:
         """Reads in which row level security shows only `user_id`'s rows, from one snapshot, in one
         round trip; read again once on a new connection if the connection fails at any point.
 
         `queue(conn)` queues the statements and returns what collects their results (Pending.result),
         called after the pipeline's Sync, so the Sync travels with the queries; a result read inside
-        `queue` would cost a round trip more. They run in a read-only REPEATABLE READ transaction, its
-        BEGIN and COMMIT pipelined with them (no round trips of their own): every read sees the same
-        snapshot (a page and its total agree while jobs are written), and the transaction-local tenant
-        setting ends with them. Were it ever lost, row level security would show no rows at all, never
-        someone else's. Reads change nothing, so reading again is always safe; a deadline that passed
-        is not retried (it already took its time), nor a connection just opened."""
+        `queue` would cost a round trip more. With `one_snapshot` (more than one query that must agree:
+        a page and its total, while jobs are written) they run in a read-only REPEATABLE READ
+        transaction, its BEGIN and COMMIT pipelined with them (no round trips of their own); a single
+        query needs no more than the implicit transaction the pipeline gives it. Either way the
+        transaction-local tenant setting ends with the reads. Were it ever lost, row level security
+        would show no rows at all, never someone else's. Reads change nothing, so reading again is
+        always safe; a deadline that passed is not retried (it already took its time), nor a connection
+        just opened."""
         for attempt in (1, 2):
             reused = self._connection is not None  # a connection just opened and failing is not stale
             try:
                 with self._raw_connection() as conn:
-                    with self._reads(conn, user_id):
+                    with self._reads(conn, user_id, one_snapshot=one_snapshot):
                         collect = queue(conn)
                     return collect()
             except psycopg.OperationalError:
@@ -153,7 +157,14 @@ class Database:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
-    def _reads(self, conn: Connection, user_id: UUID) -> Iterator[None]:
+    def _reads(self, conn: Connection, user_id: UUID, *, one_snapshot: bool) -> Iterator[None]:
+        if not one_snapshot:
+            # One query: everything up to the pipeline's Sync is one implicit transaction, which the
+            # transaction-local tenant setting covers and ends with (no BEGIN/COMMIT to execute).
+            with conn.pipeline():
+                _set_tenant(conn, user_id)
+                yield
+            return
         try:
             with conn.pipeline():
                 conn.execute("begin isolation level repeatable read, read only")

@@ -44,7 +44,7 @@ def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_se
         )
         return lambda: (rows.result(), count.result())
 
-    found, total = database.read(user_id, queue)
+    found, total = database.read(user_id, queue, one_snapshot=True)
     jobs = [TrainingJobWithDataset.model_validate(row) for row in found]
     next_cursor = None
     if jobs and page * limit < total:
