@@ -23,6 +23,7 @@ class RequestDeadline:
         self._expires_at: float | None = None
         self._fd: int | None = None
         self._thread: threading.Thread | None = None
+        self._idle = False  # the watchdog waits with no deadline: only a notify wakes it
         self.expired = False  # the last request's socket was shut down by the watchdog
 
     @contextmanager
@@ -34,7 +35,10 @@ class RequestDeadline:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="database-deadline", daemon=True)
                 self._thread.start()
-            self._changed.notify()
+            elif self._idle:
+                # Waking the thread costs a context switch; one that still sleeps until an earlier
+                # request's deadline (never later than this one's) rechecks by itself when it wakes.
+                self._changed.notify()
         try:
             yield
         finally:
@@ -45,7 +49,9 @@ class RequestDeadline:
         with self._changed:
             while True:
                 if self._expires_at is None or self._fd is None:
+                    self._idle = True
                     self._changed.wait()
+                    self._idle = False
                     continue
                 remaining = self._expires_at - time.monotonic()
                 if remaining > 0:
