@@ -272,14 +272,16 @@ def test_snapstart_functions_never_read_their_secret_through_the_extension() -> 
 
 def test_the_secrets_extension_layer_is_optional_so_sam_local_needs_nothing_from_aws() -> None:
     assert TEMPLATE["Parameters"]["SecretsExtensionLayerArn"]["Default"] == ""
-    layers = TEMPLATE["Globals"]["Function"]["Layers"]
-    assert {
-        "Fn::If": [
-            "HasSecretsExtension",
-            {"Fn::Ref": "SecretsExtensionLayerArn"},
-            {"Fn::Ref": "AWS::NoValue"},
-        ]
-    } in layers
+    assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Fn::Ref": "SharedLayer"}]
+    extension = {"Fn::Ref": "SecretsExtensionLayerArn"}, {"Fn::Ref": "AWS::NoValue"}
+    for name, function in FUNCTIONS.items():
+        layers = function["Properties"].get("Layers", [])
+        if name == "CatalogFunction":  # no secret to read
+            assert layers == []
+        elif name in HTTP_FUNCTIONS:  # SnapStart: the extension cannot serve them
+            assert layers == [{"Fn::If": ["HttpFunctionsUseSecretsExtension", *extension]}], name
+        else:
+            assert layers == [{"Fn::If": ["HasSecretsExtension", *extension]}], name
     assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["DATABASE_URL"] == ""
 
 
