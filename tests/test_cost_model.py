@@ -16,7 +16,7 @@ import pytest
 from psycopg.rows import DictRow
 
 from functions.estimate import app as estimate_app
-from pipeline.cost_model import estimate_cost, to_fixed_2, total_steps
+from pipeline.cost_model import estimate_cost, to_fixed_2
 from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 from tests.api_client import build_event, invoke
 from tests.factories import insert_dataset
@@ -103,7 +103,18 @@ def test_to_fixed_2_refuses_non_finite_values(value: float) -> None:
 def test_total_steps_is_ceil_of_pairs_over_batch_times_epochs(
     pairs: int | None, batch_size: int, epochs: int, expected: int
 ) -> None:
-    assert total_steps(pairs, batch_size, epochs) == expected
+    figures = estimate_cost(
+        price_per_gpu_hour=Decimal("3.50"),
+        throughput_per_gpu=1800,
+        gpu_count=1,
+        batch_size=batch_size,
+        epochs=epochs,
+        total_training_pairs=pairs,
+        total_tokens=None,
+        storage_cost=Decimal("0.50"),
+    )
+    assert figures.total_steps == expected
+    assert figures.steps_per_epoch * epochs == expected
 
 
 API_CASES = NAMED_CASES + [case for case in CASES if case["name"].startswith("random")][:40]

@@ -1,4 +1,7 @@
-"""Every events/ file, invoked as it is (the same files `sam local invoke -e` takes)."""
+"""The four API events/ files, invoked as they are (the same files `sam local invoke -e` takes), with the
+figures and rows they must produce. Every events/ file is also invoked against the built artifact
+(tests/test_build.py) and by `make sam-local-check`; the queue, schedule and custom-resource events by
+their functions' own tests."""
 
 import psycopg
 from psycopg.rows import DictRow

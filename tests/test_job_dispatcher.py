@@ -3,6 +3,7 @@
 import copy
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -121,12 +122,20 @@ def test_job_no_longer_queued_is_not_claimed(db: psycopg.Connection[DictRow], sq
     assert _notifications(db, "job_initializing") == []
 
 
-POISON = {
-    "not-json": "{{{",
-    "not-an-object": "[1, 2]",
-    "unknown-type": json.dumps({"type": "training_job.deleted", "version": 1, "job_id": str(uuid4())}),
-    "unknown-version": json.dumps({"type": "training_job.queued", "version": 2, "job_id": str(uuid4())}),
-    "missing-fields": json.dumps({"type": "training_job.queued", "version": 1}),
+def _without(message: dict[str, Any], key: str) -> dict[str, Any]:
+    return {name: value for name, value in message.items() if name != key}
+
+
+# Each a real queued job's own message, wrong in one way only: without that one difference it would
+# claim the job, so a consumer that stopped checking it fails the test.
+POISON: dict[str, Callable[[dict[str, Any]], str]] = {
+    "not-json": lambda message: "{{{",
+    "not-an-object": lambda message: json.dumps([message]),
+    "unknown-type": lambda message: json.dumps(message | {"type": "training_job.deleted"}),
+    "unknown-version": lambda message: json.dumps(message | {"version": 2}),
+    "version-as-text": lambda message: json.dumps(message | {"version": "1"}),
+    "job-id-not-a-uuid": lambda message: json.dumps(message | {"job_id": "job-1"}),
+    "missing-field": lambda message: json.dumps(_without(message, "total_steps")),
 }
 
 
@@ -134,12 +143,23 @@ POISON = {
 def test_poison_message_is_acknowledged_and_changes_nothing(
     db: psycopg.Connection[DictRow], sqs_queue: QueueReader, name: str
 ) -> None:
-    _, job = _queued_message(db, sqs_queue)
+    body, job = _queued_message(db, sqs_queue)
 
-    response, _ = _dispatch(POISON[name])
+    response, _ = _dispatch(POISON[name](json.loads(body)))
 
     assert response == {"batchItemFailures": []}
     assert _job(db, job["id"])["status"] == "queued"
+    assert _notifications(db, "job_initializing") == []
+
+
+def test_the_poison_messages_original_claims_its_job(
+    db: psycopg.Connection[DictRow], sqs_queue: QueueReader
+) -> None:
+    # What makes the poison test bite: the same message, unaltered, moves the job on.
+    body, job = _queued_message(db, sqs_queue)
+
+    assert _dispatch(body)[0] == {"batchItemFailures": []}
+    assert _job(db, job["id"])["status"] == "initializing"
 
 
 def test_message_for_a_job_that_no_longer_exists_is_acknowledged(

@@ -235,4 +235,4 @@ def test_job_ids_in_outbox_match_created_jobs(db: psycopg.Connection[DictRow], s
 
     assert [str(row["job_id"]) for row in rows] == job_ids
     assert [json.loads(row["body"])["job_id"] for row in rows] == job_ids
-    assert all(UUID(job_id) for job_id in job_ids)
+    assert [str(UUID(job_id)) for job_id in job_ids] == job_ids  # canonical UUIDs, as the jobs have

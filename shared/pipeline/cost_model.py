@@ -79,11 +79,6 @@ def effective_total_tokens(total_tokens: int | None, training_pairs: int) -> int
     return total_tokens or training_pairs * DEFAULT_TOKENS_PER_PAIR
 
 
-def total_steps(total_training_pairs: int | None, batch_size: int, epochs: int) -> int:
-    """Optimizer steps for the whole run: ceil(pairs / batch_size) per epoch."""
-    return math.ceil(effective_training_pairs(total_training_pairs) / batch_size) * epochs
-
-
 def estimate_cost(
     *,
     price_per_gpu_hour: Decimal,
