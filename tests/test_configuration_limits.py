@@ -14,6 +14,7 @@ from functions.catalog import app as catalog_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from pipeline import cost_model
+from pipeline.gpu_catalog import GPU_TYPES, STORAGE_COST
 from tests.api_client import build_event, invoke
 from tests.conftest import QueueReader
 from tests.factories import create_body, estimate_body, insert_dataset
@@ -81,17 +82,18 @@ def test_only_the_limit_exceeded_is_named(db: psycopg.Connection[DictRow], user_
 
 
 def test_the_largest_reference_configuration_is_within_the_limits() -> None:
+    h100 = GPU_TYPES["H100"]
     figures = cost_model.estimate_cost(
-        price_per_gpu_hour=Decimal("4.20"),
-        throughput_per_gpu=2200,
+        price_per_gpu_hour=h100.price_per_gpu_hour,
+        throughput_per_gpu=h100.throughput_tokens_per_sec,
         gpu_count=8,
         batch_size=64,
         epochs=20,
         total_training_pairs=10_000_000,
         total_tokens=4_000_000_000,
-        storage_cost=Decimal("0.50"),
+        storage_cost=STORAGE_COST,
     )
-    assert figures.estimated_cost == Decimal("42489.14")
+    assert figures.estimated_cost == Decimal("42489.14")  # the reference's own figure for this case
     assert cost_model.exceeded_limits(figures) == {}
 
 

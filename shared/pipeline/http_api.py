@@ -50,8 +50,11 @@ def caller_id(request: Request) -> UUID:
 
 
 def request_id(request: Request) -> str:
-    event = request.scope.get("aws.event") or {}
-    context = request.scope.get("aws.context")
+    return _request_id(request.scope.get("aws.event") or {}, request.scope.get("aws.context"))
+
+
+def _request_id(event: Mapping[str, Any], context: object) -> str:
+    """API Gateway's request id (what a user sees in X-Request-Id), else Lambda's."""
     rid = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", None)
     return str(rid or "unknown")
 
@@ -224,8 +227,7 @@ def lambda_handler_for(app: Starlette) -> LambdaHandler:
         response: dict[str, Any] = asgi_handler(event, cast(Any, context))
         headers = response.setdefault("headers", {})
         headers.update(SECURITY_HEADERS)
-        rid = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")
-        headers[REQUEST_ID_HEADER] = str(rid or "unknown")
+        headers[REQUEST_ID_HEADER] = _request_id(event, context)
         return response
 
     return cast(LambdaHandler, lambda_handler)  # the decorator with arguments is typed Any
