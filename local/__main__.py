@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             )
             log.info("local SQS on %s, queue %s", sqs.endpoint_url, os.environ["JOBS_QUEUE_URL"])
         try:
-            gateway = Gateway(Path(args.template), key.jwks())
+            gateway = Gateway(Path(args.template), key.jwks(), urls.by_secret_parameter())
             api = f"http://127.0.0.1:{args.port}"
             consumers: list[QueueConsumer] = []
             # Only the local queues: consuming from a queue given by JOBS_QUEUE_URL could take messages

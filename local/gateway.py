@@ -13,12 +13,13 @@ import asyncio
 import base64
 import importlib.util
 import logging
+import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,10 +72,29 @@ def _new_event_loop() -> None:
     asyncio.set_event_loop(asyncio.new_event_loop())
 
 
-class LoadedFunction:
-    """One function's module, imported from its CodeUri as Lambda does, and its single worker."""
+@contextmanager
+def function_environment(overrides: Mapping[str, str]) -> Iterator[None]:
+    """os.environ with `overrides` while a function's module initialises (its settings are read at
+    import, as in Lambda), then as before: every function in this process shares one environment."""
+    previous = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
-    def __init__(self, spec: FunctionSpec) -> None:
+
+class LoadedFunction:
+    """One function's module, imported from its CodeUri as Lambda does, and its single worker.
+
+    `environment`: variables set for this function's init only (e.g. DATABASE_URL for the role its
+    template parameter names)."""
+
+    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str] | None = None) -> None:
         self.spec = spec
         path = spec.code_dir / f"{spec.handler_module.replace('.', '/')}.py"
         module_name = f"_local_lambda_{spec.logical_id}"
@@ -82,7 +102,8 @@ class LoadedFunction:
         if module_spec is None or module_spec.loader is None:
             raise ImportError(f"cannot load {path} for {spec.logical_id}")
         module: ModuleType = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
+        with function_environment(environment or {}):
+            module_spec.loader.exec_module(module)
         self.handler: Callable[[dict[str, Any], Any], Any] = getattr(module, spec.handler_function)
         self.executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=spec.logical_id, initializer=_new_event_loop
@@ -246,10 +267,25 @@ def scheduled_event(function: FunctionSpec) -> dict[str, Any]:
     }
 
 
+def database_url_for(spec: FunctionSpec, database_urls: Mapping[str, str]) -> dict[str, str]:
+    """DATABASE_URL for the role of the secret the function's DATABASE_SECRET_ARN names, when the
+    local stack has a stand-in for that secret parameter."""
+    parameter = spec.parameter_variables.get("DATABASE_SECRET_ARN")
+    url = database_urls.get(parameter) if parameter else None
+    return {"DATABASE_URL": url} if url else {}
+
+
 class Gateway:
-    def __init__(self, template_path: Path, jwks: dict[str, Any]) -> None:
+    """`database_urls`: template secret parameter (DatabaseSecretArn, ...) -> the local URL of its role."""
+
+    def __init__(
+        self, template_path: Path, jwks: dict[str, Any], database_urls: Mapping[str, str] | None = None
+    ) -> None:
         self.jwks = jwks
-        self.functions = [LoadedFunction(spec) for spec in template_functions(template_path)]
+        self.functions = [
+            LoadedFunction(spec, database_url_for(spec, database_urls or {}))
+            for spec in template_functions(template_path)
+        ]
         self.routes = RouteTable([f for f in self.functions if f.spec.routes])
         self.scheduled = [f for f in self.functions if f.spec.schedules]
 

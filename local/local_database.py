@@ -16,8 +16,9 @@ from pipeline.migrate import migrate
 
 log = logging.getLogger("pipeline.local")
 
-# Created by migration 0003: owns nothing, cannot bypass row level security.
-APP_ROLE: Final = "pipeline_app"
+# Created by migrations 0003 and 0006: own nothing, cannot bypass row level security.
+APP_ROLE: Final = "pipeline_app"  # the HTTP functions
+WORKER_ROLE: Final = "pipeline_worker"  # the outbox relay and the jobs-queue dispatcher
 
 
 def url_for_role(url: str, role: str) -> str:
@@ -30,11 +31,20 @@ def url_for_role(url: str, role: str) -> str:
 @dataclass(frozen=True)
 class DatabaseUrls:
     owner: str  # migrates and seeds
-    app: str  # what the functions use
+    app: str  # what the HTTP functions use
+    worker: str  # what the relay and the dispatcher use
+
+    def by_secret_parameter(self) -> dict[str, str]:
+        """The template's secret parameters, each with the local URL of the role it names."""
+        return {"DatabaseSecretArn": self.app, "WorkerDatabaseSecretArn": self.worker}
 
 
 def _urls(owner: str) -> DatabaseUrls:
-    return DatabaseUrls(owner=owner, app=os.environ.get("APP_DATABASE_URL") or url_for_role(owner, APP_ROLE))
+    return DatabaseUrls(
+        owner=owner,
+        app=os.environ.get("APP_DATABASE_URL") or url_for_role(owner, APP_ROLE),
+        worker=os.environ.get("WORKER_DATABASE_URL") or url_for_role(owner, WORKER_ROLE),
+    )
 
 
 @contextmanager

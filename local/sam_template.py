@@ -65,6 +65,9 @@ class FunctionSpec:
     memory_mb: int
     routes: tuple[HttpRoute, ...]
     environment: dict[str, str] = field(default_factory=dict)
+    # Variables set from a template parameter (DATABASE_SECRET_ARN: !Ref WorkerDatabaseSecretArn):
+    # the local stack gives each the local stand-in of what that parameter names.
+    parameter_variables: dict[str, str] = field(default_factory=dict)
     schedules: tuple[str, ...] = ()  # EventBridge schedule expressions, e.g. "rate(1 minute)"
     queues: tuple[SqsSource, ...] = ()
 
@@ -72,6 +75,14 @@ class FunctionSpec:
 def _literal_variables(variables: dict[str, Any] | None) -> dict[str, str]:
     # Values computed by CloudFormation (!Ref, !Sub ...) have no local meaning; the stack sets those.
     return {name: str(value) for name, value in (variables or {}).items() if not isinstance(value, dict)}
+
+
+def _parameter_variables(variables: dict[str, Any] | None) -> dict[str, str]:
+    return {
+        name: str(value["Fn::Ref"])
+        for name, value in (variables or {}).items()
+        if isinstance(value, dict) and isinstance(value.get("Fn::Ref"), str)
+    }
 
 
 def _queue_logical_id(queue: Any) -> str:
@@ -89,7 +100,8 @@ def template_functions(template_path: Path) -> list[FunctionSpec]:
     template)."""
     template = load_template(template_path)
     globals_ = template.get("Globals", {}).get("Function", {})
-    global_env = _literal_variables(globals_.get("Environment", {}).get("Variables"))
+    global_variables = globals_.get("Environment", {}).get("Variables")
+    global_env = _literal_variables(global_variables)
     specs = []
     for logical_id, resource in template["Resources"].items():
         if resource.get("Type") != "AWS::Serverless::Function":
@@ -134,6 +146,8 @@ def template_functions(template_path: Path) -> list[FunctionSpec]:
                 queues=queues,
                 environment=global_env
                 | _literal_variables(properties.get("Environment", {}).get("Variables")),
+                parameter_variables=_parameter_variables(global_variables)
+                | _parameter_variables(properties.get("Environment", {}).get("Variables")),
             )
         )
     return specs

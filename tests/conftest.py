@@ -6,6 +6,7 @@ tables. SQS: moto, started before collection, because boto3 clients created befo
 are not intercepted (the create_job function creates its client at import, as in Lambda).
 """
 
+import importlib
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -23,7 +25,9 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow, dict_row
 
-from local.local_database import APP_ROLE, url_for_role
+from local.gateway import database_url_for, function_environment
+from local.local_database import APP_ROLE, WORKER_ROLE, url_for_role
+from local.sam_template import FunctionSpec, template_functions
 from pipeline.migrate import migrate
 
 if TYPE_CHECKING:
@@ -98,6 +102,36 @@ def pytest_configure(config: pytest.Config) -> None:
         Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
     )["QueueUrl"]
     os.environ["JOBS_QUEUE_URL"] = queue_url
+    _import_worker_functions()
+
+
+def database_url_for_function(logical_id: str) -> str:
+    """The URL of the role the function's template secret names, as the function connects in AWS:
+    DatabaseSecretArn -> pipeline_app, WorkerDatabaseSecretArn -> pipeline_worker."""
+    owner_url = str(_state["owner_url"])
+    urls = {
+        "DatabaseSecretArn": url_for_role(owner_url, APP_ROLE),
+        "WorkerDatabaseSecretArn": url_for_role(owner_url, WORKER_ROLE),
+    }
+    for spec in _template_functions():
+        if spec.logical_id == logical_id:
+            return database_url_for(spec, urls)["DATABASE_URL"]
+    return urls["DatabaseSecretArn"]  # no event source (the migrations' custom resource): the global
+
+
+def _template_functions() -> list[FunctionSpec]:
+    return template_functions(Path(__file__).resolve().parent.parent / "template.yaml")
+
+
+def _import_worker_functions() -> None:
+    """The functions whose secret names another role than the API's (the relay, the dispatcher) are
+    imported once here with that role's URL, as in AWS: every test's `from functions.<name> import
+    app` then finds them initialised so."""
+    for spec in _template_functions():
+        url = database_url_for_function(spec.logical_id)
+        if url != os.environ["DATABASE_URL"]:
+            with function_environment({"DATABASE_URL": url}):
+                importlib.import_module(f"functions.{spec.code_dir.name}.{spec.handler_module}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

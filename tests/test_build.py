@@ -20,7 +20,7 @@ from psycopg.rows import DictRow
 
 from local.sqs_server import LocalSqs
 from local.tests.stack_process import free_port
-from tests.conftest import CloudFormationEndpoint, owner_database_url
+from tests.conftest import CloudFormationEndpoint, database_url_for_function, owner_database_url
 from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, insert_dataset, insert_job
 from tests.test_template import FUNCTIONS
 from tools import lock_check
@@ -186,7 +186,7 @@ def test_each_handler_imported_from_the_artifact_answers_its_event(
     assert module == "app"
     env = {
         "PATH": "/usr/bin:/bin",
-        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "DATABASE_URL": database_url_for_function(name),
         "MIGRATION_DATABASE_URL": owner_database_url(),
         "JOBS_QUEUE_URL": queue_url,
         "AWS_ENDPOINT_URL": endpoint,

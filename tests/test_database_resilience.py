@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow, dict_row
 
-from local.local_database import APP_ROLE, url_for_role
+from local.local_database import APP_ROLE, WORKER_ROLE, url_for_role
 from pipeline import datasets_repository, job_creation, job_dispatch, jobs_repository
 from pipeline.configuration_models import CreateJobRequest
 from pipeline.database import Database
@@ -40,6 +40,7 @@ class Server:
         self.owner_url = urlsplit(server_url)._replace(path="/resilience").geturl()
         migrate(self.owner_url)
         self.app_url = url_for_role(self.owner_url, APP_ROLE)
+        self.worker_url = url_for_role(self.owner_url, WORKER_ROLE)
 
     @property
     def postmaster_pid(self) -> int:
@@ -56,8 +57,8 @@ def server() -> Iterator[Server]:
     started.stop()
 
 
-def _database(server: Server, **settings: str) -> Database:
-    return Database(DatabaseSettings.from_env({"DATABASE_URL": server.app_url, **settings}))
+def _database(server: Server, *, role_url: str | None = None, **settings: str) -> Database:
+    return Database(DatabaseSettings.from_env({"DATABASE_URL": role_url or server.app_url, **settings}))
 
 
 def _read(database: Database) -> Any:
@@ -121,7 +122,7 @@ def test_a_frozen_server_answers_503_within_the_connect_timeout_on_a_new_connect
 
 
 def test_the_dispatcher_leaves_its_message_for_a_retry_when_the_server_is_frozen(server: Server) -> None:
-    database = _database(server, DATABASE_REQUEST_DEADLINE_MS="1000")
+    database = _database(server, role_url=server.worker_url, DATABASE_REQUEST_DEADLINE_MS="1000")
     assert _read(database) is None
     events = Path(__file__).resolve().parent.parent / "events"
     body = json.loads((events / "job_dispatcher.json").read_text())["Records"][0]["body"]  # a valid message

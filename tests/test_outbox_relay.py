@@ -166,7 +166,7 @@ def test_entries_sqs_refuses_stay_pending_while_the_rest_are_marked_sent(
 
 def test_two_relays_at_once_never_send_the_same_row(db: psycopg.Connection[DictRow], sqs_down: None) -> None:
     _create_jobs(db, 15)
-    url = DatabaseSettings.from_env().database_url
+    url = relay_app.database._settings.database_url  # pipeline_worker, as the relay
     first_in_send = threading.Event()
     release = threading.Event()
 

@@ -188,25 +188,36 @@ def test_private_subnets_get_the_endpoints_the_functions_need() -> None:
     assert len(TEMPLATE["Rules"]["CompleteVpcSettings"]["Assertions"]) == 3
 
 
-def test_functions_that_use_the_database_may_read_its_secret_and_nothing_more() -> None:
-    (statement,) = RESOURCES["ReadDatabaseSecretPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert (statement["Action"], statement["Resource"]) == (
-        "secretsmanager:GetSecretValue",
-        {"Fn::Ref": "DatabaseSecretArn"},
-    )
-    readers = {
+def _readers(policy: str) -> set[str]:
+    return {
         name
         for name, function in FUNCTIONS.items()
-        if {"Fn::Ref": "ReadDatabaseSecretPolicy"} in function["Properties"].get("Policies", [])
+        if {"Fn::Ref": policy} in function["Properties"].get("Policies", [])
     }
-    assert readers == {
+
+
+def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
+    for policy, secret in (
+        ("ReadDatabaseSecretPolicy", "DatabaseSecretArn"),
+        ("ReadWorkerDatabaseSecretPolicy", "WorkerDatabaseSecretArn"),
+    ):
+        (statement,) = RESOURCES[policy]["Properties"]["PolicyDocument"]["Statement"]
+        assert (statement["Action"], statement["Resource"]) == (
+            "secretsmanager:GetSecretValue",
+            {"Fn::Ref": secret},
+        )
+    # The API's functions: pipeline_app. The relay and the dispatcher: pipeline_worker, named in
+    # their own environment over the global one.
+    assert _readers("ReadDatabaseSecretPolicy") == {
         "EstimateFunction",
         "CreateJobFunction",
         "ListJobsFunction",
         "GetJobFunction",
-        "OutboxRelayFunction",
-        "JobDispatcherFunction",
     }
+    assert _readers("ReadWorkerDatabaseSecretPolicy") == {"OutboxRelayFunction", "JobDispatcherFunction"}
+    for name in ("OutboxRelayFunction", "JobDispatcherFunction"):
+        own = FUNCTIONS[name]["Properties"]["Environment"]["Variables"]
+        assert own["DATABASE_SECRET_ARN"] == {"Fn::Ref": "WorkerDatabaseSecretArn"}
     variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["DATABASE_SECRET_ARN"] == {"Fn::Ref": "DatabaseSecretArn"}
     assert variables["DATABASE_URL"] == ""  # no credentials frozen into the configuration

@@ -24,6 +24,8 @@ env_file=$(mktemp --suffix=.json)
 import json, sys
 env = json.load(open("events/env.json"))
 env["Parameters"]["DATABASE_URL"] = "postgresql://pipeline_app@/$DB?host=/var/task"
+for worker in ("OutboxRelayFunction", "JobDispatcherFunction"):
+    env[worker]["DATABASE_URL"] = "postgresql://pipeline_worker@/$DB?host=/var/task"
 env["MigrateFunction"]["MIGRATION_DATABASE_URL"] = "postgresql://postgres@/$DB?host=/var/task"
 json.dump(env, open(sys.argv[1], "w"))
 PY

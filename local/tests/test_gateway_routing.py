@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from local.gateway import LoadedFunction, RouteTable
+from local.gateway import LoadedFunction, RouteTable, database_url_for, function_environment
 from local.sam_template import FunctionSpec, HttpRoute, SqsSource, template_functions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -70,3 +70,32 @@ def test_routes_come_from_the_template() -> None:
     assert {(spec.logical_id, spec.queues) for spec in specs if spec.queues} == {
         ("JobDispatcherFunction", (SqsSource("JobsQueue", batch_size=10, report_batch_item_failures=True),))
     }
+
+
+def test_each_function_gets_the_database_role_its_template_secret_names() -> None:
+    urls = {
+        "DatabaseSecretArn": "postgresql://pipeline_app@h/db",
+        "WorkerDatabaseSecretArn": "postgresql://pipeline_worker@h/db",
+    }
+    roles = {
+        spec.logical_id: database_url_for(spec, urls).get("DATABASE_URL")
+        for spec in template_functions(REPO_ROOT / "template.yaml")
+    }
+    assert roles["OutboxRelayFunction"] == roles["JobDispatcherFunction"] == urls["WorkerDatabaseSecretArn"]
+    for name in ("EstimateFunction", "CreateJobFunction", "ListJobsFunction", "GetJobFunction"):
+        assert roles[name] == urls["DatabaseSecretArn"], name
+    assert roles["CatalogFunction"] == urls["DatabaseSecretArn"]  # the global default; it never connects
+
+
+def test_a_functions_init_environment_is_undone_after_its_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://before@h/db")
+    monkeypatch.delenv("ONLY_DURING_INIT", raising=False)
+    with function_environment({"DATABASE_URL": "postgresql://during@h/db", "ONLY_DURING_INIT": "1"}):
+        assert (os.environ["DATABASE_URL"], os.environ["ONLY_DURING_INIT"]) == (
+            "postgresql://during@h/db",
+            "1",
+        )
+    assert os.environ["DATABASE_URL"] == "postgresql://before@h/db"
+    assert "ONLY_DURING_INIT" not in os.environ

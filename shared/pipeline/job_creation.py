@@ -86,7 +86,8 @@ def create_job(
         return CreatedJob(job, replayed=False)
 
     try:
-        with database.connection() as conn:  # round trip 3
+        # Round trip 3. As the job's tenant: the API's role sees only its own jobs' outbox rows.
+        with database.tenant_transaction(user_id) as conn:
             outbox_repository.mark_sent_for_job(conn, job.id)
     except Exception:  # noqa: BLE001 - the message is on the queue; a relay may re-send it (consumers dedupe)
         logger.warning("could not mark outbox row sent", job_id=str(job.id), exc_info=True)
