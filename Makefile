@@ -123,8 +123,8 @@ migrate: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.migrate
 
 schemas: $(STAMP)
-	PYTHONPATH=shared $(VENV_PY) -m pipeline.message_schema > schemas/training_job.queued.v1.schema.json
-	PYTHONPATH=shared $(VENV_PY) -m pipeline.openapi_document > schemas/openapi.json
+	PYTHONPATH=shared $(VENV_PY) -m tools.message_schema > schemas/training_job.queued.v1.schema.json
+	PYTHONPATH=shared $(VENV_PY) -m tools.openapi_document > schemas/openapi.json
 
 # The locks: every package the layer, the tests and SAM CLI install, pinned with hashes. Pins already in a
 # lock are kept unless an input (*.in) asks otherwise; `make lock UPGRADE=1` moves everything to the newest.

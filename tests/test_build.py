@@ -101,6 +101,11 @@ def test_layer_holds_the_package_and_runtime_dependencies_only(build_dir: Path) 
     }
     assert not {name.split("-")[0].lower() for name in top_level} & DEV_PACKAGES
     assert not list(layer.glob("pipeline/**/test*"))
+    # Build-time generators live in tools/: the layer ships only what the functions run.
+    shipped = {p.stem for p in (layer / "pipeline").glob("*.py*")} | {
+        p.stem.split(".")[0] for p in (layer / "pipeline").rglob("*.pyc")
+    }
+    assert not shipped & {"openapi_document", "message_schema", "botocore_data_bundle"}
     compiled = next((layer / "pydantic_core").glob("_pydantic_core.cpython-312-*.so")).name
     assert ("x86_64" if ARCH == "x86_64" else "aarch64") in compiled
 

@@ -14,7 +14,7 @@ from functions.catalog import app as catalog_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from pipeline import cost_model
-from pipeline.gpu_catalog import GPU_TYPES, STORAGE_COST
+from pipeline.gpu_prices import GPU_TYPES, STORAGE_COST
 from tests.api_client import build_event, invoke
 from tests.conftest import QueueReader
 from tests.factories import create_body, estimate_body, insert_dataset

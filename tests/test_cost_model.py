@@ -17,7 +17,7 @@ from psycopg.rows import DictRow
 
 from functions.estimate import app as estimate_app
 from pipeline.cost_model import estimate_cost, to_fixed_2
-from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
+from pipeline.gpu_prices import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 from tests.api_client import build_event, invoke
 from tests.factories import insert_dataset
 

@@ -22,7 +22,8 @@ from local.local_database import APP_ROLE, WORKER_ROLE, url_for_role
 from pipeline import datasets_repository, job_creation, job_dispatch, jobs_repository
 from pipeline.configuration_models import CreateJobRequest
 from pipeline.database import Database
-from pipeline.errors import ApiError
+from pipeline.domain_errors import DatabaseUnavailable
+from pipeline.http_errors import for_domain_error
 from pipeline.migrate import migrate
 from pipeline.settings import DatabaseSettings
 from tests.factories import create_body, insert_dataset
@@ -101,12 +102,12 @@ def test_a_frozen_server_answers_503_within_the_deadline_on_an_open_connection(s
     database = _database(server, DATABASE_REQUEST_DEADLINE_MS="1000")
     assert _read(database) is None  # connected, warm
     started = time.monotonic()
-    with Frozen(server.postmaster_pid, _backend_pid(database)), pytest.raises(ApiError) as refused:
+    with Frozen(server.postmaster_pid, _backend_pid(database)), pytest.raises(DatabaseUnavailable) as refused:
         _read(database)
     elapsed = time.monotonic() - started
 
-    assert refused.value.status_code == 503
-    assert refused.value.headers == {"Retry-After": "5"}
+    assert for_domain_error(refused.value).status_code == 503
+    assert for_domain_error(refused.value).headers == {"Retry-After": "5"}
     assert 0.9 < elapsed < 2.5
     assert _read(database) is None  # and back to normal once the server runs again
 
@@ -114,10 +115,10 @@ def test_a_frozen_server_answers_503_within_the_deadline_on_an_open_connection(s
 def test_a_frozen_server_answers_503_within_the_connect_timeout_on_a_new_connection(server: Server) -> None:
     database = _database(server, DATABASE_CONNECT_TIMEOUT="2")  # libpq's least
     started = time.monotonic()
-    with Frozen(server.postmaster_pid), pytest.raises(ApiError) as refused:
+    with Frozen(server.postmaster_pid), pytest.raises(DatabaseUnavailable) as refused:
         _read(database)
 
-    assert refused.value.status_code == 503
+    assert for_domain_error(refused.value).status_code == 503
     assert time.monotonic() - started < 3  # a failed connect is not tried again
 
 
@@ -127,7 +128,7 @@ def test_the_dispatcher_leaves_its_message_for_a_retry_when_the_server_is_frozen
     events = Path(__file__).resolve().parent.parent / "events"
     body = json.loads((events / "job_dispatcher.json").read_text())["Records"][0]["body"]  # a valid message
     started = time.monotonic()
-    with Frozen(server.postmaster_pid, _backend_pid(database)), pytest.raises(ApiError):
+    with Frozen(server.postmaster_pid, _backend_pid(database)), pytest.raises(DatabaseUnavailable):
         job_dispatch.dispatch(database, body)  # raises: the record is reported failed, SQS delivers again
 
     assert time.monotonic() - started < 2.5
@@ -188,10 +189,10 @@ def test_a_read_is_not_tried_a_third_time(server: Server, monkeypatch: pytest.Mo
         attempts.append(conn.info.backend_pid)
         raise psycopg.OperationalError("connection lost")
 
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DatabaseUnavailable) as refused:
         database.read(uuid.uuid4(), failing)
 
-    assert refused.value.status_code == 503
+    assert for_domain_error(refused.value).status_code == 503
     assert len(attempts) == 2
     assert attempts[0] != attempts[1]  # the second on a new connection
 
@@ -302,11 +303,12 @@ def test_a_commit_interrupted_before_it_happened_answers_503_and_creates_nothing
     database = _database(server)
     with owner.transaction():
         owner.execute("select 1 from lora_datasets where id = %s for update", (dataset_id,))
-        with Terminator(server, "transactionid", times=1), pytest.raises(ApiError) as refused:
+        with Terminator(server, "transactionid", times=1), pytest.raises(DatabaseUnavailable) as refused:
             job_creation.create_job(database, user, request, _Publisher())
 
-    assert refused.value.status_code == 503
-    assert refused.value.details is None  # a plain 503: nothing was created
+    assert for_domain_error(refused.value).status_code == 503
+    assert type(refused.value) is DatabaseUnavailable  # a plain 503: nothing was created
+    assert for_domain_error(refused.value).details is None
     assert owner.execute("select count(*) as n from lora_training_jobs").fetchone() == {"n": 0}
     # Known, not guessed: the job was looked up on a new connection and is not there.
     assert "commit interrupted; the job was not created" in [r.getMessage() for r in caplog.records]
@@ -322,13 +324,14 @@ def test_when_even_the_lookup_fails_the_503_says_the_outcome_is_unknown_and_to_r
         raise psycopg.OperationalError("connection refused")
 
     monkeypatch.setattr(jobs_repository, "get_for_user", unreachable)
-    with Terminator(server, "SyncRep"), pytest.raises(ApiError) as refused:
+    with Terminator(server, "SyncRep"), pytest.raises(DatabaseUnavailable) as refused:
         _create(server, owner, key="k-2")
 
-    assert refused.value.status_code == 503
-    assert refused.value.headers == {"Retry-After": "5"}
-    assert "whether it was created is unknown" in refused.value.details
-    assert "Retry with the same Idempotency-Key" in refused.value.details
+    assert for_domain_error(refused.value).status_code == 503
+    answer = for_domain_error(refused.value)
+    assert answer.headers == {"Retry-After": "5"}
+    assert "whether it was created is unknown" in answer.details
+    assert "Retry with the same Idempotency-Key" in answer.details
 
 
 def test_a_connection_lost_before_the_commit_was_sent_creates_the_job_once_on_a_new_connection(

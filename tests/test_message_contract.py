@@ -13,10 +13,10 @@ from psycopg.rows import DictRow
 
 from functions.create_job import app as create_job_app
 from pipeline.message_models import TrainingJobQueuedMessage
-from pipeline.message_schema import job_queued_schema
 from tests.api_client import build_event, invoke
 from tests.conftest import QueueReader
 from tests.factories import create_body, insert_dataset
+from tools.message_schema import job_queued_schema
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "training_job.queued.v1.schema.json"
 COMMITTED: dict[str, Any] = json.loads(SCHEMA_FILE.read_text())

@@ -15,10 +15,10 @@ from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
 from functions.list_jobs import app as list_jobs_app
-from pipeline.openapi_document import build
 from tests.api_client import ApiResponse, build_event, invoke, load_event
 from tests.factories import create_body, estimate_body, insert_dataset, insert_job
 from tests.test_template import HTTP_FUNCTIONS
+from tools.openapi_document import build
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT: dict[str, Any] = json.loads((ROOT / "schemas" / "openapi.json").read_text())

@@ -16,7 +16,7 @@ from functions.outbox_relay import app as relay_app
 from pipeline import outbox_relay
 from pipeline.database import Database
 from pipeline.outbox_relay import RelaySettings
-from pipeline.outbox_repository import PendingMessage
+from pipeline.outbox_repository import OutboxMessage
 from pipeline.settings import DatabaseSettings
 from pipeline.sqs_publisher import QueueSettings, SqsJobPublisher
 from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
@@ -124,7 +124,7 @@ class RecordingPublisher:
         self.refuse = refuse or set()
         self.pause = pause
 
-    def publish_batch(self, messages: list[PendingMessage]) -> dict[int, str]:
+    def publish_batch(self, messages: list[OutboxMessage]) -> dict[int, str]:
         self.batches.append([m.id for m in messages])
         if self.pause is not None:
             self.pause.wait(timeout=10)
@@ -141,7 +141,7 @@ def test_rows_are_sent_in_creation_order_in_batches_of_ten(
     _create_jobs(db, 23)
     publisher = RecordingPublisher()
 
-    result = outbox_relay.relay_pending(relay_app.database, publisher, min_age_s=0)
+    result = outbox_relay.relay_unsent(relay_app.database, publisher, min_age_s=0)
 
     assert [len(batch) for batch in publisher.batches] == [10, 10, 3]
     assert [i for batch in publisher.batches for i in batch] == _outbox_ids(db)
@@ -154,7 +154,7 @@ def test_entries_sqs_refuses_stay_pending_while_the_rest_are_marked_sent(
     _create_jobs(db, 4)
     refused = _outbox_ids(db)[1]
 
-    result = outbox_relay.relay_pending(relay_app.database, RecordingPublisher(refuse={refused}), min_age_s=0)
+    result = outbox_relay.relay_unsent(relay_app.database, RecordingPublisher(refuse={refused}), min_age_s=0)
 
     assert (result.sent, result.failed) == (3, 1)
     rows = db.execute("select id, sent_at is not null as sent, last_error from job_queue_outbox").fetchall()
@@ -171,19 +171,19 @@ def test_two_relays_at_once_never_send_the_same_row(db: psycopg.Connection[DictR
     release = threading.Event()
 
     class SlowFirst(RecordingPublisher):
-        def publish_batch(self, messages: list[PendingMessage]) -> dict[int, str]:
+        def publish_batch(self, messages: list[OutboxMessage]) -> dict[int, str]:
             first_in_send.set()
             return super().publish_batch(messages)
 
     slow, fast = SlowFirst(pause=release), RecordingPublisher()
     slow_db, fast_db = (Database(DatabaseSettings(DATABASE_URL=url)) for _ in range(2))
     slow_run = threading.Thread(
-        target=outbox_relay.relay_pending, args=(slow_db, slow), kwargs={"min_age_s": 0}
+        target=outbox_relay.relay_unsent, args=(slow_db, slow), kwargs={"min_age_s": 0}
     )
     slow_run.start()
     assert first_in_send.wait(timeout=10)
     # While the first relay holds its batch of 10, the second one takes the remaining 5.
-    outbox_relay.relay_pending(fast_db, fast, min_age_s=0)
+    outbox_relay.relay_unsent(fast_db, fast, min_age_s=0)
     release.set()
     slow_run.join(timeout=10)
 

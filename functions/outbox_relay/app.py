@@ -22,7 +22,7 @@ settings = RelaySettings.from_env()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = outbox_relay.relay_pending(
+    result = outbox_relay.relay_unsent(
         database,
         publisher,
         min_age_s=settings.min_age_s,

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from pipeline.errors import unauthorized
+from pipeline.http_errors import unauthorized
 
 
 def caller_id(event: Mapping[str, Any]) -> UUID:

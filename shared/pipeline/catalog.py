@@ -10,7 +10,7 @@ from pipeline.catalog_models import Catalog, CatalogGpuType, CatalogLimits, Rang
 from pipeline.configuration_models import GpuConfig, JobHyperparameters
 from pipeline.cost_model import LIMITS
 from pipeline.form_controls import CONTROLS
-from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
+from pipeline.gpu_prices import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 from pipeline.models import JOB_STATUSES
 from pipeline.presets import PRESETS
 

@@ -1,10 +1,10 @@
-"""A training configuration (GPU, hyperparameters) in the estimate and create requests, and the estimate."""
+"""A training configuration (GPU, hyperparameters), as the estimate and create requests carry it."""
 
 from uuid import UUID
 
 from pydantic import Field
 
-from pipeline.models import GpuTypeId, IntegralNumber, Model, Money, Number, PresetId, RequestModel
+from pipeline.models import GpuTypeId, IntegralNumber, Number, PresetId, RequestModel
 
 
 class GpuConfig(RequestModel):
@@ -36,24 +36,3 @@ class CreateJobRequest(RequestModel):
     gpu_config: GpuConfig
     hyperparameters: JobHyperparameters
     estimated_cost: Number = Field(ge=0)
-
-
-class CostBreakdown(Model):
-    compute: Money
-    storage: Money
-
-
-class TrainingDetails(Model):
-    total_steps: int
-    steps_per_epoch: int
-    estimated_throughput_tokens_per_sec: int
-    dataset_name: str
-
-
-class Estimate(Model):
-    estimated_cost: Money
-    cost_breakdown: CostBreakdown
-    estimated_duration_hours: Money
-    hourly_rate: Money
-    training_details: TrainingDetails
-    pricing_version: str

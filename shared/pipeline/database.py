@@ -1,10 +1,12 @@
 """One PostgreSQL connection per execution environment, reused across invocations.
 
 Lambda runs one request at a time per environment, so a single connection (not a pool) is right; it
-is opened on first use, not at import, so a database outage fails requests with 503 rather than the
-function's start. What keeps a request from hanging on, or failing for, a connection gone bad:
+is opened on first use, not at import, so a database outage fails requests (DatabaseUnavailable: a
+503 for the API, a retry for a queue consumer) rather than the function's start.
+
+What keeps a request from hanging on, or failing for, a connection gone bad:
 - a deadline per request (pipeline.request_deadline), with libpq's connect timeout, TCP keepalives and
-  tcp_user_timeout: a frozen server or a dead network path gives 503 within the deadline;
+  tcp_user_timeout: a frozen server or a dead network path fails within the deadline;
 - a connection found gone before a request sends anything on it (the server restarted or failed over:
   it said goodbye, so the idle socket is readable) is replaced first, not discovered by a failure;
 - reads (Database.read) that lose their connection at any point are read again, once, on a new one.
@@ -21,22 +23,13 @@ import psycopg
 from psycopg.rows import DictRow, dict_row
 
 from pipeline.database_secret import DatabaseSecret, SecretUnavailable
-from pipeline.errors import ApiError, service_unavailable
+from pipeline.domain_errors import ConnectionLost, DatabaseUnavailable
 from pipeline.observability import logger
 from pipeline.request_deadline import RequestDeadline
 from pipeline.settings import DatabaseSettings
 
 Connection = psycopg.Connection[DictRow]
 T = TypeVar("T")
-
-
-class ConnectionLost(ApiError):
-    """The connection failed during a transaction. Unhandled, it is a 503 like any database failure."""
-
-    def __init__(self, *, commit_sent: bool) -> None:
-        unavailable = service_unavailable()
-        super().__init__(unavailable.status_code, unavailable.error, headers=unavailable.headers)
-        self.commit_sent = commit_sent  # False: nothing was committed; True: it may have been
 
 
 class Database:
@@ -95,7 +88,7 @@ class Database:
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """Yield the environment's connection, under the request deadline; a database failure becomes
-        503 Service unavailable."""
+        DatabaseUnavailable."""
         try:
             with self._raw_connection() as conn:
                 yield conn
@@ -106,7 +99,7 @@ class Database:
         # Connection refused, lost, a statement timed out, a deadline passed, or no credentials.
         self._log_unavailable()
         self.close()
-        raise service_unavailable() from None
+        raise DatabaseUnavailable() from None
 
     def _log_unavailable(self) -> None:
         if self._deadline.expired:
@@ -130,7 +123,7 @@ class Database:
         """Reads in which row level security shows only `user_id`'s rows, from one snapshot, in one
         round trip; read again once on a new connection if the connection fails at any point.
 
-        `queue(conn)` queues the statements and returns what collects their results (Pending.result),
+        `queue(conn)` queues the statements and returns what collects their results (Deferred.result),
         called after the pipeline's Sync, so the Sync travels with the queries; a result read inside
         `queue` would cost a round trip more. With `one_snapshot` (more than one query that must agree:
         a page and its total, while jobs are written) they run in a read-only REPEATABLE READ
@@ -248,7 +241,7 @@ def _set_tenant(conn: Connection, user_id: UUID) -> None:
     conn.execute("select set_config('app.user_id', %s, true)", (str(user_id),))
 
 
-class Pending(Generic[T]):
+class Deferred(Generic[T]):
     """A statement's result, read later: in pipeline mode, statements queued before the first read
     travel to the server together, so a batch of them costs one round trip."""
 
@@ -260,8 +253,8 @@ class Pending(Generic[T]):
         return self._convert(self._cursor.fetchone())
 
 
-class PendingRows(Generic[T]):
-    """Every row of a statement's result, read later (see Pending)."""
+class DeferredRows(Generic[T]):
+    """Every row of a statement's result, read later (see Deferred)."""
 
     def __init__(self, cursor: psycopg.Cursor[DictRow], convert: Callable[[DictRow], T]) -> None:
         self._cursor = cursor

@@ -3,7 +3,7 @@
 from typing import Final, NamedTuple
 from uuid import UUID
 
-from pipeline.database import Connection, Pending
+from pipeline.database import Connection, Deferred
 
 
 class Dataset(NamedTuple):
@@ -28,8 +28,8 @@ where id = %s and user_id = %s
 """
 
 
-def find_for_user(conn: Connection, dataset_id: UUID, user_id: UUID) -> Pending[Dataset | None]:
+def find_for_user(conn: Connection, dataset_id: UUID, user_id: UUID) -> Deferred[Dataset | None]:
     # No row lock: SELECT ... FOR SHARE needs UPDATE privilege, which the functions' role does not
     # have on datasets. The jobs' foreign key keeps the dataset from being deleted under a new job.
     cursor = conn.execute(_FIND_FOR_USER, (dataset_id, user_id))
-    return Pending(cursor, lambda row: Dataset(**row) if row else None)
+    return Deferred(cursor, lambda row: Dataset(**row) if row else None)

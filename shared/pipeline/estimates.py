@@ -3,24 +3,18 @@
 from uuid import UUID
 
 from pipeline import cost_model, datasets_repository
-from pipeline.configuration_models import (
-    CostBreakdown,
-    Estimate,
-    EstimateHyperparameters,
-    EstimateRequest,
-    GpuConfig,
-    TrainingDetails,
-)
+from pipeline.configuration_models import EstimateHyperparameters, EstimateRequest, GpuConfig
 from pipeline.database import Database
 from pipeline.datasets_repository import Dataset
-from pipeline.errors import ApiError, dataset_not_found
-from pipeline.gpu_catalog import GPU_TYPES, PRICING_VERSION, STORAGE_COST
+from pipeline.domain_errors import ConfigurationTooLarge, DatasetNotFound
+from pipeline.estimate_models import CostBreakdown, Estimate, TrainingDetails
+from pipeline.gpu_prices import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 
 
 def figures_for_dataset(
     dataset: Dataset, gpu_config: GpuConfig, hyperparameters: EstimateHyperparameters
 ) -> cost_model.CostEstimate:
-    """The run's figures; 422 Configuration too large beyond the limits (cost_model.LIMITS)."""
+    """The run's figures; ConfigurationTooLarge beyond the limits (cost_model.LIMITS)."""
     gpu = GPU_TYPES[gpu_config.type]
     figures = cost_model.estimate_cost(
         price_per_gpu_hour=gpu.price_per_gpu_hour,
@@ -34,19 +28,7 @@ def figures_for_dataset(
     )
     exceeded = cost_model.exceeded_limits(figures)
     if exceeded:
-        limits = cost_model.LIMITS
-        raise ApiError(
-            422,
-            "Configuration too large",
-            {
-                "limits": {
-                    "total_steps": limits.total_steps,
-                    "estimated_cost": float(limits.estimated_cost),
-                    "gpu_days": limits.gpu_days,
-                },
-                "exceeded": {name: float(value) for name, value in exceeded.items()},
-            },
-        )
+        raise ConfigurationTooLarge(exceeded)
     return figures
 
 
@@ -77,5 +59,5 @@ def estimate_for_user(database: Database, user_id: UUID, request: EstimateReques
         user_id, lambda conn: datasets_repository.find_for_user(conn, request.dataset_id, user_id).result
     )
     if dataset is None:
-        raise dataset_not_found()
+        raise DatasetNotFound()
     return estimate_for_dataset(dataset, request.gpu_config, request.hyperparameters)

@@ -22,7 +22,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pipeline import auth
-from pipeline.errors import ApiError, validation_error
+from pipeline.domain_errors import DomainError
+from pipeline.http_errors import ApiError, for_domain_error, validation_error
 from pipeline.observability import logger, metrics, tracer
 
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -157,6 +158,11 @@ def _too_large() -> ApiError:
     return ApiError(413, "Payload too large", f"The request body must be at most {MAX_BODY_BYTES} bytes")
 
 
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return await _api_error(request, for_domain_error(exc))
+
+
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     if exc.status_code >= 500:
@@ -203,6 +209,7 @@ def create_app(routes: list[BaseRoute]) -> Starlette:
     return Starlette(
         routes=routes,
         exception_handlers={
+            DomainError: _domain_error,
             ApiError: _api_error,
             HTTPException: _http_error,
             Exception: _unexpected_error,

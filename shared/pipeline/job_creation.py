@@ -13,23 +13,33 @@ stored: a request refused as invalid or out of date can be corrected and sent ag
 import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID, uuid4
 
 from pipeline import (
     datasets_repository,
     idempotency_repository,
+    job_notifications,
     jobs_repository,
-    notifications_repository,
     outbox_repository,
 )
 from pipeline.configuration_models import CreateJobRequest
-from pipeline.database import Connection, ConnectionLost, Database
+from pipeline.database import Connection, Database, Deferred
 from pipeline.datasets_repository import Dataset
-from pipeline.errors import ApiError, dataset_not_found, service_unavailable
+from pipeline.domain_errors import (
+    ConnectionLost,
+    CreationOutcomeUnknown,
+    DatabaseUnavailable,
+    DatasetNotFound,
+    DatasetNotReady,
+    EstimateOutOfDate,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+)
 from pipeline.estimates import estimate_from_figures, figures_for_dataset
-from pipeline.gpu_catalog import PRICING_VERSION
+from pipeline.gpu_prices import PRICING_VERSION
 from pipeline.job_models import TrainingJob
+from pipeline.job_notifications import JobMoment
 from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
 from pipeline.observability import logger, metrics
 
@@ -115,40 +125,27 @@ def _create_in_transaction(
             if replay is not None:
                 return CreatedJob(replay, replayed=True)
 
-        # Round trip 2: the inserts travel with the COMMIT.
-        job, message = _store_job(conn, user_id, request, dataset.result(), job_id)
+        # Round trip 2: the inserts travel with the COMMIT, and the job's row comes back with it.
+        row, message = _store_job(conn, user_id, request, dataset.result(), job_id)
         if idempotency_key is not None:
             idempotency_repository.save(
-                conn,
-                user_id=user_id,
-                key=idempotency_key,
-                request_hash=request_hash,
-                job_id=job.id,
-                status=201,
-                body=job.model_dump_json(),
+                conn, user_id=user_id, key=idempotency_key, request_hash=request_hash, job_id=job_id
             )
-    return job, message
+    return TrainingJob.model_validate(row.result()), message
 
 
 def _after_an_interrupted_commit(database: Database, user_id: UUID, job_id: UUID) -> tuple[TrainingJob, None]:
     """The COMMIT was sent and the answer lost: look the job up, on a new connection."""
     try:
         row = database.read(user_id, lambda conn: jobs_repository.get_for_user(conn, job_id, user_id).result)
-    except ApiError:
+    except DatabaseUnavailable:
         logger.error(
             "job creation outcome unknown: the commit's answer and the lookup both failed", job_id=str(job_id)
         )
-        raise ApiError(
-            503,
-            "Service unavailable",
-            "The connection to the database was lost while the job was being saved, so whether it was "
-            "created is unknown. Retry with the same Idempotency-Key: that answers with the job if it "
-            "was created, and creates it once if it was not.",
-            headers={"Retry-After": "5"},
-        ) from None
+        raise CreationOutcomeUnknown() from None
     if row is None:
         logger.warning("commit interrupted; the job was not created", job_id=str(job_id))
-        raise service_unavailable()
+        raise DatabaseUnavailable()
     logger.warning("commit interrupted, but the job was created", job_id=str(job_id))
     # Its message committed with it, in the outbox: the relay sends it (no send from here).
     return TrainingJob.model_validate({key: value for key, value in row.items() if key != "dataset"}), None
@@ -158,36 +155,23 @@ def _replay(
     locked: bool, stored: idempotency_repository.StoredResponse | None, request_hash: str
 ) -> TrainingJob | None:
     if not locked:
-        raise ApiError(
-            409,
-            "Request in progress",
-            "A request with this Idempotency-Key is still being processed; retry shortly",
-            headers={"Retry-After": "1"},
-        )
+        raise IdempotencyKeyInFlight()
     if stored is None:
         return None
     if stored.request_hash != request_hash:
-        raise ApiError(
-            422,
-            "Idempotency-Key reused",
-            "This Idempotency-Key was already used with a different request body; use a new key",
-        )
+        raise IdempotencyKeyReused()
     return TrainingJob.model_validate_json(stored.response_body)
 
 
 def _store_job(
     conn: Connection, user_id: UUID, request: CreateJobRequest, dataset: Dataset | None, job_id: UUID
-) -> tuple[TrainingJob, str]:
-    """Check the dataset and the client's estimate, then queue the job, notification and outbox row."""
+) -> tuple[Deferred[dict[str, Any]], str]:
+    """Check the dataset and the client's estimate, then queue the job, notification and outbox row;
+    the job's row is read once the transaction's results are."""
     if dataset is None:
-        raise dataset_not_found()
+        raise DatasetNotFound()
     if not dataset.ready_for_training:
-        raise ApiError(
-            400,
-            "Dataset not ready for training",
-            "Dataset must have status='ready' and training_ready=true. "
-            f"Current: status='{dataset.status}', training_ready={str(dataset.training_ready).lower()}",
-        )
+        raise DatasetNotReady(status=dataset.status, training_ready=dataset.training_ready)
 
     # The figures, not the Estimate response model: building that model's validator costs a cold
     # start ~1 ms, and only the 409 answer needs it.
@@ -196,15 +180,8 @@ def _store_job(
     # Exactly the figure the user confirmed, to the cent, or nothing: a job is never stored at a price
     # the user was not shown (a cent of tolerance let 5.95 be stored where 5.94 was confirmed).
     if client_estimate != figures.estimated_cost:
-        raise ApiError(
-            409,
-            "Estimate out of date",
-            {
-                "estimated_cost": ["Differs from the current estimate; review the new figure and resubmit"],
-                "submitted_estimated_cost": float(client_estimate),
-                "current_estimated_cost": float(figures.estimated_cost),
-            },
-            data=estimate_from_figures(figures, dataset.name).model_dump(mode="json"),
+        raise EstimateOutOfDate(
+            submitted=client_estimate, current=estimate_from_figures(figures, dataset.name)
         )
 
     # Dumped through the request's own serializer: dumping the nested models by themselves would build
@@ -225,62 +202,28 @@ def _store_job(
         pricing_version=PRICING_VERSION,
         queued_at=datetime.now(UTC),
     )
-    jobs_repository.insert(conn, new_job)
-    # The row as the database now holds it: every column is known here, so none is read back.
-    job = TrainingJob(
-        id=new_job.id,
-        user_id=new_job.user_id,
-        dataset_id=new_job.dataset_id,
-        preset_id=new_job.preset_id,
-        status="queued",
-        current_stage="queued",
-        progress=Decimal("0.00"),
-        current_epoch=0,
-        total_epochs=new_job.total_epochs,
-        current_step=0,
-        total_steps=new_job.total_steps,
-        gpu_config=new_job.gpu_config,
-        hyperparameters=new_job.hyperparameters,
-        estimated_total_cost=new_job.estimated_total_cost,
-        current_cost=Decimal("0.00"),
-        current_metrics={},
-        pricing_version=new_job.pricing_version,
-        error_message=None,
-        queued_at=new_job.queued_at,
-        started_at=None,
-        completed_at=None,
-        created_at=new_job.queued_at,
-        updated_at=new_job.queued_at,
-    )
-
-    notifications_repository.insert(
-        conn,
-        user_id=user_id,
-        type="job_queued",
-        title="Training Job Queued",
-        message=f'Your training job for "{dataset.name}" has been queued and will start shortly',
-        priority="low",
-        action_url=f"/training/jobs/{job.id}",
-        metadata={"job_id": str(job.id), "dataset_name": dataset.name},
+    row = jobs_repository.insert(conn, new_job)
+    job_notifications.notify(
+        conn, JobMoment.QUEUED, user_id=user_id, job_id=job_id, dataset_name=dataset.name
     )
 
     message = TrainingJobQueuedMessage(
-        job_id=job.id,
-        user_id=job.user_id,
-        dataset_id=job.dataset_id,
+        job_id=job_id,
+        user_id=user_id,
+        dataset_id=dataset.id,
         preset_id=request.preset_id,
         gpu_config=request.gpu_config,
         hyperparameters=request.hyperparameters,
-        total_steps=job.total_steps,
-        estimated_total_cost=job.estimated_total_cost,
-        pricing_version=job.pricing_version,
+        total_steps=new_job.total_steps,
+        estimated_total_cost=new_job.estimated_total_cost,
+        pricing_version=new_job.pricing_version,
         queued_at=new_job.queued_at,
     ).model_dump_json(exclude_none=True)
     outbox_repository.insert(
         conn,
-        job_id=job.id,
+        job_id=job_id,
         message_type=JOB_QUEUED_TYPE,
         message_version=JOB_QUEUED_VERSION,
         body=message,
     )
-    return job, message
+    return row, message

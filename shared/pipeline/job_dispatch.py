@@ -12,8 +12,9 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 
-from pipeline import jobs_repository, notifications_repository
+from pipeline import job_notifications, jobs_repository
 from pipeline.database import Database
+from pipeline.job_notifications import JobMoment
 from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
 from pipeline.observability import logger
 
@@ -56,15 +57,12 @@ def dispatch(database: Database, body: str) -> Outcome:
                 "job message acknowledged without change", job_id=str(message.job_id), outcome=outcome
             )
             return outcome
-        notifications_repository.insert(
+        job_notifications.notify(
             conn,
+            JobMoment.INITIALIZING,
             user_id=message.user_id,
-            type="job_initializing",
-            title="Training Job Starting",
-            message=f'Your training job for "{claimed.dataset_name}" is initializing',
-            priority="low",
-            action_url=f"/training/jobs/{message.job_id}",
-            metadata={"job_id": str(message.job_id), "dataset_name": claimed.dataset_name},
+            job_id=message.job_id,
+            dataset_name=claimed.dataset_name,
         )
     logger.info("job claimed", job_id=str(message.job_id))
     return Outcome.CLAIMED

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pipeline import jobs_repository, pagination_cursor
 from pipeline.database import Connection, Database
-from pipeline.errors import ApiError, job_not_found
+from pipeline.domain_errors import InvalidListQuery, JobNotFound
 from pipeline.job_list_models import JobPage, ListJobsQuery, Pagination
 from pipeline.job_models import TrainingJobWithDataset
 
@@ -18,22 +18,22 @@ def get_job(database: Database, user_id: UUID, raw_job_id: str) -> TrainingJobWi
         job_id = UUID(raw_job_id)
     except ValueError:
         # A malformed id names no job: same answer as a job that is missing or not the caller's.
-        raise job_not_found() from None
+        raise JobNotFound() from None
     row = database.read(user_id, lambda conn: jobs_repository.get_for_user(conn, job_id, user_id).result)
     if row is None:
-        raise job_not_found()
+        raise JobNotFound()
     return TrainingJobWithDataset.model_validate(row)
 
 
 def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_secret: str) -> JobPage:
     """A page by number (OFFSET) or, faster at any depth, by the previous page's next_cursor; the page
     and its total in one round trip."""
-    after, page, limit = None, query.page or 1, query.limit
+    after: pagination_cursor.CursorPosition | None = None
+    page, limit = query.page or 1, query.limit
     status: str | None = query.status
     if query.cursor is not None:
-        position = _position(query, user_id, cursor_secret)
-        after = jobs_repository.After(position.created_at, position.job_id)
-        page, status, limit = position.page, position.status, position.limit
+        after = _position(query, user_id, cursor_secret)
+        page, status, limit = after.page, after.status, after.limit
     # A cursor already says where the page starts: skipping rows as well would lose them.
     offset = 0 if after is not None else (page - 1) * limit
 
@@ -63,21 +63,17 @@ def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_se
 def _position(query: ListJobsQuery, user_id: UUID, secret: str) -> pagination_cursor.CursorPosition:
     assert query.cursor is not None
     if query.page is not None:
-        raise ApiError(400, "Validation error", {"cursor": ["Send either page or cursor, not both"]})
+        raise InvalidListQuery("cursor", "Send either page or cursor, not both")
     try:
         position = pagination_cursor.decode(query.cursor, secret, user_id=user_id)
     except (pagination_cursor.InvalidCursor, ValueError, TypeError):
         # Altered, truncated or someone else's: never a page of anything.
-        raise ApiError(400, "Validation error", {"cursor": ["Invalid cursor"]}) from None
+        raise InvalidListQuery("cursor", "Invalid cursor") from None
     if query.status is not None and query.status != position.status:
-        raise ApiError(
-            400, "Validation error", {"cursor": ["The cursor was issued for another status filter"]}
-        )
+        raise InvalidListQuery("cursor", "The cursor was issued for another status filter")
     # Without a limit the cursor's own applies; another one would skip or repeat rows.
     if "limit" in query.model_fields_set and query.limit != position.limit:
-        raise ApiError(
-            400,
-            "Validation error",
-            {"limit": [f"The cursor was issued for limit={position.limit}; send that limit or none"]},
+        raise InvalidListQuery(
+            "limit", f"The cursor was issued for limit={position.limit}; send that limit or none"
         )
     return position

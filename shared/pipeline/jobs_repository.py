@@ -2,12 +2,12 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, Protocol
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from pipeline.database import Connection, Pending, PendingRows
+from pipeline.database import Connection, Deferred, DeferredRows
 
 
 class NewJob(NamedTuple):
@@ -21,8 +21,8 @@ class NewJob(NamedTuple):
     hyperparameters: dict[str, Any]
     estimated_total_cost: Decimal
     pricing_version: str
-    # One instant for queued_at, created_at and updated_at, chosen by the caller, so the caller knows
-    # the whole row without reading it back (no RETURNING round trip).
+    # One instant for queued_at, created_at and updated_at, chosen by the caller: the queue message,
+    # built before the row is read back, carries the same queued_at.
     queued_at: datetime
 
 
@@ -41,6 +41,7 @@ insert into lora_training_jobs (
     0, %(total_steps)s, %(gpu_config)s, %(hyperparameters)s, %(estimated_total_cost)s, 0,
     '{}', %(pricing_version)s, %(queued_at)s, %(queued_at)s, %(queued_at)s
 )
+returning *
 """
 
 _WITH_DATASET: Final = """
@@ -93,7 +94,9 @@ returning j.id, d.name as dataset_name
 _STATUS_OF: Final = "select status from lora_training_jobs where id = %s"
 
 
-def insert(conn: Connection, job: NewJob) -> None:
+def insert(conn: Connection, job: NewJob) -> Deferred[dict[str, Any]]:
+    """Insert the job; the row as stored (every column, defaults included) once results are read:
+    pipelined, that travels with the transaction's COMMIT, no round trip of its own."""
     params = {
         "id": job.id,
         "user_id": job.user_id,
@@ -107,19 +110,27 @@ def insert(conn: Connection, job: NewJob) -> None:
         "pricing_version": job.pricing_version,
         "queued_at": job.queued_at,
     }
-    conn.execute(_INSERT, params)
+    cursor = conn.execute(_INSERT, params)
+    return Deferred(cursor, _the_row)
 
 
-def get_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> Pending[dict[str, Any] | None]:
+def _the_row(row: dict[str, Any] | None) -> dict[str, Any]:
+    assert row is not None  # an INSERT ... RETURNING that did not raise returned its row
+    return dict(row)
+
+
+def get_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> Deferred[dict[str, Any] | None]:
     cursor = conn.execute(_GET_FOR_USER, {"job_id": job_id, "user_id": user_id})
-    return Pending(cursor, lambda row: dict(row) if row else None)
+    return Deferred(cursor, lambda row: dict(row) if row else None)
 
 
-class After(NamedTuple):
-    """Keyset position: list the jobs older than this one."""
+class KeysetPosition(Protocol):
+    """Where a keyset page starts: the jobs older than this one (a cursor's position is one)."""
 
-    created_at: datetime
-    job_id: UUID
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def job_id(self) -> UUID: ...
 
 
 def list_for_user(
@@ -129,8 +140,8 @@ def list_for_user(
     status: str | None,
     limit: int,
     offset: int = 0,
-    after: After | None = None,
-) -> tuple[PendingRows[dict[str, Any]], Pending[int]]:
+    after: KeysetPosition | None = None,
+) -> tuple[DeferredRows[dict[str, Any]], Deferred[int]]:
     """One page of the user's jobs, newest first (ties by id), and the total matching the filter."""
     params = {
         "user_id": user_id,
@@ -144,7 +155,7 @@ def list_for_user(
     # walks far more of the index (measured: keyset page 1000 deep, 0.8 ms custom plan, ~90 ms generic).
     rows = conn.execute(_LIST_FOR_USER, params, prepare=False)
     count = conn.execute(_COUNT_FOR_USER, params)
-    return PendingRows(rows, dict), Pending(count, lambda row: int(row["total"]) if row else 0)
+    return DeferredRows(rows, dict), Deferred(count, lambda row: int(row["total"]) if row else 0)
 
 
 def claim_queued(conn: Connection, job_id: UUID) -> ClaimedJob | None:

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pipeline.gpu_catalog import GPU_TYPES
+from pipeline.gpu_prices import GPU_TYPES
 
 JobStatus = Literal["queued", "initializing", "running", "completed", "failed", "cancelled"]
 JOB_STATUSES: Final[tuple[str, ...]] = get_args(JobStatus)

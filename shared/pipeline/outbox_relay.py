@@ -13,7 +13,7 @@ from pydantic import Field
 from pipeline import outbox_repository
 from pipeline.database import Database
 from pipeline.observability import logger
-from pipeline.outbox_repository import PendingMessage
+from pipeline.outbox_repository import OutboxMessage
 from pipeline.settings import EnvSettings
 
 SQS_BATCH_LIMIT: Final = 10
@@ -27,7 +27,7 @@ class RelaySettings(EnvSettings):
 
 
 class BatchPublisher(Protocol):
-    def publish_batch(self, messages: list[PendingMessage]) -> dict[int, str]:
+    def publish_batch(self, messages: list[OutboxMessage]) -> dict[int, str]:
         """Send the messages; return {outbox id: error} for those that failed (empty when all were sent)."""
         ...
 
@@ -38,7 +38,7 @@ class RelayResult(NamedTuple):
     backlog: outbox_repository.Backlog
 
 
-def relay_pending(
+def relay_unsent(
     database: Database,
     publisher: BatchPublisher,
     *,

@@ -6,7 +6,7 @@ from uuid import UUID
 from pipeline.database import Connection
 
 
-class PendingMessage(NamedTuple):
+class OutboxMessage(NamedTuple):
     id: int
     job_id: UUID
     message_type: str
@@ -72,10 +72,10 @@ def mark_sent_for_job(conn: Connection, job_id: UUID) -> None:
     conn.execute(_MARK_SENT_FOR_JOB, (job_id,))
 
 
-def claim_due(conn: Connection, *, limit: int, min_age_s: float) -> list[PendingMessage]:
+def claim_due(conn: Connection, *, limit: int, min_age_s: float) -> list[OutboxMessage]:
     """Lock up to `limit` due rows for this transaction. Call inside a transaction."""
     rows = conn.execute(_CLAIM_DUE, {"limit": limit, "min_age_s": min_age_s}).fetchall()
-    return [PendingMessage(**row) for row in rows]
+    return [OutboxMessage(**row) for row in rows]
 
 
 def mark_failed(conn: Connection, outbox_ids: list[int], error: str, *, max_backoff_s: int) -> None:

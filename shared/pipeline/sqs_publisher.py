@@ -12,7 +12,7 @@ from botocore.config import Config
 from pydantic import Field
 
 from pipeline.lean_sqs_client import sqs_client
-from pipeline.outbox_repository import PendingMessage
+from pipeline.outbox_repository import OutboxMessage
 from pipeline.settings import EnvSettings
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class SqsJobPublisher:
             QueueUrl=self._queue_url, MessageBody=body, MessageAttributes=_attributes(message_type, version)
         )
 
-    def publish_batch(self, messages: list[PendingMessage]) -> dict[int, str]:
+    def publish_batch(self, messages: list[OutboxMessage]) -> dict[int, str]:
         """SendMessageBatch (at most 10); {outbox id: error code} for the entries SQS refused."""
         response = self._client.send_message_batch(
             QueueUrl=self._queue_url,

@@ -1,6 +1,6 @@
 """JSON Schema of the jobs-queue message, for consumers written in other languages.
 
-    PYTHONPATH=shared python -m pipeline.message_schema > schemas/training_job.queued.v1.schema.json
+    PYTHONPATH=shared python -m tools.message_schema > schemas/training_job.queued.v1.schema.json
 
 (`make schemas`). A test fails when the committed file and the model drift apart.
 """

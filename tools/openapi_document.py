@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of the HTTP API, built from the same pydantic models the functions use.
 
-    PYTHONPATH=shared python -m pipeline.openapi_document > schemas/openapi.json   (`make schemas`)
+    PYTHONPATH=shared python -m tools.openapi_document > schemas/openapi.json   (`make schemas`)
 
 A test fails when the committed document and the models drift apart. Examples use the local stack's
 demo data, so the document's examples work against `make run`.
@@ -13,14 +13,15 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from pipeline.catalog_models import Catalog
-from pipeline.configuration_models import CreateJobRequest, Estimate, EstimateRequest
-from pipeline.gpu_catalog import PRICING_VERSION
+from pipeline.configuration_models import CreateJobRequest, EstimateRequest
+from pipeline.estimate_models import Estimate
+from pipeline.gpu_prices import PRICING_VERSION
 from pipeline.http_api import MAX_BODY_BYTES
 from pipeline.job_list_models import MAX_PAGE, JobPage
 from pipeline.job_models import TrainingJob, TrainingJobWithDataset
 from pipeline.models import JOB_STATUSES, Model
 
-# Documentation only: the functions write these shapes from pipeline.errors and API Gateway's own.
+# Documentation only: the functions write these shapes from pipeline.http_errors and API Gateway's own.
 
 
 class ErrorResponse(Model):

@@ -1,4 +1,4 @@
-"""The GPU pricing catalog: data, versioned, shared by the cost model, the validators and the page.
+"""GPU prices and throughputs: data, versioned, shared by the cost model, the validators and the page.
 
 Changing any figure here changes what users are charged: bump PRICING_VERSION with it, so every
 estimate and job records which prices it was computed with.

@@ -1,0 +1,46 @@
+"""What the user is told at each moment of a job's life: one lora_notifications row per moment, written
+in the transaction that makes it true."""
+
+from enum import StrEnum
+from typing import Final, NamedTuple
+from uuid import UUID
+
+from pipeline import notifications_repository
+from pipeline.database import Connection
+
+
+class JobMoment(StrEnum):
+    QUEUED = "job_queued"
+    INITIALIZING = "job_initializing"
+
+
+class _Notice(NamedTuple):
+    title: str
+    message: str  # formatted with the dataset's name
+    priority: str
+
+
+_NOTICES: Final = {
+    JobMoment.QUEUED: _Notice(
+        "Training Job Queued",
+        'Your training job for "{dataset}" has been queued and will start shortly',
+        "low",
+    ),
+    JobMoment.INITIALIZING: _Notice(
+        "Training Job Starting", 'Your training job for "{dataset}" is initializing', "low"
+    ),
+}
+
+
+def notify(conn: Connection, moment: JobMoment, *, user_id: UUID, job_id: UUID, dataset_name: str) -> None:
+    notice = _NOTICES[moment]
+    notifications_repository.insert(
+        conn,
+        user_id=user_id,
+        type=moment.value,
+        title=notice.title,
+        message=notice.message.format(dataset=dataset_name),
+        priority=notice.priority,
+        action_url=f"/training/jobs/{job_id}",
+        metadata={"job_id": str(job_id), "dataset_name": dataset_name},
+    )
