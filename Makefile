@@ -10,7 +10,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: sam-local-check help venv test lint typecheck unit migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
+.PHONY: sam-local-check help venv test lint typecheck unit integration e2e migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
@@ -18,6 +18,7 @@ help:
 	@echo "make dataset USER=alice PAIRS=5000 TOKENS=1200000 [STATUS=ready|processing] [READY=true|false] [NAME=...]"
 	@echo "make build [ARCH=arm64|x86_64]   sam build without containers into .aws-sam/build (needs Python 3.12)"
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
+	@echo "make unit | integration | e2e   one layer of the tests: no services (seconds) | PostgreSQL, moto | stack, browser, build"
 	@echo "make bench     cold start, warm latency, list scaling, HTTP throughput (table + .bench/results.json)"
 	@echo "make smoke API_URL=... TOKEN=... DATASET_ID=...   estimate, create, list, get against a deployed API"
 	@echo "make publish-web [STACK_NAME=...]   upload web/ and its config.json to the stack's bucket, invalidate CloudFront"
@@ -86,10 +87,23 @@ $(CHROMIUM):
 	@echo "Installing Debian's chromium for the browser tests" >&2
 	@$(APT_GET) install -y -qq chromium >&2 || { $(APT_GET) update -qq >&2 && $(APT_GET) install -y -qq chromium >&2; }
 
-unit: $(STAMP) $(SAM_STAMP) $(CHROMIUM)
-	$(VENV)/bin/pytest
+PYTEST := $(VENV)/bin/pytest
 
-test: lint typecheck unit
+# No database, no moto, no subprocess: seconds.
+unit: $(STAMP)
+	$(PYTEST) tests/unit
+
+# PostgreSQL (embedded unless DATABASE_URL is set), moto, our own interpreters and tools.
+integration: $(STAMP) $(SAM_STAMP)
+	$(PYTEST) tests/integration
+
+# The local stack, the page in Chromium, `sam build`'s artifacts.
+e2e: $(STAMP) $(SAM_STAMP) $(CHROMIUM)
+	$(PYTEST) tests/e2e
+
+# Everything, in one run, with the branch-coverage floor of pyproject.toml.
+test: lint typecheck $(STAMP) $(SAM_STAMP) $(CHROMIUM)
+	$(PYTEST) --cov --cov-report=term
 
 # Local stack. USER given on the command line only: the shell's own $$USER is not a PIPELINE user.
 LOCAL := PYTHONPATH=$(CURDIR)/shared:$(CURDIR) $(VENV_PY) -m local

@@ -41,7 +41,7 @@ from bench.protocol_trace import round_trips  # noqa: E402
 from local.local_database import APP_ROLE, url_for_role  # noqa: E402
 from local.sam_template import FunctionSpec, template_functions  # noqa: E402
 from local.sqs_server import LocalSqs  # noqa: E402
-from local.tests.stack_process import free_port  # noqa: E402
+from local.stack_process import free_port  # noqa: E402
 from pipeline.migrate import migrate  # noqa: E402
 
 FUNCTIONS = ("estimate", "create_job", "list_jobs", "get_job")
@@ -562,7 +562,7 @@ def list_scaling(sizes: Sizes, owner_url: str) -> dict[str, Any]:
 
 
 def http_throughput(sizes: Sizes) -> dict[str, Any]:
-    from local.tests.stack_process import Stack, http, run_cli
+    from local.stack_process import Stack, http, run_cli
 
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as state:

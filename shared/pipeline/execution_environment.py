@@ -87,7 +87,7 @@ def _answer_without_caller(app: Starlette) -> dict[str, Any]:
     path = route.path
     for name in route.param_convertors:
         path = path.replace(f"{{{name}}}", _NIL_UUID)
-    method = sorted(route.methods or {"GET"} - {"HEAD"})[0]
+    method = sorted((route.methods or {"GET"}) - {"HEAD"})[0]
     event = {
         "version": "2.0",
         "routeKey": f"{method} {route.path}",

@@ -1,0 +1,231 @@
+"""`make build`: a real `sam build` for this machine's architecture, and what it produced.
+
+Each function's artifact holds only its own code; the layer holds `pipeline` (migrations included) and
+the runtime dependencies, no test or dev package, with bytecode precompiled (unchecked hash); each
+template Handler, imported from the artifact with only the layer on the path (as Lambda does, under
+Python 3.12), answers its events/ file.
+"""
+
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.rows import DictRow
+
+from local.sqs_server import LocalSqs
+from local.stack_process import free_port
+from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, insert_dataset, insert_job
+from tests.services import CloudFormationEndpoint, database_url_for_function, owner_database_url
+from tests.template_resources import FUNCTIONS
+from tools import lock_check
+
+ROOT = Path(__file__).resolve().parents[2]
+ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[
+    platform.machine().lower()
+]
+DEV_PACKAGES = {
+    "pytest",
+    "moto",
+    "mypy",
+    "ruff",
+    "pgserver",
+    "cfnlint",
+    "schemathesis",
+    "hypothesis",
+    "uvicorn",
+    "jwt",
+}
+
+
+def _make(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")} | env
+    return subprocess.run(
+        ["make", "-s", *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=900, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("sam-build") / "build"
+    result = _make("build", f"ARCH={ARCH}", f"BUILD_DIR={target}")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Build Succeeded" in result.stdout
+    return target
+
+
+@pytest.fixture(scope="module")
+def python312() -> str:
+    found = _make("-f", "Makefile", "--eval", "print-python312: ; @echo $(PYTHON312)", "print-python312")
+    path = found.stdout.strip()
+    assert path, "Python 3.12 (the Lambda runtime) is needed to build and import the artifacts"
+    return path
+
+
+def test_sam_validate_lint_passes() -> None:
+    result = _make("validate")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_each_function_artifact_holds_only_its_own_code(build_dir: Path) -> None:
+    for name, function in FUNCTIONS.items():
+        source = ROOT / function["Properties"]["CodeUri"]
+        built = {
+            p.relative_to(build_dir / name).as_posix() for p in (build_dir / name).rglob("*") if p.is_file()
+        }
+        assert built == {p.name for p in source.glob("*.py")}, name
+
+
+def test_layer_holds_the_package_and_runtime_dependencies_only(build_dir: Path) -> None:
+    layer = build_dir / "SharedLayer" / "python"
+    top_level = {p.name for p in layer.iterdir()}
+    assert {
+        "pipeline",
+        "pydantic",
+        "psycopg",
+        "psycopg_binary",
+        "starlette",
+        "mangum",
+        "aws_lambda_powertools",
+        "boto3",
+    } <= top_level
+    assert {p.name for p in (layer / "pipeline" / "migrations").glob("*.sql")} == {
+        p.name for p in (ROOT / "shared" / "pipeline" / "migrations").glob("*.sql")
+    }
+    assert not {name.split("-")[0].lower() for name in top_level} & DEV_PACKAGES
+    assert not list(layer.glob("pipeline/**/test*"))
+    # Build-time generators live in tools/: the layer ships only what the functions run.
+    shipped = {p.stem for p in (layer / "pipeline").glob("*.py*")} | {
+        p.stem.split(".")[0] for p in (layer / "pipeline").rglob("*.pyc")
+    }
+    assert not shipped & {"openapi_document", "message_schema", "botocore_data_bundle"}
+    compiled = next((layer / "pydantic_core").glob("_pydantic_core.cpython-312-*.so")).name
+    assert ("x86_64" if ARCH == "x86_64" else "aarch64") in compiled
+
+
+def test_layer_bytecode_is_precompiled_without_source_checks(build_dir: Path) -> None:
+    package = build_dir / "SharedLayer" / "python" / "pipeline"
+    for source in package.glob("*.py"):
+        pyc = package / "__pycache__" / f"{source.stem}.cpython-312.pyc"
+        assert pyc.exists(), source.name
+        flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+        assert flags == 1, f"{pyc.name}: flags {flags}, want 1 (unchecked hash)"
+
+
+OTHER_ARCH = "arm64" if ARCH == "x86_64" else "x86_64"
+
+
+def test_the_layer_resolves_for_the_architecture_this_machine_does_not_build(python312: str) -> None:
+    # The real build above is for this machine's architecture; this resolves the other one from the lock
+    # (pip's dry run: wheels chosen, nothing installed), so a missing wheel tag cannot go unseen.
+    result = _make("-C", "shared", "resolve-SharedLayer", f"ARCH={OTHER_ARCH}", f"PYTHON={python312}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    wheels = {
+        item["metadata"]["name"].lower().replace("_", "-"): item["download_info"]["url"]
+        for item in report["install"]
+    }
+    locked = {
+        name
+        for name, pin in lock_check.read_lock(ROOT / "shared" / "requirements.txt").items()
+        if pin.marker != "sys_platform == 'win32'"
+    }
+    assert set(wheels) == locked
+    machine = "aarch64" if OTHER_ARCH == "arm64" else "x86_64"
+    for name in ("pydantic-core", "psycopg-binary", "wrapt"):
+        filename = wheels[name].rsplit("/", 1)[-1]
+        assert "-cp312-" in filename, filename
+        assert f"_{machine}" in filename, filename
+
+
+PROBE = """
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]  # the function's folder, then the layer: nothing else
+import app
+class Context:
+    function_name = "built"; memory_limit_in_mb = 512; aws_request_id = "built"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:built"
+    def get_remaining_time_in_millis(self): return 60000
+handler = getattr(app, sys.argv[4])
+print(json.dumps(handler(json.load(open(sys.argv[3])), Context()), default=str))
+"""
+
+
+@pytest.fixture(scope="module")
+def local_sqs() -> Iterator[tuple[str, str]]:
+    """An SQS endpoint the built functions reach over HTTP. It serves the same in-process moto backend
+    as the test session's mock, so the session's jobs queue is already there."""
+    sqs = LocalSqs(port=free_port()).start()
+    yield sqs.endpoint_url, os.environ["JOBS_QUEUE_URL"]
+    sqs.stop()
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_each_handler_imported_from_the_artifact_answers_its_event(
+    name: str,
+    build_dir: Path,
+    python312: str,
+    db: psycopg.Connection[DictRow],
+    local_sqs: tuple[str, str],
+    cloudformation: CloudFormationEndpoint,
+    tmp_path: Path,
+) -> None:
+    insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
+    insert_job(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID)
+    properties = FUNCTIONS[name]["Properties"]
+    folder = properties["CodeUri"].strip("/").removeprefix("functions/")
+    event: dict[str, Any] = json.loads((ROOT / "events" / f"{folder}.json").read_text())
+    if "ResponseURL" in event:
+        event["ResponseURL"] = cloudformation.url
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(event))
+    endpoint, queue_url = local_sqs
+    module, _, handler = properties["Handler"].rpartition(".")
+    assert module == "app"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": database_url_for_function(name),
+        "MIGRATION_DATABASE_URL": owner_database_url(),
+        "JOBS_QUEUE_URL": queue_url,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "built",
+        "AWS_SECRET_ACCESS_KEY": "built",
+        "PAGINATION_CURSOR_SECRET": "x" * 48,
+    }
+
+    result = subprocess.run(
+        [
+            python312,
+            "-S",
+            "-c",
+            PROBE,
+            str(build_dir / name),
+            str(build_dir / "SharedLayer" / "python"),
+            str(event_file),
+            handler,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    if event.get("version") == "2.0":  # an API Gateway event
+        assert answer["statusCode"] in (200, 201), answer
+    elif folder == "job_dispatcher":
+        assert answer == {"batchItemFailures": []}
+    elif folder == "outbox_relay":
+        assert set(answer) == {"sent", "failed", "backlog"}
+    else:
+        assert [a["Status"] for a in cloudformation.answers] == ["SUCCESS"]

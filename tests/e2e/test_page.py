@@ -1,0 +1,774 @@
+"""The configuration page, the job page and the jobs list in real headless Chromium, against the
+local stack (real functions, PostgreSQL and SQS). Each test signs in as its own user."""
+
+import contextlib
+import json
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from local import auth_tokens
+from local.auth_tokens import SigningKey
+from local.sam_template import load_template
+from local.seeds import DatasetSeed, insert_dataset
+from local.stack_process import REPO_ROOT, Stack, http
+from tests.e2e.browser import CHROMIUM, DESKTOP, Tab, open_signed_in_tab
+from tests.e2e.fake_hosted_ui import FakeHostedUi
+
+# The spec's defaults (Balanced, 2 x A100-80GB) over a 5 000-pair, 1.2M-token dataset.
+DEFAULT_TOTAL = "$5.94"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def tab(browser: Browser, stack: Stack) -> Iterator[Tab]:
+    opened = open_signed_in_tab(browser, stack)
+    yield opened
+    opened.page.context.close()
+    assert opened.errors == [], opened.errors  # no script error and no failed load on any page
+
+
+def _dataset(stack: Stack, user: str, *, pairs: int = 5000, tokens: int = 1_200_000) -> uuid.UUID:
+    return insert_dataset(
+        stack.owner_database_url,
+        DatasetSeed(auth_tokens.user_id_for(user), f"{user}'s dataset", pairs, tokens),
+    )
+
+
+def _open_configure(tab: Tab, dataset_id: uuid.UUID) -> Page:
+    tab.page.goto(tab.url(f"/training/configure?datasetId={dataset_id}"))
+    expect(tab.page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
+    return tab.page
+
+
+def _slider(page: Page, label: str) -> Any:
+    return page.get_by_label(label, exact=True)
+
+
+def _jobs_of(stack: Stack, user: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:
+        return conn.execute(
+            "select id, status, preset_id, estimated_total_cost, gpu_config, hyperparameters"
+            " from lora_training_jobs where user_id = %s order by created_at",
+            (auth_tokens.user_id_for(user),),
+        ).fetchall()
+
+
+def _shown_figures(page: Page) -> dict[str, str]:
+    return {
+        name: page.locator(f"#figure-{name}").inner_text()
+        for name in ("compute", "storage", "total", "duration", "hourly-rate", "total-steps", "throughput")
+    }
+
+
+def _figures_of(estimate: dict[str, Any]) -> dict[str, str]:
+    """How the page must write the server's estimate."""
+    return {
+        "compute": f"${estimate['cost_breakdown']['compute']:.2f}",
+        "storage": f"${estimate['cost_breakdown']['storage']:.2f}",
+        "total": f"${estimate['estimated_cost']:.2f}",
+        "duration": f"{estimate['estimated_duration_hours']:.1f} hours",
+        "hourly-rate": f"${estimate['hourly_rate']:.2f}/hr",
+        "total-steps": f"{estimate['training_details']['total_steps']:,}",
+        "throughput": f"{estimate['training_details']['estimated_throughput_tokens_per_sec']:,} tok/s",
+    }
+
+
+# ---- the configuration page -----------------------------------------------------------------------
+
+
+def test_signing_in_leads_back_to_the_page_with_the_balanced_estimate(browser: Browser, stack: Stack) -> None:
+    user = f"user-{uuid.uuid4().hex[:12]}"
+    dataset_id = _dataset(stack, user)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(f"{stack.api}/training/configure?datasetId={dataset_id}")
+        page.wait_for_url("**/training/signin?next=*")
+        page.get_by_label("User name").fill(user)
+        page.keyboard.press("Enter")  # the form submits from the keyboard
+
+        page.wait_for_url(f"**/training/configure?datasetId={dataset_id}")
+        expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
+        expect(page.get_by_role("button", name="Balanced")).to_have_attribute("aria-pressed", "true")
+        expect(page.get_by_label("GPU Type")).to_have_value("A100-80GB")
+        expect(page.get_by_text(f"Signed in as {user}")).to_be_visible()
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(
+    "next_path", ["//evil.example/steal", "/\\evil.example/steal", "https://evil.example/"]
+)
+def test_sign_in_never_sends_the_user_off_the_site(browser: Browser, stack: Stack, next_path: str) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(f"{stack.api}/training/signin?next={urllib.parse.quote(next_path)}")
+        page.get_by_role("button", name="Sign in").click()
+
+        page.wait_for_url(f"{stack.api}/training/jobs")
+    finally:
+        page.close()
+
+
+def test_page_shows_prices_presets_and_ranges_from_the_catalog(tab: Tab, stack: Stack) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    catalog = http("GET", tab.url("/catalog"), token=_token(tab)).body["data"]
+
+    options = page.get_by_label("GPU Type").locator("option")
+    assert options.all_inner_texts() == [
+        f"{gpu['label']} — ${gpu['price_per_gpu_hour']:.2f}/hr" for gpu in catalog["gpu_types"]
+    ]
+    for control in catalog["controls"]:
+        slider = _slider(page, control["label"])
+        assert [slider.get_attribute(a) for a in ("min", "max", "step")] == [
+            str(control[k]) if not isinstance(control[k], float) else _js_number(control[k])
+            for k in ("minimum", "maximum", "step")
+        ], control["field"]
+    tab.screenshot("configure-default")
+
+
+def test_each_preset_sets_every_slider_and_moving_one_makes_it_custom(tab: Tab, stack: Stack) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    expected = {
+        "Fast": {"Learning Rate": "0.000100", "Batch Size": "8", "Training Epochs": "1", "LoRA Rank": "8"},
+        "Quality": {
+            "Learning Rate": "0.000030",
+            "Batch Size": "2",
+            "Training Epochs": "5",
+            "LoRA Rank": "32",
+        },
+        "Balanced": {
+            "Learning Rate": "0.000050",
+            "Batch Size": "4",
+            "Training Epochs": "3",
+            "LoRA Rank": "16",
+        },
+    }
+    for preset, values in expected.items():
+        page.get_by_role("button", name=preset).focus()
+        page.keyboard.press("Enter")  # operable by keyboard
+        expect(page.get_by_role("button", name=preset)).to_have_attribute("aria-pressed", "true")
+        for label, shown in values.items():
+            assert float(_slider(page, label).input_value()) == float(shown), (preset, label)
+            assert (
+                page.locator(f"output[for='{_slider(page, label).get_attribute('id')}']").inner_text()
+                == shown
+            )
+
+    _slider(page, "Training Epochs").focus()
+    page.keyboard.press("ArrowRight")
+
+    expect(page.locator(".preset[aria-pressed='true']")).to_have_count(0)
+    expect(page.locator("#hyperparameters-description")).to_contain_text("Custom settings")
+    expect(page.locator("#figure-total")).to_be_visible()
+    page.get_by_role("button", name="Start Training").click()
+    page.wait_for_url("**/training/jobs/*")
+    ((_, _, preset_id, _, _, hyperparameters),) = _jobs_of(stack, tab.user)
+    assert preset_id == "custom"
+    assert hyperparameters == {
+        "learning_rate": 0.00005,
+        "batch_size": 4,
+        "epochs": 4,
+        "rank": 16,
+        "alpha": 32,
+        "dropout": 0.1,
+    }
+
+
+def test_moving_the_gpu_count_sends_one_estimate_after_the_pause_and_shows_its_figures(
+    tab: Tab, stack: Stack
+) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    tab.calls.clear()
+    responses: list[dict[str, Any]] = []
+    page.on(
+        "response",
+        lambda r: responses.append(r.json()["data"]) if r.url.endswith("/jobs/estimate") and r.ok else None,
+    )
+
+    slider = _slider(page, "Number of GPUs")
+    slider.focus()
+    for _ in range(3):  # 2 -> 5, faster than the 500 ms pause
+        page.keyboard.press("ArrowRight")
+    last_change = time.monotonic()
+    expect(page.locator("#estimate-loading")).to_be_visible()
+    expect(page.get_by_role("button", name="Start Training")).to_be_disabled()
+    tab.wait_until(lambda: len(responses) == 1)
+    page.wait_for_timeout(800)  # room for a wrong second request
+
+    (call,) = tab.calls_to("POST", "/jobs/estimate")
+    assert call.body["gpu_config"] == {"type": "A100-80GB", "count": 5}
+    assert call.at - last_change > 0.4  # sent after the pause, not on each key press
+    assert _shown_figures(page) == _figures_of(responses[0])
+    assert responses[0]["estimated_cost"] == 11.19
+    expect(page.get_by_role("button", name="Start Training")).to_be_enabled()
+    expect(page.locator("#hint-gpu_config\\.count")).to_contain_text("5x faster")
+
+
+def test_an_older_estimate_arriving_late_never_replaces_the_newer_one(tab: Tab, stack: Stack) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:
+        if not held:
+            held.append(route)  # answered below, after the newer request
+        else:
+            route.continue_()
+
+    page.route("**/jobs/estimate", hold_the_first)
+    _slider(page, "Number of GPUs").focus()
+    page.keyboard.press("ArrowRight")  # count 3: its answer is held back
+    tab.wait_until(lambda: len(held) == 1)
+    page.keyboard.press("ArrowRight")  # count 4: answered at once
+    expect(page.locator("#figure-total")).to_be_visible()
+    newer = page.locator("#figure-total").inner_text()
+    # The stale answer arrives last. The page may already have aborted that request (one of its two
+    # guards); then there is nothing left to answer.
+    with contextlib.suppress(PlaywrightError):
+        held[0].fulfill(response=held[0].fetch())
+    page.wait_for_timeout(300)
+
+    assert json.loads(held[0].request.post_data or "{}")["gpu_config"]["count"] == 3
+    expect(page.locator("#figure-total")).to_have_text(newer)
+    assert newer == "$9.44"  # 4 GPUs; 3 would be $7.69
+    expect(page.locator("#value-gpu_config\\.count")).to_have_text("4")
+
+
+def test_a_validation_error_appears_next_to_its_field(tab: Tab, stack: Stack) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+
+    def oversized_batch(route: Route) -> None:  # what a stale or tampered client might send
+        body = json.loads(route.request.post_data or "{}")
+        body["hyperparameters"]["batch_size"] = 999
+        route.continue_(post_data=json.dumps(body))
+
+    page.route("**/jobs/estimate", oversized_batch)
+    page.get_by_role("button", name="Fast").click()
+
+    expect(page.locator("#error-hyperparameters\\.batch_size")).to_have_text(
+        "Input should be less than or equal to 64"
+    )
+    expect(page.locator("#estimate-error")).to_contain_text("Validation error")
+    expect(page.get_by_role("button", name="Start Training")).to_be_disabled()
+    assert _slider(page, "Batch Size").get_attribute("aria-describedby") == (
+        "hint-hyperparameters.batch_size error-hyperparameters.batch_size"
+    )
+
+
+def test_an_estimate_that_fails_on_the_server_side_is_said_and_retried(tab: Tab, stack: Stack) -> None:
+    dataset_id = _dataset(stack, tab.user)
+    answers: list[int] = []
+
+    def unavailable_once(route: Route) -> None:
+        if not answers:
+            answers.append(503)
+            route.fulfill(status=503, json={"error": "Service unavailable"}, headers={"Retry-After": "1"})
+        else:
+            answers.append(200)
+            route.continue_()
+
+    tab.page.route("**/jobs/estimate", unavailable_once)
+    tab.page.goto(tab.url(f"/training/configure?datasetId={dataset_id}"))
+
+    expect(tab.page.locator("#estimate-error")).to_contain_text("Trying again in 1 s.")
+    expect(tab.page.get_by_role("button", name="Start Training")).to_be_disabled()
+    expect(tab.page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)  # the retry, by itself
+    expect(tab.page.locator("#estimate-error")).to_be_hidden()
+    assert answers == [503, 200]
+    # Chromium logs the 503 it was meant to get.
+    tab.errors.remove(
+        "Failed to load resource: the server responded with a status of 503 (Service Unavailable)"
+    )
+
+
+def test_an_unknown_dataset_is_a_visible_message(tab: Tab) -> None:
+    tab.page.goto(tab.url(f"/training/configure?datasetId={uuid.uuid4()}"))
+
+    expect(tab.page.locator("#estimate-error")).to_have_text("Dataset not found or access denied")
+    expect(tab.page.get_by_role("button", name="Start Training")).to_be_disabled()
+
+
+def test_missing_dataset_id_shows_an_alert_with_a_link_to_the_datasets_page(tab: Tab) -> None:
+    tab.page.goto(tab.url("/training/configure"))
+
+    alert = tab.page.locator("#no-dataset")
+    expect(alert).to_contain_text("No dataset selected. Please select a dataset from the datasets page.")
+    expect(alert.get_by_role("link", name="Go to Datasets")).to_have_attribute("href", "/datasets")
+    expect(tab.page.locator("#configure")).to_be_hidden()
+    assert tab.calls_to("POST", "/jobs/estimate") == []
+    tab.screenshot("configure-missing-dataset")
+
+
+def test_cancel_and_the_back_arrow_return_to_the_page_the_user_came_from(tab: Tab, stack: Stack) -> None:
+    dataset_id = _dataset(stack, tab.user)
+    page = tab.page
+    for control in ("Cancel", "Back"):
+        page.goto(tab.url("/datasets"))  # where people pick a dataset
+        page.locator(f"a[href='/training/configure?datasetId={dataset_id}']").click()
+        expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
+
+        page.get_by_role("button", name=control, exact=True).click()
+
+        page.wait_for_url(tab.url("/datasets"))
+
+
+def test_back_after_signing_in_skips_the_sign_in_page(browser: Browser, stack: Stack) -> None:
+    user = f"user-{uuid.uuid4().hex[:12]}"
+    dataset_id = _dataset(stack, user)
+    page = browser.new_page()
+    page.goto(f"{stack.api}/datasets")  # where people pick a dataset: it lists the signed-in user's
+    page.wait_for_url("**/training/signin?next=*")  # not signed in yet
+    page.get_by_label("User name").fill(user)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator(f"a[href='/training/configure?datasetId={dataset_id}']").click()
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
+
+    page.get_by_role("button", name="Cancel").click()
+
+    page.wait_for_url(f"{stack.api}/datasets")  # where the user came from, not the sign-in form
+    page.close()
+
+
+def test_cancel_in_a_tab_with_no_history_goes_to_the_jobs_list(tab: Tab, stack: Stack) -> None:
+    configure = tab.url(f"/training/configure?datasetId={_dataset(stack, tab.user)}")
+    with tab.page.context.expect_page() as opened:
+        tab.page.evaluate("url => window.open(url)", configure)  # a new tab: nothing to go back to
+    page = opened.value
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)  # the session came along
+    assert page.evaluate("history.length") == 1
+
+    page.get_by_role("button", name="Cancel").click()
+
+    page.wait_for_url(tab.url("/training/jobs"))
+
+
+# ---- starting a job -------------------------------------------------------------------------------
+
+
+def test_start_training_creates_the_job_and_its_page_follows_it_until_it_ends(tab: Tab, stack: Stack) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+
+    page.get_by_role("button", name="Start Training").click()
+
+    page.wait_for_url("**/training/jobs/*")
+    ((job_id, status, preset_id, cost, gpu_config, _),) = _jobs_of(stack, tab.user)
+    assert page.url.endswith(f"/training/jobs/{job_id}")
+    assert (status, preset_id, cost, gpu_config) == (
+        "queued",
+        "balanced",
+        Decimal("5.94"),
+        {"type": "A100-80GB", "count": 2},
+    )
+    (create,) = tab.calls_to("POST", "/jobs")
+    assert uuid.UUID(create.headers["idempotency-key"])
+    assert create.body["estimated_cost"] == 5.94
+    expect(page.locator("#job-status")).to_have_text("Queued")
+    expect(page.locator("#job-estimated-cost")).to_have_text(DEFAULT_TOTAL)
+    tab.screenshot("job-queued")
+
+    _set_job(stack, job_id, "running", progress=40)
+    expect(page.locator("#job-status")).to_have_text("Running", timeout=8000)  # the next 5 s poll
+    expect(page.locator("#job-progress-text")).to_have_text("40%")
+    _set_job(stack, job_id, "completed", progress=100)
+    expect(page.locator("#job-status")).to_have_text("Completed", timeout=8000)
+    polls = len(tab.calls_to("GET", f"/jobs/{job_id}"))
+    page.wait_for_timeout(6000)
+
+    assert polls >= 3
+    assert len(tab.calls_to("GET", f"/jobs/{job_id}")) == polls  # a finished job is not polled
+    expect(page.locator("#polling-note")).to_contain_text("Final status")
+
+
+def test_a_double_click_on_start_training_creates_one_job(tab: Tab, stack: Stack) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+
+    page.get_by_role("button", name="Start Training").dblclick()
+
+    page.wait_for_url("**/training/jobs/*")
+    assert len(_jobs_of(stack, tab.user)) == 1
+    assert len(tab.calls_to("POST", "/jobs")) == 1
+
+
+def test_a_repeated_submission_reuses_its_idempotency_key_and_makes_one_job(tab: Tab, stack: Stack) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    answered: list[int] = []
+
+    def lose_the_first_answer(route: Route) -> None:
+        response = route.fetch()  # the job is created...
+        answered.append(response.status)
+        if len(answered) == 1:
+            route.abort("connectionreset")  # ...but the answer never reaches the page
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/jobs", lose_the_first_answer)
+    page.get_by_role("button", name="Start Training").click()
+    expect(page.locator("#submit-error")).to_contain_text("Could not reach the server")
+    page.get_by_role("button", name="Start Training").click()  # the user tries again
+
+    page.wait_for_url("**/training/jobs/*")
+    first, second = tab.calls_to("POST", "/jobs")
+    assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
+    assert answered == [201, 201]
+    assert len(_jobs_of(stack, tab.user)) == 1
+    tab.errors.remove("Failed to load resource: net::ERR_CONNECTION_RESET")  # the lost answer, as meant
+
+
+def test_an_out_of_date_estimate_shows_the_new_figure_and_starts_only_when_confirmed(
+    tab: Tab, stack: Stack
+) -> None:
+    dataset_id = _dataset(stack, tab.user)
+    page = _open_configure(tab, dataset_id)
+    with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:  # the dataset was reprocessed
+        conn.execute(
+            "update lora_datasets set total_training_pairs = 10000, total_tokens = 2400000 where id = %s",
+            (dataset_id,),
+        )
+
+    page.get_by_role("button", name="Start Training").click()
+
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("it was $5.94, it is now $7.89")
+    expect(page.locator("#figure-total")).to_have_text("$7.89")
+    expect(page.get_by_role("button", name="Start Training at $7.89")).to_be_focused()
+    assert _jobs_of(stack, tab.user) == []
+    tab.screenshot("configure-estimate-out-of-date")
+
+    page.keyboard.press("Enter")
+
+    page.wait_for_url("**/training/jobs/*")
+    ((_, _, _, cost, _, _),) = _jobs_of(stack, tab.user)
+    assert cost == Decimal("7.89")
+
+
+# ---- the jobs list --------------------------------------------------------------------------------
+
+
+def test_jobs_list_filters_by_status_and_pages(tab: Tab, stack: Stack) -> None:
+    dataset_id = _dataset(stack, tab.user)
+    _insert_jobs(stack, tab.user, dataset_id, queued=13, completed=2)
+    page = tab.page
+    page.goto(tab.url("/training/jobs"))
+
+    expect(page.locator("#jobs-summary")).to_have_text("15 jobs")
+    expect(page.locator("#jobs-rows tr")).to_have_count(10)
+    expect(page.locator("#page-position")).to_have_text("Page 1 of 2")
+    tab.screenshot("jobs-list")
+    page.get_by_role("link", name="Next").click()
+    expect(page.locator("#jobs-rows tr")).to_have_count(5)
+    assert page.url.endswith("/training/jobs?page=2")
+
+    page.get_by_label("Status").select_option("completed")
+
+    expect(page.locator("#jobs-summary")).to_have_text("2 jobs")
+    expect(page.locator("#jobs-rows .badge")).to_have_text(["Completed", "Completed"])
+    assert page.url.endswith("/training/jobs?status=completed")
+    assert tab.calls_to("GET", "/jobs")[-1].query == "page=1&limit=10&status=completed"
+    page.go_back()  # the filter is in the address: back returns to page 2 of all jobs
+    expect(page.locator("#jobs-rows tr")).to_have_count(5)
+    expect(page.get_by_label("Status")).to_have_value("")
+    page.get_by_label("Status").select_option("failed")
+    expect(page.locator("#jobs-empty")).to_contain_text("No failed jobs.")
+    expect(page.locator("#jobs-table")).to_be_hidden()
+    page.goto(tab.url("/training/jobs?page=7"))  # an old bookmark, past the last page
+    expect(page.locator("#jobs-empty")).to_contain_text("There is no page 7: the last one is page 2.")
+    page.get_by_role("link", name="Previous").click()  # to the last page there is
+    expect(page.locator("#jobs-rows tr")).to_have_count(5)
+    expect(page.locator("#page-position")).to_have_text("Page 2 of 2")
+
+
+def _deployed_content_security_policy() -> str:
+    """The CSP CloudFront adds to every page (template.yaml, WebSecurityHeaders), for a us-east-1 stack."""
+    config = load_template(REPO_ROOT / "template.yaml")["Resources"]["WebSecurityHeaders"]["Properties"]
+    csp = config["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    template: str = csp["ContentSecurityPolicy"]["Fn::Sub"][0]
+    values = {
+        "AWS::Region": "us-east-1",
+        "AWS::URLSuffix": "amazonaws.com",
+        "HostedUi": "https://auth.example",
+    }
+    return re.sub(r"\$\{([^}]+)\}", lambda match: values[match.group(1)], template)
+
+
+def test_pages_run_under_the_deployed_content_security_policy(browser: Browser, stack: Stack) -> None:
+    user = f"user-{uuid.uuid4().hex[:12]}"
+    dataset_id = _dataset(stack, user)
+    csp = _deployed_content_security_policy()
+    context = browser.new_context(viewport=DESKTOP)
+
+    def with_csp(route: Route) -> None:
+        if route.request.resource_type != "document":
+            route.continue_()
+            return
+        response = route.fetch()
+        route.fulfill(response=response, headers=response.headers | {"content-security-policy": csp})
+
+    context.route("**/*", with_csp)
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+
+    page.goto(f"{stack.api}/training/signin?next=/training/configure?datasetId={dataset_id}")
+    page.get_by_label("User name").fill(user)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
+    page.get_by_role("button", name="Start Training").click()
+    expect(page.locator("#job-status")).to_have_text("Queued")
+    page.goto(f"{stack.api}/training/jobs")
+    expect(page.locator("#jobs-rows tr")).to_have_count(1)
+
+    assert violations == []
+    # The policy was in force: an inline script, as an injection would add, is refused.
+    page.evaluate("document.body.append(Object.assign(document.createElement('script'), {text: '1'}))")
+    deadline = time.monotonic() + 5
+    while not violations and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert any("inline script" in v for v in violations), violations
+    context.close()
+
+
+def test_pages_fit_a_375_px_screen(tab: Tab, stack: Stack) -> None:
+    dataset_id = _dataset(stack, tab.user)
+    _insert_jobs(stack, tab.user, dataset_id, queued=3, completed=0)
+    tab.page.set_viewport_size({"width": 375, "height": 740})
+    for path in (f"/training/configure?datasetId={dataset_id}", "/training/jobs"):
+        tab.page.goto(tab.url(path))
+        tab.page.wait_for_load_state("networkidle")
+        width = tab.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, (path, width)
+
+
+# ---- helpers --------------------------------------------------------------------------------------
+
+
+def _token(tab: Tab) -> str:
+    stored = tab.page.evaluate("sessionStorage.getItem('pipeline.session')")
+    return str(json.loads(stored)["token"])
+
+
+def _js_number(value: float) -> str:
+    """How JavaScript writes a number (String(0.00001) is '0.00001', String(1e-6) is '0.000001')."""
+    text = repr(value)
+    if "e-" in text:
+        mantissa, exponent = text.split("e-")
+        digits = mantissa.replace(".", "")
+        return "0." + "0" * (int(exponent) - 1) + digits.rstrip("0")
+    return text
+
+
+def _set_job(stack: Stack, job_id: uuid.UUID, status: str, *, progress: int) -> None:
+    """What job processing does as a job moves along."""
+    with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:
+        conn.execute(
+            "update lora_training_jobs set status = %s, progress = %s,"
+            " started_at = coalesce(started_at, now()),"
+            " completed_at = case when %s = 'completed' then now() end where id = %s",
+            (status, progress, status, job_id),
+        )
+
+
+def _insert_jobs(stack: Stack, user: str, dataset_id: uuid.UUID, *, queued: int, completed: int) -> None:
+    gpu = json.dumps({"type": "H100", "count": 1})
+    hyperparameters = json.dumps({"learning_rate": 0.0001, "batch_size": 8, "epochs": 1, "rank": 8})
+    with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:
+        for status in ["queued"] * queued + ["completed"] * completed:
+            conn.execute(
+                "insert into lora_training_jobs (id, user_id, dataset_id, preset_id, status, total_epochs,"
+                " total_steps, gpu_config, hyperparameters, estimated_total_cost, pricing_version)"
+                " values (%s, %s, %s, 'fast', %s, 1, 625, %s, %s, 1.5, 'test')",
+                (uuid.uuid4(), auth_tokens.user_id_for(user), dataset_id, status, gpu, hyperparameters),
+            )
+
+
+# ---- what the local stack serves beside the API ---------------------------------------------------
+
+
+def test_root_redirects_to_the_jobs_list(stack: Stack) -> None:
+    request = urllib.request.Request(f"{stack.api}/", method="GET")  # noqa: S310 - loopback
+    opener = urllib.request.build_opener(_NoRedirect())
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        opener.open(request, timeout=10)
+    assert (redirect.value.code, redirect.value.headers["Location"]) == (302, "/training/jobs")
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/training/configure", "Configure Training Job"),
+        ("/training/jobs", "Training Jobs"),
+        (f"/training/jobs/{uuid.uuid4()}", "Training Job"),
+        ("/training/signin", "Sign in"),
+    ],
+)
+def test_page_paths_serve_their_html_without_a_token(stack: Stack, path: str, title: str) -> None:
+    with urllib.request.urlopen(f"{stack.api}{path}", timeout=10) as response:  # noqa: S310 - loopback
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert response.headers["Cache-Control"] == "no-cache"
+        assert f"<title>{title} · PIPELINE</title>" in response.read().decode()
+
+
+def test_page_paths_do_not_shadow_api_routes(stack: Stack) -> None:
+    assert http("GET", f"{stack.api}/jobs").status == 401  # the API's, behind the authorizer
+    assert http("GET", f"{stack.api}/training/nothing-here").body == {"message": "Not Found"}
+
+
+def test_dev_token_endpoint_signs_a_token_the_gateway_accepts(stack: Stack) -> None:
+    issued = http("POST", f"{stack.api}/dev/token", body={"user": "carol@example.com"})
+
+    assert issued.status == 200
+    assert {name.lower(): value for name, value in issued.headers.items()}["cache-control"] == "no-store"
+    assert issued.body["expires_in"] == auth_tokens.DEFAULT_TTL_S
+    listed = http("GET", f"{stack.api}/jobs", token=issued.body["access_token"])
+    assert listed.status == 200
+    assert listed.body["data"]["pagination"]["total"] == 0
+
+
+@pytest.mark.parametrize("body", [{}, {"user": ""}, {"user": "a b"}, {"user": "x" * 129}, ["demo"]])
+def test_dev_token_endpoint_refuses_a_missing_or_odd_user_name(stack: Stack, body: Any) -> None:
+    refused = http("POST", f"{stack.api}/dev/token", body=body)
+
+    assert refused.status == 400
+    assert "user" in refused.body["error"]
+
+
+def test_local_datasets_page_lists_the_signed_in_users_ready_datasets_linked_and_no_one_elses(
+    tab: Tab, stack: Stack
+) -> None:
+    mine = _dataset(stack, tab.user)
+    theirs = _dataset(stack, f"other-{uuid.uuid4().hex[:8]}")
+
+    tab.page.goto(tab.url("/datasets"))
+    link = tab.page.get_by_role("link", name=f"{tab.user}'s dataset — ready, 5000 pairs")
+
+    expect(link).to_have_attribute("href", f"/training/configure?datasetId={mine}")
+    expect(tab.page.locator("#datasets li")).to_have_count(1)
+    assert str(theirs) not in tab.page.content()
+
+
+def test_dev_datasets_answers_only_the_bearers_own_datasets(stack: Stack) -> None:
+    alice, bob = f"alice-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
+    alices = _dataset(stack, alice)
+    _dataset(stack, bob)
+    key = SigningKey.load_or_create(stack.state_dir)
+
+    answer = http("GET", f"{stack.api}/dev/datasets", token=key.mint(alice))
+    refused = http("GET", f"{stack.api}/dev/datasets", token="not-a-token")
+
+    assert answer.status == 200
+    assert [d["id"] for d in answer.body["datasets"]] == [str(alices)]
+    assert refused.status == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/dev/token"), ("GET", "/datasets"), ("GET", "/dev/datasets")]
+)
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:3000", "127.0.0.1.nip.io"])
+def test_dev_endpoints_answer_only_requests_addressed_to_loopback(
+    stack: Stack, method: str, path: str, host: str
+) -> None:
+    # A page on another site that rebinds its own name to 127.0.0.1 still sends its own name as Host.
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{stack.api}{path}",
+        data=b'{"user": "mallory"}' if method == "POST" else None,
+        method=method,
+        headers={"Host": host, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+
+    assert status == 403
+    assert b"access_token" not in body
+    assert http("POST", f"{stack.api}/dev/token", body={"user": "mallory"}).status == 200  # as 127.0.0.1
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+# ---- deployed sign-in: the Cognito hosted UI, authorization code with PKCE -------------------------
+
+
+@pytest.fixture
+def hosted_ui(stack: Stack) -> Iterator[FakeHostedUi]:
+    user = f"hosted-{uuid.uuid4().hex[:12]}"
+    started = FakeHostedUi(SigningKey.load_or_create(stack.state_dir), "web-client", stack.api, user).start()
+    yield started
+    started.stop()
+
+
+def _deployed_tab(browser: Browser, hosted_ui: FakeHostedUi) -> Page:
+    """A tab whose /config.json is what `make publish-web` writes, pointing at the fake hosted UI."""
+    context = browser.new_context(viewport=DESKTOP)
+    config = {
+        "apiUrl": "",
+        "datasetsUrl": "/datasets",
+        "auth": {
+            "kind": "cognito",
+            "domain": hosted_ui.url,
+            "clientId": "web-client",
+            "scopes": "openid email",
+        },
+    }
+    context.route("**/config.json", lambda route: route.fulfill(json=config))
+    return context.new_page()
+
+
+def test_deployed_sign_in_goes_through_the_hosted_ui_and_back_to_the_page(
+    browser: Browser, stack: Stack, hosted_ui: FakeHostedUi
+) -> None:
+    dataset_id = _dataset(stack, hosted_ui.user)
+    page = _deployed_tab(browser, hosted_ui)
+    configure = f"{stack.api}/training/configure?datasetId={dataset_id}"
+
+    page.goto(configure)
+
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)  # the API accepted the token
+    assert page.url == configure
+    expect(page.get_by_text(f"Signed in as {hosted_ui.user}")).to_be_visible()
+    (token_request,) = hosted_ui.token_requests  # the fake checked the PKCE verifier against the challenge
+    assert token_request["redirect_uri"] == f"{stack.api}/training/signin"
+    assert len(token_request["code_verifier"]) == 64
+
+    page.get_by_role("button", name="Sign out").click()
+
+    page.wait_for_url(f"{stack.api}/training/signin")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('pipeline.session')") is None
+    page.context.close()
+
+
+def test_a_sign_in_answer_with_a_foreign_state_is_refused(
+    browser: Browser, stack: Stack, hosted_ui: FakeHostedUi
+) -> None:
+    page = _deployed_tab(browser, hosted_ui)
+
+    page.goto(f"{stack.api}/training/signin?code=stolen-code&state=not-ours")
+
+    expect(page.get_by_role("alert")).to_have_text(
+        "This sign-in link is stale or was not started here. Please sign in again."
+    )
+    assert hosted_ui.token_requests == []  # the code was never redeemed
+    assert page.evaluate("sessionStorage.getItem('pipeline.session')") is None
+    page.context.close()

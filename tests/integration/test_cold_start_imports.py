@@ -1,0 +1,60 @@
+"""estimate, list_jobs and get_job must not import boto3, even indirectly (it costs ~100 ms of cold start).
+
+Each check runs a fresh interpreter laid out as Lambda lays it out: the function's folder and the layer
+on the path, `import app`, with Lambda's environment variables so Powertools' Tracer is active.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, sys
+import app
+print(json.dumps({"boto3": "boto3" in sys.modules, "handler": callable(app.lambda_handler)}))
+"""
+
+
+def _import_in_fresh_lambda_like_interpreter(function: str, **extra: str) -> dict[str, bool]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT / "shared"),
+        "AWS_LAMBDA_FUNCTION_NAME": function,
+        "AWS_REGION": "us-east-1",
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        "JOBS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
+        "PAGINATION_CURSOR_SECRET": "x" * 48,
+    } | extra
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT / "functions" / function,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("function", ["estimate", "list_jobs", "get_job", "catalog"])
+def test_read_and_estimate_functions_do_not_import_boto3(function: str) -> None:
+    assert _import_in_fresh_lambda_like_interpreter(function) == {"boto3": False, "handler": True}
+
+
+@pytest.mark.parametrize("function", ["estimate", "list_jobs", "get_job"])
+def test_credentials_from_secrets_manager_do_not_import_boto3_either(function: str) -> None:
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pipeline/app-AbCdEf"
+    env = {"DATABASE_URL": "", "DATABASE_SECRET_ARN": arn}
+
+    assert _import_in_fresh_lambda_like_interpreter(function, **env) == {"boto3": False, "handler": True}
+
+
+def test_create_job_imports_boto3_so_the_check_can_see_it() -> None:
+    assert _import_in_fresh_lambda_like_interpreter("create_job") == {"boto3": True, "handler": True}

@@ -1,0 +1,223 @@
+"""The jobs-queue consumer: each job claimed once, poison acknowledged, transient failures retried."""
+
+import copy
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from psycopg.rows import DictRow
+
+from functions.create_job import app as create_job_app
+from functions.job_dispatcher import app as dispatcher_app
+from pipeline.database import Database
+from pipeline.settings import DatabaseSettings
+from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
+from tests.factories import (
+    EVENT_DATASET_ID,
+    EVENT_JOB_ID,
+    EVENT_USER_ID,
+    create_body,
+    insert_dataset,
+    insert_job,
+)
+from tests.services import QueueReader
+
+UNREACHABLE = Database(DatabaseSettings(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none"))
+
+
+def _record(body: str) -> dict[str, Any]:
+    record: dict[str, Any] = copy.deepcopy(load_event("job_dispatcher")["Records"][0])
+    record["messageId"] = str(uuid.uuid4())
+    record["body"] = body
+    return record
+
+
+def _dispatch(*bodies: str) -> tuple[dict[str, Any], list[str]]:
+    records = [_record(body) for body in bodies]
+    response: dict[str, Any] = dict(dispatcher_app.lambda_handler({"Records": records}, FakeLambdaContext()))
+    return response, [record["messageId"] for record in records]
+
+
+def _queued_message(db: psycopg.Connection[DictRow], sqs_queue: QueueReader) -> tuple[str, dict[str, Any]]:
+    """Create a job through the API and take its message off the queue, as SQS would deliver it."""
+    user_id = uuid4()
+    created = invoke(
+        create_job_app,
+        build_event("create_job", sub=user_id, body=create_body(insert_dataset(db, user_id=user_id))),
+    )
+    assert created.status == 201
+    (message,) = sqs_queue.receive_all()
+    return message["Body"], created.body["data"]
+
+
+def _job(db: psycopg.Connection[DictRow], job_id: str | UUID) -> dict[str, Any]:
+    row = db.execute(
+        "select status, current_stage, started_at from lora_training_jobs where id = %s", (job_id,)
+    ).fetchone()
+    assert row is not None
+    return dict(row)
+
+
+def _notifications(db: psycopg.Connection[DictRow], kind: str) -> list[dict[str, Any]]:
+    return db.execute(
+        "select title, message, action_url, metadata from lora_notifications where type = %s", (kind,)
+    ).fetchall()
+
+
+def test_events_file_claims_the_job_it_names(db: psycopg.Connection[DictRow]) -> None:
+    insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
+    insert_job(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID)
+
+    response = dispatcher_app.lambda_handler(load_event("job_dispatcher"), FakeLambdaContext())
+
+    assert response == {"batchItemFailures": []}
+    assert _job(db, EVENT_JOB_ID)["status"] == "initializing"
+
+
+def test_message_moves_its_job_to_initializing_and_notifies_the_user(
+    db: psycopg.Connection[DictRow], sqs_queue: QueueReader
+) -> None:
+    body, job = _queued_message(db, sqs_queue)
+
+    response, _ = _dispatch(body)
+
+    assert response == {"batchItemFailures": []}
+    claimed = _job(db, job["id"])
+    assert (claimed["status"], claimed["current_stage"]) == ("initializing", "initializing")
+    assert claimed["started_at"] is not None
+    assert _notifications(db, "job_initializing") == [
+        {
+            "title": "Training Job Starting",
+            "message": 'Your training job for "Customer support v1" is initializing',
+            "action_url": f"/training/jobs/{job['id']}",
+            "metadata": {"job_id": job["id"], "dataset_name": "Customer support v1"},
+        }
+    ]
+
+
+def test_duplicate_delivery_changes_nothing(db: psycopg.Connection[DictRow], sqs_queue: QueueReader) -> None:
+    body, job = _queued_message(db, sqs_queue)
+    _dispatch(body)
+    first_start = _job(db, job["id"])["started_at"]
+
+    in_one_batch, _ = _dispatch(body, body)
+    later, _ = _dispatch(body)
+
+    assert in_one_batch == later == {"batchItemFailures": []}
+    assert _job(db, job["id"])["started_at"] == first_start
+    assert len(_notifications(db, "job_initializing")) == 1
+
+
+def test_job_no_longer_queued_is_not_claimed(db: psycopg.Connection[DictRow], sqs_queue: QueueReader) -> None:
+    body, job = _queued_message(db, sqs_queue)
+    db.execute("update lora_training_jobs set status = 'cancelled' where id = %s", (job["id"],))
+
+    assert _dispatch(body)[0] == {"batchItemFailures": []}
+    assert _job(db, job["id"])["status"] == "cancelled"
+    assert _notifications(db, "job_initializing") == []
+
+
+def _without(message: dict[str, Any], key: str) -> dict[str, Any]:
+    return {name: value for name, value in message.items() if name != key}
+
+
+# Each a real queued job's own message, wrong in one way only: without that one difference it would
+# claim the job, so a consumer that stopped checking it fails the test.
+POISON: dict[str, Callable[[dict[str, Any]], str]] = {
+    "not-json": lambda message: "{{{",
+    "not-an-object": lambda message: json.dumps([message]),
+    "unknown-type": lambda message: json.dumps(message | {"type": "training_job.deleted"}),
+    "unknown-version": lambda message: json.dumps(message | {"version": 2}),
+    "version-as-text": lambda message: json.dumps(message | {"version": "1"}),
+    "job-id-not-a-uuid": lambda message: json.dumps(message | {"job_id": "job-1"}),
+    "missing-field": lambda message: json.dumps(_without(message, "total_steps")),
+}
+
+
+@pytest.mark.parametrize("name", list(POISON))
+def test_poison_message_is_acknowledged_and_changes_nothing(
+    db: psycopg.Connection[DictRow], sqs_queue: QueueReader, name: str
+) -> None:
+    body, job = _queued_message(db, sqs_queue)
+
+    response, _ = _dispatch(POISON[name](json.loads(body)))
+
+    assert response == {"batchItemFailures": []}
+    assert _job(db, job["id"])["status"] == "queued"
+    assert _notifications(db, "job_initializing") == []
+
+
+def test_the_poison_messages_original_claims_its_job(
+    db: psycopg.Connection[DictRow], sqs_queue: QueueReader
+) -> None:
+    # What makes the poison test bite: the same message, unaltered, moves the job on.
+    body, job = _queued_message(db, sqs_queue)
+
+    assert _dispatch(body)[0] == {"batchItemFailures": []}
+    assert _job(db, job["id"])["status"] == "initializing"
+
+
+def test_message_for_a_job_that_no_longer_exists_is_acknowledged(
+    db: psycopg.Connection[DictRow], sqs_queue: QueueReader
+) -> None:
+    body, _ = _queued_message(db, sqs_queue)
+    gone = json.loads(body) | {"job_id": str(uuid4())}
+
+    assert _dispatch(json.dumps(gone))[0] == {"batchItemFailures": []}
+
+
+def test_message_naming_another_user_cannot_claim_the_job(
+    db: psycopg.Connection[DictRow], sqs_queue: QueueReader
+) -> None:
+    body, job = _queued_message(db, sqs_queue)
+    forged = json.loads(body) | {"user_id": str(uuid4())}
+
+    assert _dispatch(json.dumps(forged))[0] == {"batchItemFailures": []}
+    assert _job(db, job["id"])["status"] == "queued"
+
+
+def test_partial_batch_failure_reports_only_the_failed_record(
+    db: psycopg.Connection[DictRow], sqs_queue: QueueReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies_and_jobs = [_queued_message(db, sqs_queue) for _ in range(3)]
+    failing_job = bodies_and_jobs[1][1]["id"]
+    real_database = dispatcher_app.database
+
+    class DownForOneJob:
+        """The database, unreachable while the second job's message is handled."""
+
+        def tenant_transaction(self, user_id: UUID) -> Any:
+            if str(user_id) == bodies_and_jobs[1][1]["user_id"]:
+                return UNREACHABLE.tenant_transaction(user_id)
+            return real_database.tenant_transaction(user_id)
+
+    monkeypatch.setattr(dispatcher_app, "database", DownForOneJob())
+
+    response, message_ids = _dispatch(*(body for body, _ in bodies_and_jobs))
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": message_ids[1]}]}
+    statuses = {job["id"]: _job(db, job["id"])["status"] for _, job in bodies_and_jobs}
+    assert statuses[failing_job] == "queued"
+    assert sorted(statuses.values()) == ["initializing", "initializing", "queued"]
+
+    # SQS delivers the failed record again; with the database back it succeeds.
+    monkeypatch.setattr(dispatcher_app, "database", real_database)
+    assert _dispatch(bodies_and_jobs[1][0])[0] == {"batchItemFailures": []}
+    assert _job(db, failing_job)["status"] == "initializing"
+
+
+def test_database_down_for_the_whole_batch_fails_the_invocation_so_sqs_retries_it(
+    db: psycopg.Connection[DictRow], sqs_queue: QueueReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body, job = _queued_message(db, sqs_queue)
+    monkeypatch.setattr(dispatcher_app, "database", UNREACHABLE)
+
+    with pytest.raises(BatchProcessingError, match="All records failed processing"):
+        _dispatch(body, body)
+
+    assert _job(db, job["id"])["status"] == "queued"

@@ -1,0 +1,142 @@
+"""schemas/openapi.json: generated from the models, valid OpenAPI 3.1, and true to what the API answers."""
+
+import json
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import jsonschema
+import psycopg
+import pytest
+from openapi_spec_validator import validate as validate_openapi
+from psycopg.rows import DictRow
+
+from functions.create_job import app as create_job_app
+from functions.estimate import app as estimate_app
+from functions.get_job import app as get_job_app
+from functions.list_jobs import app as list_jobs_app
+from tests.api_client import ApiResponse, build_event, invoke, load_event
+from tests.factories import create_body, estimate_body, insert_dataset, insert_job
+from tests.template_resources import HTTP_FUNCTIONS
+from tools.openapi_document import build
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENT: dict[str, Any] = json.loads((ROOT / "schemas" / "openapi.json").read_text())
+
+
+def test_committed_document_is_generated_from_the_models() -> None:
+    assert build() == DOCUMENT, "run `make schemas` and commit the result"
+
+
+def test_document_is_valid_openapi_3_1() -> None:
+    validate_openapi(DOCUMENT)
+    assert DOCUMENT["openapi"] == "3.1.0"
+    assert DOCUMENT["security"] == [{"bearerAuth": []}]
+
+
+def test_document_has_exactly_the_templates_routes() -> None:
+    documented = {(method.upper(), path) for path, item in DOCUMENT["paths"].items() for method in item}
+    routed = {
+        (event["Properties"]["Method"], event["Properties"]["Path"])
+        for function in HTTP_FUNCTIONS.values()
+        for event in function["Properties"]["Events"].values()
+    }
+    assert documented == routed
+
+
+def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    # Refs point into the document's components: validate with them alongside.
+    return jsonschema.Draft202012Validator(schema | {"components": DOCUMENT["components"]})
+
+
+def assert_documented(method: str, path: str, response: ApiResponse) -> None:
+    operation = DOCUMENT["paths"][path][method]
+    documented = operation["responses"].get(str(response.status))
+    assert documented is not None, f"{method} {path} answered {response.status}, which is not documented"
+    _validator(documented["content"]["application/json"]["schema"]).validate(response.body)
+
+
+@pytest.mark.parametrize("name", ["estimate", "create_job"])
+def test_events_bodies_conform_to_the_request_schemas(name: str) -> None:
+    path = {"estimate": "/jobs/estimate", "create_job": "/jobs"}[name]
+    schema = DOCUMENT["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    _validator(schema).validate(json.loads(load_event(name)["body"]))
+
+
+def test_documented_examples_are_valid_requests() -> None:
+    for path in ("/jobs/estimate", "/jobs"):
+        content = DOCUMENT["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        _validator(content["schema"]).validate(content["example"])
+
+
+def test_every_kind_of_response_conforms_to_the_document(db: psycopg.Connection[DictRow]) -> None:
+    user_id = uuid4()
+    dataset_id = insert_dataset(db, user_id=user_id)
+    post, get = "post", "get"
+
+    def call(module: Any, name: str, **kwargs: Any) -> ApiResponse:
+        return invoke(module, build_event(name, sub=kwargs.pop("sub", user_id), **kwargs))
+
+    assert_documented(post, "/jobs/estimate", call(estimate_app, "estimate", body=estimate_body(dataset_id)))
+    assert_documented(post, "/jobs/estimate", call(estimate_app, "estimate", body=estimate_body(uuid4())))
+    assert_documented(post, "/jobs/estimate", call(estimate_app, "estimate", body={"dataset_id": 1}))
+    assert_documented(post, "/jobs/estimate", call(estimate_app, "estimate", raw_body="x" * 70_000))
+    assert_documented(post, "/jobs/estimate", call(estimate_app, "estimate", sub=None))
+
+    created = call(
+        create_job_app, "create_job", body=create_body(dataset_id), headers={"idempotency-key": "k"}
+    )
+    assert_documented(post, "/jobs", created)
+    assert_documented(
+        post, "/jobs", call(create_job_app, "create_job", body=create_body(dataset_id, estimated_cost=1))
+    )
+    changed = create_body(dataset_id, preset_id="fast")
+    assert_documented(
+        post, "/jobs", call(create_job_app, "create_job", body=changed, headers={"idempotency-key": "k"})
+    )
+
+    insert_job(db, user_id=user_id, dataset_id=dataset_id, status="completed")
+    assert_documented(get, "/jobs", call(list_jobs_app, "list_jobs", query={"limit": "1"}))
+    assert_documented(get, "/jobs", call(list_jobs_app, "list_jobs", query={"page": "0"}))
+    job_path = f"/jobs/{created.body['data']['id']}"
+    assert_documented(get, "/jobs/{job_id}", call(get_job_app, "get_job", path=job_path))
+    assert_documented(get, "/jobs/{job_id}", call(get_job_app, "get_job", path="/jobs/nope"))
+
+
+def test_deeply_nested_json_is_refused_before_validation(db: psycopg.Connection[DictRow]) -> None:
+    nested: Any = "leaf"
+    for _ in range(17):
+        nested = {"n": nested}
+
+    response = invoke(
+        estimate_app, build_event("estimate", body={"dataset_id": str(uuid4()), "extra": nested})
+    )
+
+    assert response.status == 400
+    assert response.body == {"error": "Invalid JSON body", "details": "JSON nested deeper than 16 levels"}
+
+
+@pytest.mark.parametrize("where", ["value", "key", "in-a-list"])
+def test_overlong_strings_are_refused(db: psycopg.Connection[DictRow], where: str) -> None:
+    long = "x" * 1025
+    extras: dict[str, dict[str, Any]] = {
+        "value": {"note": long},
+        "key": {long: 1},
+        "in-a-list": {"notes": ["ok", long]},
+    }
+    extra = extras[where]
+
+    response = invoke(estimate_app, build_event("estimate", body={"dataset_id": str(uuid4()), **extra}))
+
+    assert response.status == 400
+    assert response.body == {
+        "error": "Invalid JSON body",
+        "details": "JSON strings must be at most 1024 characters",
+    }
+
+
+def test_page_beyond_the_maximum_is_refused(db: psycopg.Connection[DictRow]) -> None:
+    response = invoke(list_jobs_app, build_event("list_jobs", query={"page": "1000001"}))
+
+    assert response.status == 400
+    assert list(response.body["details"]) == ["page"]

@@ -1,0 +1,212 @@
+"""The services of the integration and end-to-end tests: a real PostgreSQL and a mocked SQS, started
+once per run by the first of their conftests to load (before any function module is imported), and
+the fixtures over them. Unit tests never load this.
+
+PostgreSQL: the server at DATABASE_URL when set, otherwise an embedded one (pgserver) in a temporary
+folder. Either way the run gets its own throwaway database, migrated once; each test starts from empty
+tables. SQS: moto, started before collection, because boto3 clients created before the mock starts
+are not intercepted (the create_job function creates its client at import, as in Lambda).
+"""
+
+import importlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import boto3
+import psycopg
+import pytest
+from psycopg.rows import DictRow, dict_row
+
+from local.gateway import database_url_for, function_environment
+from local.local_database import APP_ROLE, WORKER_ROLE, url_for_role
+from local.sam_template import FunctionSpec, template_functions
+from pipeline.migrate import migrate
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+_state: dict[str, Any] = {}
+
+TABLES = (
+    "idempotency_keys",
+    "job_queue_outbox",
+    "lora_notifications",
+    "lora_training_jobs",
+    "lora_datasets",
+    "job_counts",
+)
+
+
+def _with_database(url: str, dbname: str) -> str:
+    return urlsplit(url)._replace(path=f"/{dbname}").geturl()
+
+
+def _start_database() -> str:
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        import pgserver
+
+        data_dir = tempfile.mkdtemp(prefix="pipeline-test-pg-")
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
+        _state["pgserver"], _state["pgdata"] = server, data_dir
+        server_url = server.get_uri()
+    dbname = f"pipeline_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'create database "{dbname}"')  # a generated identifier, not input
+    _state["server_url"], _state["dbname"] = server_url, dbname
+    return _with_database(server_url, dbname)
+
+
+def start() -> None:
+    """Start the services once per run; every later call finds them running."""
+    if "owner_url" in _state:
+        return
+    owner_url = _start_database()
+    migrate(owner_url)
+    _state["owner_url"] = owner_url
+    # The functions connect as the application role, as in AWS: row level security applies to them.
+    os.environ["DATABASE_URL"] = url_for_role(owner_url, APP_ROLE)
+
+    from moto import mock_aws
+
+    mock = mock_aws()
+    mock.start()
+    _state["moto"] = mock
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    dlq_url = sqs.create_queue(QueueName="pipeline-jobs-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName="pipeline-jobs",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
+    )["QueueUrl"]
+    os.environ["JOBS_QUEUE_URL"] = queue_url
+    _import_worker_functions()
+
+
+def database_url_for_function(logical_id: str) -> str:
+    """The URL of the role the function's template secret names, as the function connects in AWS:
+    DatabaseSecretArn -> pipeline_app, WorkerDatabaseSecretArn -> pipeline_worker."""
+    owner_url = str(_state["owner_url"])
+    urls = {
+        "DatabaseSecretArn": url_for_role(owner_url, APP_ROLE),
+        "WorkerDatabaseSecretArn": url_for_role(owner_url, WORKER_ROLE),
+    }
+    for spec in _template_functions():
+        if spec.logical_id == logical_id:
+            return database_url_for(spec, urls)["DATABASE_URL"]
+    return urls["DatabaseSecretArn"]  # no event source (the migrations' custom resource): the global
+
+
+def _template_functions() -> list[FunctionSpec]:
+    return template_functions(Path(__file__).resolve().parent.parent / "template.yaml")
+
+
+def _import_worker_functions() -> None:
+    """The functions whose secret names another role than the API's (the relay, the dispatcher) are
+    imported once here with that role's URL, as in AWS: every test's `from functions.<name> import
+    app` then finds them initialised so."""
+    for spec in _template_functions():
+        url = database_url_for_function(spec.logical_id)
+        if url != os.environ["DATABASE_URL"]:
+            with function_environment({"DATABASE_URL": url}):
+                importlib.import_module(f"functions.{spec.code_dir.name}.{spec.handler_module}")
+
+
+def stop() -> None:
+    if "moto" in _state:
+        _state.pop("moto").stop()
+    if "dbname" in _state:
+        # Function modules keep their connection open; end them so the database can be dropped.
+        with psycopg.connect(_state["server_url"], autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{_state.pop("dbname")}" with (force)')
+    if "pgserver" in _state:
+        _state.pop("pgserver").cleanup()
+        shutil.rmtree(_state.pop("pgdata"), ignore_errors=True)
+
+
+def owner_database_url() -> str:
+    """The test database as its owner: sees every row, as the dataset section and operators do."""
+    return str(_state["owner_url"])
+
+
+@pytest.fixture
+def db() -> Iterator[psycopg.Connection[DictRow]]:
+    """An owner's connection to the test database, with every table emptied first."""
+    with psycopg.connect(owner_database_url(), autocommit=True, row_factory=dict_row) as conn:
+        conn.execute(f"truncate {', '.join(TABLES)} restart identity cascade")  # constant names
+        yield conn
+
+
+@pytest.fixture
+def sqs_queue() -> "QueueReader":
+    """The jobs queue, drained of earlier tests' messages."""
+    reader = QueueReader(os.environ["JOBS_QUEUE_URL"])
+    reader.receive_all()
+    return reader
+
+
+class QueueReader:
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+        self.client = boto3.client("sqs", region_name="us-east-1")
+
+    def receive_all(self) -> list["MessageTypeDef"]:
+        """Every message now on the queue (received and deleted), oldest first as SQS returns them."""
+        messages: list[MessageTypeDef] = []
+        while True:
+            batch = self.client.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            messages.extend(batch)
+
+
+@dataclass
+class CloudFormationEndpoint:
+    """Stands in for the pre-signed S3 URL CloudFormation waits on."""
+
+    url: str
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+
+
+@pytest.fixture
+def cloudformation() -> Iterator[CloudFormationEndpoint]:
+    endpoint = CloudFormationEndpoint(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            endpoint.answers.append(json.loads(body))
+            endpoint.headers.append(dict(self.headers))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/stack-response?X-Amz-Signature=abc"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield endpoint
+    server.shutdown()
+    server.server_close()
