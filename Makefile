@@ -10,7 +10,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: sam-local-check help venv test lint typecheck unit integration e2e migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
+.PHONY: sam-local-check help venv test lint typecheck web-check unit integration e2e migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
@@ -19,6 +19,7 @@ help:
 	@echo "make build [ARCH=arm64|x86_64]   sam build without containers into .aws-sam/build (needs Python 3.12)"
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
 	@echo "make unit | integration | e2e   one layer of the tests: no services (seconds) | PostgreSQL, moto | stack, browser, build"
+	@echo "make web-check  ESLint, Prettier, the type checker and node --test over the page's modules"
 	@echo "make bench     cold start, warm latency, list scaling, HTTP throughput (table + .bench/results.json)"
 	@echo "make smoke API_URL=... TOKEN=... DATASET_ID=...   estimate, create, list, get against a deployed API"
 	@echo "make publish-web [STACK_NAME=...]   upload web/ and its config.json to the stack's bucket, invalidate CloudFront"
@@ -101,8 +102,25 @@ integration: $(STAMP) $(SAM_STAMP)
 e2e: $(STAMP) $(SAM_STAMP) $(CHROMIUM)
 	$(PYTEST) tests/e2e
 
+# The page's modules (web/, no build step): ESLint, Prettier, TypeScript's checker over their JSDoc,
+# and node --test, all pinned by package-lock.json. Node.js and npm from Debian when missing.
+NODE_BIN := node_modules/.bin
+NODE_STAMP := node_modules/.installed
+WEB_SOURCES := web tests/web eslint.config.js
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Installing Debian's nodejs and npm for the page's checks" >&2; \
+		$(APT_GET) install -y -qq nodejs npm >&2 || { $(APT_GET) update -qq >&2 && $(APT_GET) install -y -qq nodejs npm >&2; }; }
+	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2
+	@touch $(NODE_STAMP)
+
+web-check: $(NODE_STAMP)
+	$(NODE_BIN)/eslint --max-warnings=0 $(WEB_SOURCES)
+	$(NODE_BIN)/prettier --check $(WEB_SOURCES)
+	$(NODE_BIN)/tsc -p jsconfig.json
+	node --test tests/web/
+
 # Everything, in one run, with the branch-coverage floor of pyproject.toml.
-test: lint typecheck $(STAMP) $(SAM_STAMP) $(CHROMIUM)
+test: lint typecheck web-check $(STAMP) $(SAM_STAMP) $(CHROMIUM)
 	$(PYTEST) --cov --cov-report=term
 
 # Local stack. USER given on the command line only: the shell's own $$USER is not a PIPELINE user.
@@ -153,4 +171,4 @@ botocore-data: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m tools.botocore_data_bundle
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

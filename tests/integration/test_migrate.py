@@ -105,3 +105,27 @@ def test_cli_without_database_url_names_the_missing_variable() -> None:
 
     assert result.returncode == 1
     assert result.stderr.strip() == "migrate: environment variable DATABASE_URL is not set"
+
+
+def test_main_applies_the_migrations_and_reports_them_in_process(
+    empty_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", empty_database)
+
+    assert migrate_module.main() == 0
+    assert capsys.readouterr().out.startswith(
+        f"migrate: applied {len(load_migrations())} migration(s): 0001_"
+    )
+    assert migrate_module.main() == 0
+    assert capsys.readouterr().out == "migrate: applied 0 migration(s)\n"
+
+
+def test_main_names_a_missing_or_invalid_url(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert migrate_module.main() == 1
+    assert capsys.readouterr().err == "migrate: environment variable DATABASE_URL is not set\n"
+    monkeypatch.setenv("DATABASE_URL", "mysql://h/db")
+    assert migrate_module.main() == 1
+    assert "environment variable DATABASE_URL is invalid" in capsys.readouterr().err

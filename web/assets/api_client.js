@@ -1,25 +1,25 @@
-// Calls to the PIPELINE API from every page: where the API is (config.json), the bearer token,
+// @ts-check
+// Calls to the PIPELINE API from every page: where the API is (config.js), the bearer token,
 // JSON in and out, and one readable message for every kind of failure.
 import { beginSignIn, currentToken, forgetToken } from "./auth.js";
+import { loadConfig } from "./config.js";
 
-let configPromise = null;
-
-/** The deployment's settings: {apiUrl, datasetsUrl, auth: {kind: "local"|"cognito", ...}}. */
-export function loadConfig() {
-  configPromise ??= fetch("/config.json", { cache: "no-store" }).then((response) => {
-    if (!response.ok) throw new Error(`Could not load the page settings (HTTP ${response.status}).`);
-    return response.json();
-  });
-  return configPromise;
-}
+/**
+ * @typedef {{status: number, ok: boolean, body: any, headers: Headers}} ApiResult
+ * @typedef {{method?: string, body?: unknown, headers?: Record<string, string>, signal?: AbortSignal}} CallOptions
+ */
 
 /**
  * One API call. Resolves to {status, ok, body, headers}; rejects only when the server could not be
  * reached (or the call was aborted). A 401 means the token expired: sign in again, then come back.
+ * @param {string} path
+ * @param {CallOptions} [options]
+ * @returns {Promise<ApiResult>}
  */
 export async function callApi(path, { method = "GET", body, headers = {}, signal } = {}) {
   const config = await loadConfig();
   const token = currentToken();
+  /** @type {Record<string, string>} */
   const sent = { ...headers };
   if (token) sent.Authorization = `Bearer ${token}`;
   if (body !== undefined) sent["Content-Type"] = "application/json";
@@ -42,7 +42,11 @@ export async function callApi(path, { method = "GET", body, headers = {}, signal
   return { status: response.status, ok: response.ok, body: payload, headers: response.headers };
 }
 
-/** What went wrong, in words, from an API answer (or a thrown network error). */
+/**
+ * What went wrong, in words, from an API answer (or a thrown network error).
+ * @param {ApiResult | Error} resultOrError
+ * @returns {string}
+ */
 export function describeFailure(resultOrError) {
   if (resultOrError instanceof Error) {
     return "Could not reach the server. Check your connection and try again.";
@@ -65,7 +69,10 @@ export function describeFailure(resultOrError) {
   return `The server answered with HTTP ${status}.`;
 }
 
-/** An Idempotency-Key: a UUID, also where crypto.randomUUID is missing (pages served over plain HTTP). */
+/**
+ * An Idempotency-Key: a UUID, also where crypto.randomUUID is missing (pages served over plain HTTP).
+ * @returns {string}
+ */
 export function newIdempotencyKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));

@@ -1,12 +1,14 @@
+// @ts-check
 // Who is signed in. The access token lives in sessionStorage (one tab, gone when it closes).
 // Locally the stack's dev-only endpoint issues tokens for a chosen user; deployed, the Cognito hosted
 // UI does, through the authorization-code flow with PKCE (no client secret in the page).
-import { loadConfig } from "./api_client.js";
+import { loadConfig } from "./config.js";
 
 const TOKEN_KEY = "pipeline.session";
 const PENDING_KEY = "pipeline.signin";
 export const SIGNIN_PATH = "/training/signin";
 
+/** The access token, unless missing or about to expire. @returns {string | null} */
 export function currentToken() {
   const stored = readJson(sessionStorage, TOKEN_KEY);
   if (!stored || typeof stored.token !== "string") return null;
@@ -21,6 +23,11 @@ export function currentUser() {
   return readJson(sessionStorage, TOKEN_KEY)?.user ?? null;
 }
 
+/**
+ * @param {string} token
+ * @param {number} expiresInSeconds
+ * @param {string | null} user
+ */
 export function storeToken(token, expiresInSeconds, user) {
   const expiresAt = Date.now() + expiresInSeconds * 1000;
   sessionStorage.setItem(TOKEN_KEY, JSON.stringify({ token, expiresAt, user }));
@@ -33,6 +40,7 @@ export function forgetToken() {
 /**
  * Go to sign-in; afterwards the user comes back to `next` (a path on this site). Every hop replaces
  * the current history entry, so Back and Cancel afterwards skip the sign-in pages.
+ * @param {string} next
  */
 export async function beginSignIn(next) {
   const config = await loadConfig();
@@ -56,7 +64,11 @@ export async function beginSignIn(next) {
   location.replace(`${config.auth.domain}/oauth2/authorize?${query}`);
 }
 
-/** The hosted UI sent the user back with ?code=&state=: trade the code for tokens. Returns `next`. */
+/**
+ * The hosted UI sent the user back with ?code=&state=: trade the code for tokens. Returns `next`.
+ * @param {URLSearchParams} params
+ * @returns {Promise<string>}
+ */
 export async function completeCognitoSignIn(params) {
   const config = await loadConfig();
   const pending = readJson(sessionStorage, PENDING_KEY);
@@ -81,7 +93,10 @@ export async function completeCognitoSignIn(params) {
   return safeNext(pending.next);
 }
 
-/** Locally: ask the stack's dev-only endpoint for a token for `user`. Returns nothing; throws on failure. */
+/**
+ * Locally: ask the stack's dev-only endpoint for a token for `user`. Returns nothing; throws on failure.
+ * @param {string} user
+ */
 export async function signInLocally(user) {
   const config = await loadConfig();
   const response = await fetch(config.auth.tokenUrl, {
@@ -98,22 +113,35 @@ export async function signOut() {
   const config = await loadConfig();
   forgetToken();
   if (config.auth.kind === "cognito") {
-    const query = new URLSearchParams({ client_id: config.auth.clientId, logout_uri: `${location.origin}${SIGNIN_PATH}` });
+    const query = new URLSearchParams({
+      client_id: config.auth.clientId,
+      logout_uri: `${location.origin}${SIGNIN_PATH}`,
+    });
     location.assign(`${config.auth.domain}/logout?${query}`);
   } else {
     location.assign(SIGNIN_PATH);
   }
 }
 
-/** Only pages of this site: an open redirect through ?next= would hand the session to anyone. */
+/**
+ * Only pages of this site: an open redirect through ?next= would hand the session to anyone.
+ * @param {unknown} next
+ * @returns {string}
+ */
 export function safeNext(next) {
   if (typeof next !== "string" || !next.startsWith("/")) return "/training/jobs";
   // Resolved as the browser would: "//host" and "/\host" both leave the site.
   const target = new URL(next, location.origin);
-  return target.origin === location.origin ? `${target.pathname}${target.search}${target.hash}` : "/training/jobs";
+  return target.origin === location.origin
+    ? `${target.pathname}${target.search}${target.hash}`
+    : "/training/jobs";
 }
 
-/** Who the token is for, to show on the page (the API checks the token; the page only displays). */
+/**
+ * Who the token is for, to show on the page (the API checks the token; the page only displays).
+ * @param {string} jwt
+ * @returns {string | null}
+ */
 function claimsOf(jwt) {
   try {
     const binary = atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"));
@@ -124,6 +152,10 @@ function claimsOf(jwt) {
   }
 }
 
+/**
+ * @param {Storage} storage
+ * @param {string} key
+ */
 function readJson(storage, key) {
   try {
     return JSON.parse(storage.getItem(key) ?? "null");
@@ -132,12 +164,19 @@ function readJson(storage, key) {
   }
 }
 
+/** @param {number} length */
 function randomString(length) {
   // 64 symbols, so each random byte maps to one without bias.
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  return [...crypto.getRandomValues(new Uint8Array(length))].map((b) => alphabet[b % alphabet.length]).join("");
+  return [...crypto.getRandomValues(new Uint8Array(length))]
+    .map((b) => alphabet[b % alphabet.length])
+    .join("");
 }
 
+/** @param {ArrayBuffer} buffer */
 function base64Url(buffer) {
-  return btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...new Uint8Array(buffer)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }

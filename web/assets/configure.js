@@ -1,8 +1,11 @@
+// @ts-check
 // /training/configure?datasetId=<uuid>: pick a preset, a GPU and hyperparameters, watch the cost,
 // start the job. Prices, presets and slider ranges all come from GET /catalog.
-import { callApi, describeFailure, loadConfig, newIdempotencyKey } from "./api_client.js";
+import { callApi, describeFailure, newIdempotencyKey } from "./api_client.js";
+import { loadConfig } from "./config.js";
 import { count, fixed, hours, money } from "./format.js";
 import { clearError, showError, startSignedInPage } from "./page_shell.js";
+import { $ } from "./dom.js";
 
 // The spec's starting point; the catalog decides whether these exist (else its first entries).
 const DEFAULT_PRESET = "balanced";
@@ -11,8 +14,6 @@ const DEFAULT_GPU_COUNT = 2;
 const DEBOUNCE_MS = 500;
 const MAX_IN_PROGRESS_RETRIES = 10;
 const ESTIMATE_RETRY_S = 5;
-
-const $ = (id) => document.getElementById(id);
 
 const state = {
   datasetId: null,
@@ -192,7 +193,10 @@ function setSlider(fieldPath, value) {
   $(`value-${fieldPath}`).textContent = shown;
   if (fieldPath === "gpu_config.count") {
     const hint = $(`hint-${fieldPath}`);
-    hint.textContent = value > 1 ? `${hint.dataset.base} Training will be ${value}x faster (approximately).` : hint.dataset.base;
+    hint.textContent =
+      value > 1
+        ? `${hint.dataset.base} Training will be ${value}x faster (approximately).`
+        : hint.dataset.base;
   }
 }
 
@@ -275,7 +279,11 @@ async function requestEstimate() {
   estimateInFlight = controller;
   let result;
   try {
-    result = await callApi("/jobs/estimate", { method: "POST", body: requestBody(), signal: controller.signal });
+    result = await callApi("/jobs/estimate", {
+      method: "POST",
+      body: requestBody(),
+      signal: controller.signal,
+    });
   } catch (error) {
     if (sequence !== estimateSequence) return;
     finishEstimate();
@@ -333,7 +341,8 @@ function renderEstimate() {
   $("figure-duration").textContent = hours(estimate.estimated_duration_hours);
   $("figure-hourly-rate").textContent = `${money(estimate.hourly_rate)}/hr`;
   $("figure-total-steps").textContent = count(estimate.training_details.total_steps);
-  $("figure-throughput").textContent = `${count(estimate.training_details.estimated_throughput_tokens_per_sec)} tok/s`;
+  $("figure-throughput").textContent =
+    `${count(estimate.training_details.estimated_throughput_tokens_per_sec)} tok/s`;
   $("estimate-figures").hidden = false;
 }
 

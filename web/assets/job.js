@@ -1,11 +1,12 @@
+// @ts-check
 // /training/jobs/<id>: one job, refreshed every 5 s while it is queued, initializing or running.
 import { callApi, describeFailure } from "./api_client.js";
 import { count, money, capitalized, when } from "./format.js";
 import { clearError, showError, startSignedInPage } from "./page_shell.js";
+import { $ } from "./dom.js";
 
 const POLL_MS = 5000;
 const ACTIVE = new Set(["queued", "initializing", "running"]);
-const $ = (id) => document.getElementById(id);
 const jobId = decodeURIComponent(location.pathname.replace(/\/+$/, "").split("/").pop());
 let timer = null;
 
@@ -34,7 +35,10 @@ async function refresh() {
   }
   if (result.status === 404 || result.status === 400) {
     $("job").hidden = true;
-    showError($("page-error"), "Training job not found. It may belong to another account, or the link is wrong.");
+    showError(
+      $("page-error"),
+      "Training job not found. It may belong to another account, or the link is wrong.",
+    );
     return;
   }
   showError($("page-error"), describeFailure(result));
@@ -84,7 +88,8 @@ function render(job) {
   error.hidden = !job.error_message;
   error.textContent = job.error_message ?? "";
   if (ACTIVE.has(job.status)) {
-    $("polling-note").textContent = `Refreshing every ${POLL_MS / 1000} s. Last checked ${new Date().toLocaleTimeString()}.`;
+    $("polling-note").textContent =
+      `Refreshing every ${POLL_MS / 1000} s. Last checked ${new Date().toLocaleTimeString()}.`;
   }
   $("job").hidden = false;
 }

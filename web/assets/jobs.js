@@ -1,10 +1,12 @@
+// @ts-check
 // /training/jobs?status=&page=: the user's jobs, newest first, filtered by status, ten to a page.
-import { callApi, describeFailure, loadConfig } from "./api_client.js";
+import { callApi, describeFailure } from "./api_client.js";
+import { loadConfig } from "./config.js";
 import { money, capitalized, when } from "./format.js";
 import { clearError, showError, startSignedInPage } from "./page_shell.js";
+import { $ } from "./dom.js";
 
 const PAGE_SIZE = 10;
-const $ = (id) => document.getElementById(id);
 let loadSequence = 0;
 
 async function main() {

@@ -1,7 +1,11 @@
+// @ts-check
 // What every signed-in page does first: make sure there is a user, show who, offer sign-out.
 import { beginSignIn, currentToken, currentUser, signOut } from "./auth.js";
 
-/** True when the page may go on; false when it is on its way to sign-in. */
+/**
+ * True when the page may go on; false when it is on its way to sign-in.
+ * @returns {Promise<boolean>}
+ */
 export async function startSignedInPage() {
   if (!currentToken()) {
     await beginSignIn(location.pathname + location.search);
@@ -13,12 +17,17 @@ export async function startSignedInPage() {
   return true;
 }
 
-/** Show a message in the page's alert region (role="alert", so screen readers announce it). */
+/**
+ * Show a message in the page's alert region (role="alert", so screen readers announce it).
+ * @param {HTMLElement} element
+ * @param {string} message
+ */
 export function showError(element, message) {
   element.textContent = message;
   element.hidden = false;
 }
 
+/** @param {HTMLElement} element */
 export function clearError(element) {
   element.textContent = "";
   element.hidden = true;

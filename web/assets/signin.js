@@ -1,10 +1,11 @@
+// @ts-check
 // /training/signin?next=<path>: locally, a token for a chosen user from the stack's dev-only endpoint;
 // deployed, the Cognito hosted UI, which sends the user back here with ?code=&state=.
-import { loadConfig } from "./api_client.js";
+import { loadConfig } from "./config.js";
 import { beginSignIn, completeCognitoSignIn, safeNext, signInLocally } from "./auth.js";
 import { showError } from "./page_shell.js";
+import { $ } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const next = safeNext(params.get("next"));
 
