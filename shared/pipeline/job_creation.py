@@ -173,8 +173,8 @@ def _store_job(
     if not dataset.ready_for_training:
         raise DatasetNotReady(status=dataset.status, training_ready=dataset.training_ready)
 
-    # The figures, not the Estimate response model: building that model's validator costs a cold
-    # start ~1 ms, and only the 409 answer needs it.
+    # The figures, not the Estimate response model: building that model's validator lengthens a cold
+    # start, and only the 409 answer needs it (the bench's cold-start rows measure it).
     figures = figures_for_dataset(dataset, request.gpu_config, request.hyperparameters)
     client_estimate = Decimal(repr(request.estimated_cost))
     # Exactly the figure the user confirmed, to the cent, or nothing: a job is never stored at a price

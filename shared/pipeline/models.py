@@ -2,7 +2,8 @@
 
 The models live by subject: configuration_models (GPU, hyperparameters, estimate), job_models,
 job_list_models, catalog_models, message_models. Each function imports only the ones it answers with:
-defining a model class costs ~0.3 ms of cold start even with its validator built lazily.
+defining a model class costs cold-start time even with its validator built lazily (see the README's
+Performance section for the figures).
 
 Numbers are strict: JSON strings and booleans are rejected where a number is expected. Integer fields
 accept integral numbers (4 or 4.0) and reject 4.5. Unknown keys are ignored (the page sends preset

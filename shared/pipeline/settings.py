@@ -20,7 +20,7 @@ class ConfigurationError(RuntimeError):
 class EnvSettings(BaseModel):
     # Built when a function first reads its settings. Settings that not every function reads are defined
     # beside the code that uses them (sqs_publisher, pagination_cursor, outbox_relay, migrate): a pydantic
-    # class costs every function that imports it ~0.3 ms of cold start to define.
+    # class costs every function that imports it cold-start time to define.
     model_config = ConfigDict(frozen=True, populate_by_name=False, defer_build=True)
 
     @classmethod
