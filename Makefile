@@ -155,7 +155,7 @@ migrate: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m pipeline.migrate
 
 schemas: $(STAMP)
-	PYTHONPATH=shared $(VENV_PY) -m tools.message_schema > schemas/training_job.queued.v1.schema.json
+	PYTHONPATH=shared $(VENV_PY) -m tools.message_schema schemas
 	PYTHONPATH=shared $(VENV_PY) -m tools.openapi_document > schemas/openapi.json
 
 # The locks: every package the layer, the tests and SAM CLI install, pinned with hashes. Pins already in a

@@ -1,14 +1,18 @@
-"""JSON Schema of the jobs-queue message, for consumers written in other languages.
+"""JSON Schemas of the queue messages, for consumers and workers written in other languages: the
+jobs-queue message and each report a worker sends.
 
-    PYTHONPATH=shared python -m tools.message_schema > schemas/training_job.queued.v1.schema.json
+    PYTHONPATH=shared python -m tools.message_schema schemas/
 
-(`make schemas`). A test fails when the committed file and the model drift apart.
+(`make schemas`). A test fails when a committed file and its model drift apart.
 """
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
+from pipeline.worker_reports import REPORT_TYPES, REPORT_VERSION
 
 
 def job_queued_schema() -> dict[str, Any]:
@@ -24,8 +28,35 @@ def job_queued_schema() -> dict[str, Any]:
     }
 
 
+def worker_report_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> schema, one per report type."""
+    schemas = {}
+    for model in REPORT_TYPES:
+        kind = model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+        schema = model.model_json_schema(mode="validation")
+        schema["description"] = (
+            f"{(model.__doc__ or '').strip()} A worker's report about one job, sent to the job reports "
+            "queue (SQS FIFO, MessageGroupId = job_id). sequence counts this job's reports from 1; the "
+            "figures are cumulative. A report at or below the last applied sequence changes nothing."
+        ).strip()
+        schemas[f"{kind}.v{REPORT_VERSION}.schema.json"] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"urn:pipeline:message:{kind}:v{REPORT_VERSION}",
+            **schema,
+        }
+    return schemas
+
+
+def all_schemas() -> dict[str, dict[str, Any]]:
+    return {
+        f"{JOB_QUEUED_TYPE}.v{JOB_QUEUED_VERSION}.schema.json": job_queued_schema()
+    } | worker_report_schemas()
+
+
 def main() -> None:
-    print(json.dumps(job_queued_schema(), indent=2))
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "schemas")
+    for name, schema in all_schemas().items():
+        (folder / name).write_text(json.dumps(schema, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ from pipeline.database import Connection
 class JobMoment(StrEnum):
     QUEUED = "job_queued"
     INITIALIZING = "job_initializing"
+    COMPLETED = "job_completed"
+    FAILED = "job_failed"
+    CANCELLED = "job_cancelled"
 
 
 class _Notice(NamedTuple):
@@ -28,6 +31,13 @@ _NOTICES: Final = {
     ),
     JobMoment.INITIALIZING: _Notice(
         "Training Job Starting", 'Your training job for "{dataset}" is initializing', "low"
+    ),
+    JobMoment.COMPLETED: _Notice(
+        "Training Job Completed", 'Your training job for "{dataset}" has completed', "medium"
+    ),
+    JobMoment.FAILED: _Notice("Training Job Failed", 'Your training job for "{dataset}" has failed', "high"),
+    JobMoment.CANCELLED: _Notice(
+        "Training Job Cancelled", 'Your training job for "{dataset}" has been cancelled', "medium"
     ),
 }
 

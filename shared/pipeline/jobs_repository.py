@@ -2,9 +2,11 @@
 
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any, Final, NamedTuple, Protocol
 from uuid import UUID
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from pipeline.database import Connection, Deferred, DeferredRows
@@ -92,6 +94,25 @@ where j.id = %s and j.status = 'queued' and d.id = j.dataset_id and d.user_id = 
 returning j.id, d.name as dataset_name
 """
 _STATUS_OF: Final = "select status from lora_training_jobs where id = %s"
+# The job as a worker's report finds it, locked until the report's transaction ends: reports for one
+# job are applied one at a time, in sequence order.
+_LOCK_FOR_REPORT: Final = """
+select j.status, j.last_report_sequence, j.current_step, j.current_epoch, j.total_steps, j.total_epochs,
+       j.progress, j.started_at, j.cancellation_requested_at, j.estimated_total_cost, j.pricing_version,
+       j.gpu_config ->> 'type' as gpu_type, d.name as dataset_name
+from lora_training_jobs j
+join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
+where j.id = %s
+for update of j
+"""
+# What a report may change, and nothing else (the worker role's column grants say the same).
+REPORT_COLUMNS: Final = frozenset(
+    {
+        "status", "current_stage", "started_at", "completed_at", "progress", "current_epoch",
+        "current_step", "current_cost", "current_metrics", "error_message", "error_code", "gpu_seconds",
+        "last_report_sequence", "estimated_finish_at", "artifact_key",
+    }
+)  # fmt: skip
 
 
 def insert(conn: Connection, job: NewJob) -> Deferred[dict[str, Any]]:
@@ -167,3 +188,35 @@ def claim_queued(conn: Connection, job_id: UUID) -> ClaimedJob | None:
 def status_of(conn: Connection, job_id: UUID) -> str | None:
     row = conn.execute(_STATUS_OF, (job_id,)).fetchone()
     return str(row["status"]) if row else None
+
+
+def lock_for_report(conn: Connection, job_id: UUID) -> dict[str, Any] | None:
+    row = conn.execute(_LOCK_FOR_REPORT, (job_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def update_for_report(conn: Connection, job_id: UUID, updates: dict[str, Any]) -> None:
+    """Set the given columns of one job. Column names come from job_lifecycle's plan, checked against
+    REPORT_COLUMNS; every value travels as a parameter."""
+    unknown = set(updates) - REPORT_COLUMNS
+    if unknown:
+        raise ValueError(f"a report may not change {sorted(unknown)}")
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
+        for column in sorted(updates)
+    )
+    params = {column: _parameter(column, value) for column, value in updates.items()}
+    conn.execute(
+        sql.SQL("update lora_training_jobs set {} where id = {}").format(
+            assignments, sql.Placeholder("job_id")
+        ),
+        params | {"job_id": job_id},
+    )
+
+
+def _parameter(column: str, value: Any) -> Any:
+    if column == "current_metrics":
+        return Jsonb(value)
+    # A status arrives as job_states.JobStatus: its value is the column's text (psycopg would write
+    # an Enum's name).
+    return value.value if isinstance(value, Enum) else value

@@ -83,6 +83,13 @@ def test_created_job_is_stored_queued_with_server_figures(
         "error_message": None,
         "started_at": None,
         "completed_at": None,
+        # What the job's life fills in later: nothing yet.
+        "gpu_seconds": Decimal("0.000"),
+        "last_report_sequence": 0,
+        "cancellation_requested_at": None,
+        "estimated_finish_at": None,
+        "error_code": None,
+        "artifact_key": None,
     }
     data = response.body["data"]
     assert response.body["success"] is True

@@ -25,6 +25,8 @@ FORCED_TABLES = (
     "lora_notifications",
     "idempotency_keys",
     "job_queue_outbox",
+    "job_events",
+    "job_metric_points",
 )
 
 
@@ -139,6 +141,11 @@ def test_the_app_role_cannot_queue_a_message_for_another_tenants_job(
         "select body from job_queue_outbox",
         "delete from job_queue_outbox",
         "select * from schema_migrations",
+        "insert into job_events (job_id, user_id, type)"
+        " select id, user_id, 'progress' from lora_training_jobs",
+        "insert into job_metric_points (job_id, user_id, step, epoch) select id, user_id, 1, 0"
+        " from lora_training_jobs",
+        "update lora_training_jobs set gpu_seconds = 0",
     ],
 )
 def test_the_app_role_may_not(app_role: psycopg.Connection[DictRow], statement: str) -> None:
@@ -176,6 +183,9 @@ def test_the_worker_role_sees_every_tenants_outbox_rows_and_no_tenants_jobs_with
         "select * from lora_notifications",
         "update lora_datasets set status = 'ready'",
         "select * from job_counts",
+        "update job_events set data = '{}'",  # the feed is append-only
+        "delete from job_events",
+        "update lora_training_jobs set cancellation_requested_at = now()",  # the user's, not a worker's
     ],
 )
 def test_the_worker_role_may_not(worker_role: psycopg.Connection[DictRow], statement: str) -> None:

@@ -1,0 +1,43 @@
+"""SQL for a job's feed (job_events) and its loss chart's points (job_metric_points)."""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Final
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from pipeline.database import Connection
+
+_INSERT_EVENT: Final = "insert into job_events (job_id, user_id, type, data) values (%s, %s, %s, %s)"
+# A step reported twice (a re-sent report) keeps its first point.
+_INSERT_POINT: Final = """
+insert into job_metric_points (job_id, user_id, step, epoch, train_loss, validation_loss)
+values (%(job_id)s, %(user_id)s, %(step)s, %(epoch)s, %(train_loss)s, %(validation_loss)s)
+on conflict (job_id, step) do nothing
+"""
+
+
+def insert_event(conn: Connection, *, job_id: UUID, user_id: UUID, type: str, data: dict[str, Any]) -> None:
+    conn.execute(_INSERT_EVENT, (job_id, user_id, type, Jsonb(_json_ready(data))))
+
+
+def insert_metric_point(conn: Connection, *, job_id: UUID, user_id: UUID, point: dict[str, Any]) -> None:
+    conn.execute(_INSERT_POINT, point | {"job_id": job_id, "user_id": user_id})
+
+
+def _json_ready(value: Any) -> Any:
+    """Money as JSON numbers (exact to the cent: a numeric(12, 2)'s double prints as its text), times
+    as ISO 8601 UTC, statuses as their names."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

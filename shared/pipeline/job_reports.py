@@ -1,0 +1,120 @@
+"""Applying the workers' reports to jobs: the consumer side of the contract in worker_reports.py.
+
+One transaction per report, as the job's tenant: the job row is locked, the report checked against
+the job's last applied sequence (a duplicate or an older report changes nothing; a gap is logged and
+the report applied: reports carry cumulative figures), planned by job_lifecycle (which refuses what
+the state machine does not allow), and written with its events, chart point and notification.
+Reports that can never apply (invalid, unknown version, job gone, illegal for the job's status) are
+acknowledged and logged; a database failure raises, so the queue delivers the report again.
+"""
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Final
+
+from pydantic import TypeAdapter, ValidationError
+
+from pipeline import job_events_repository, job_notifications, jobs_repository
+from pipeline.database import Database
+from pipeline.gpu_prices import prices_for
+from pipeline.job_lifecycle import JobSnapshot, Report, plan_report
+from pipeline.job_states import IllegalTransition, JobStatus
+from pipeline.observability import logger
+from pipeline.worker_reports import REPORT_VERSION, WorkerReport
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # sequence at or below the last applied: a re-delivery or an old report
+    REFUSED = "refused"  # the job's status does not allow it (e.g. progress for a cancelled job)
+    JOB_NOT_FOUND = "job_not_found"
+    UNPROCESSABLE = "unprocessable"  # invalid, or a type or version this code does not know
+
+
+_REPORT: Final = TypeAdapter[Report](WorkerReport)
+
+
+def parse_report(body: str) -> Report | None:
+    try:
+        return _REPORT.validate_json(body)
+    except ValidationError as exc:
+        try:
+            envelope = json.loads(body)
+            kind = (envelope.get("type"), envelope.get("version")) if isinstance(envelope, dict) else None
+        except ValueError:
+            kind = None
+        logger.warning(
+            "invalid worker report acknowledged",
+            report_kind=str(kind),
+            known_version=REPORT_VERSION,
+            errors=exc.errors(include_url=False, include_input=False)[:5],
+        )
+        return None
+
+
+def apply_report(database: Database, body: str, *, now: datetime | None = None) -> Outcome:
+    report = parse_report(body)
+    if report is None:
+        return Outcome.UNPROCESSABLE
+    job_id = report.job_id
+    # The report names its user: row level security then shows only that user's job, so a report with
+    # a wrong user_id finds nothing.
+    with database.tenant_transaction(report.user_id) as conn:
+        row = jobs_repository.lock_for_report(conn, job_id)
+        if row is None:
+            logger.warning("worker report for an unknown job acknowledged", job_id=str(job_id))
+            return Outcome.JOB_NOT_FOUND
+        if report.sequence <= row["last_report_sequence"]:
+            logger.info("duplicate or old worker report", job_id=str(job_id), sequence=report.sequence)
+            return Outcome.DUPLICATE
+        if report.sequence > row["last_report_sequence"] + 1:
+            logger.warning(
+                "worker reports missing; applying the newer one",
+                job_id=str(job_id),
+                after=row["last_report_sequence"],
+                sequence=report.sequence,
+            )
+        prices = prices_for(row["pricing_version"], row["gpu_type"])
+        snapshot = JobSnapshot(
+            status=JobStatus(row["status"]),
+            last_report_sequence=row["last_report_sequence"],
+            current_step=row["current_step"],
+            current_epoch=row["current_epoch"],
+            total_steps=row["total_steps"],
+            total_epochs=row["total_epochs"],
+            progress=row["progress"],
+            started_at=row["started_at"],
+            cancellation_requested_at=row["cancellation_requested_at"],
+            estimated_total_cost=row["estimated_total_cost"],
+            price_per_gpu_hour=prices.price_per_gpu_hour,
+            storage_cost=prices.storage_cost,
+        )
+        try:
+            plan = plan_report(snapshot, report, now or datetime.now(UTC))
+        except IllegalTransition as refused:
+            logger.warning(
+                "worker report refused",
+                job_id=str(job_id),
+                report_type=report.type,
+                sequence=report.sequence,
+                reason=str(refused),
+            )
+            return Outcome.REFUSED
+        jobs_repository.update_for_report(conn, job_id, plan.updates)
+        for event in plan.events:
+            job_events_repository.insert_event(
+                conn, job_id=job_id, user_id=report.user_id, type=event.type, data=event.data
+            )
+        if plan.metric_point is not None:
+            job_events_repository.insert_metric_point(
+                conn, job_id=job_id, user_id=report.user_id, point=plan.metric_point
+            )
+        if plan.notify is not None:
+            job_notifications.notify(
+                conn, plan.notify, user_id=report.user_id, job_id=job_id, dataset_name=row["dataset_name"]
+            )
+    logger.info(
+        "worker report applied", job_id=str(job_id), report_type=report.type, sequence=report.sequence
+    )
+    return Outcome.APPLIED

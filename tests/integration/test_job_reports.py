@@ -1,0 +1,192 @@
+"""Workers' reports applied to real jobs, as the report consumer's role (pipeline_worker) applies them:
+once each, in sequence, refused when the job's status does not allow them, with events, the chart's
+points and notifications written in the same transaction."""
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from psycopg.rows import DictRow
+
+from local.local_database import WORKER_ROLE, url_for_role
+from pipeline import job_reports
+from pipeline.database import Database
+from pipeline.job_reports import Outcome
+from pipeline.settings import DatabaseSettings
+from tests.factories import insert_dataset, insert_job
+from tests.services import owner_database_url
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[Database]:
+    database = Database(DatabaseSettings(DATABASE_URL=url_for_role(owner_database_url(), WORKER_ROLE)))
+    yield database
+    database.close()
+
+
+def _job(db: psycopg.Connection[DictRow], status: str = "initializing") -> tuple[UUID, UUID]:
+    user_id = uuid4()
+    job_id = insert_job(db, user_id=user_id, dataset_id=insert_dataset(db, user_id=user_id), status=status)
+    return user_id, job_id  # 125 steps, 1 epoch, one H100 at $4.20 per GPU-hour, estimated $1.23
+
+
+def _report(kind: str, job: tuple[UUID, UUID], sequence: int, **fields: Any) -> str:
+    user_id, job_id = job
+    body = {
+        "type": f"training_job.{kind}",
+        "version": 1,
+        "job_id": str(job_id),
+        "user_id": str(user_id),
+        "sequence": sequence,
+        "sent_at": "2026-12-02T12:00:00Z",
+    }
+    return json.dumps(body | fields)
+
+
+def _progress(job: tuple[UUID, UUID], sequence: int, step: int, gpu_seconds: float, **extra: Any) -> str:
+    return _report(
+        "progress", job, sequence, step=step, epoch=0, gpu_seconds=gpu_seconds,
+        metrics={"train_loss": 2.0 - step / 100}, **extra,
+    )  # fmt: skip
+
+
+def _row(db: psycopg.Connection[DictRow], job_id: UUID) -> dict[str, Any]:
+    row = db.execute(
+        "select status, current_step, progress, gpu_seconds, current_cost, last_report_sequence,"
+        " error_code, error_message, artifact_key, completed_at is not null as completed"
+        " from lora_training_jobs where id = %s",
+        (job_id,),
+    ).fetchone()
+    assert row is not None
+    return dict(row)
+
+
+def _events(db: psycopg.Connection[DictRow], job_id: UUID) -> list[tuple[str, dict[str, Any]]]:
+    rows = db.execute("select type, data from job_events where job_id = %s order by id", (job_id,)).fetchall()
+    return [(row["type"], row["data"]) for row in rows]
+
+
+def test_a_job_runs_to_completion_through_its_reports(
+    db: psycopg.Connection[DictRow], worker: Database
+) -> None:
+    job = _job(db)
+    reports = [
+        _report("started", job, 1, worker_id="gpu-1"),
+        _progress(job, 2, step=50, gpu_seconds=600),
+        _report(
+            "checkpoint_saved", job, 3, step=100, epoch=0, gpu_seconds=1200, object_key="jobs/x/step-100"
+        ),
+        _report("completed", job, 4, step=125, epoch=1, gpu_seconds=1500, artifact_key="jobs/x/adapter"),
+    ]
+
+    assert [job_reports.apply_report(worker, body) for body in reports] == [Outcome.APPLIED] * 4
+
+    assert _row(db, job[1]) == {
+        "status": "completed",
+        "current_step": 125,
+        "progress": Decimal("100.00"),
+        "gpu_seconds": Decimal("1500.000"),
+        "current_cost": Decimal("2.25"),  # 1500 GPU-seconds at $4.20 = 1.75, + 0.50 storage
+        "last_report_sequence": 4,
+        "error_code": None,
+        "error_message": None,
+        "artifact_key": "jobs/x/adapter",
+        "completed": True,
+    }
+    events = _events(db, job[1])
+    assert [kind for kind, _ in events] == [
+        "status_changed",
+        "progress",
+        "checkpoint",
+        "status_changed",
+        "cost",
+    ]
+    assert (events[0][1]["from"], events[0][1]["to"]) == ("initializing", "running")
+    assert (events[3][1]["from"], events[3][1]["to"]) == ("running", "completed")
+    assert events[4][1] == {
+        "step": 125, "epoch": 1, "progress": 100, "cost": 2.25, "final": True,
+        "estimated_total_cost": 1.23, "not_charged": 0,
+    }  # fmt: skip
+    points = db.execute(
+        "select step, train_loss from job_metric_points where job_id = %s", (job[1],)
+    ).fetchall()
+    assert points == [{"step": 50, "train_loss": 1.5}]
+    (notice,) = db.execute(
+        "select type, priority, action_url from lora_notifications where user_id = %s", (job[0],)
+    ).fetchall()
+    assert notice == {"type": "job_completed", "priority": "medium", "action_url": f"/training/jobs/{job[1]}"}
+
+
+def test_a_repeated_or_older_report_changes_nothing(
+    db: psycopg.Connection[DictRow], worker: Database
+) -> None:
+    job = _job(db)
+    assert job_reports.apply_report(worker, _report("started", job, 1, worker_id="w")) is Outcome.APPLIED
+    assert job_reports.apply_report(worker, _progress(job, 3, step=60, gpu_seconds=700)) is Outcome.APPLIED
+    before = (_row(db, job[1]), _events(db, job[1]))
+
+    assert job_reports.apply_report(worker, _progress(job, 3, step=60, gpu_seconds=700)) is Outcome.DUPLICATE
+    assert job_reports.apply_report(worker, _progress(job, 2, step=30, gpu_seconds=350)) is Outcome.DUPLICATE
+
+    assert (_row(db, job[1]), _events(db, job[1])) == before
+    assert before[0]["current_step"] == 60  # the gap (no report 2 before 3) did not hold the job back
+
+
+def test_a_report_the_jobs_status_does_not_allow_is_refused_and_changes_nothing(
+    db: psycopg.Connection[DictRow], worker: Database
+) -> None:
+    job = _job(db, status="cancelled")
+
+    assert job_reports.apply_report(worker, _progress(job, 1, step=10, gpu_seconds=60)) is Outcome.REFUSED
+
+    assert _row(db, job[1])["last_report_sequence"] == 0
+    assert _events(db, job[1]) == []
+
+
+def test_a_failure_records_its_error_and_the_gpu_time_used(
+    db: psycopg.Connection[DictRow], worker: Database
+) -> None:
+    job = _job(db, status="running")
+    error = {"code": "out_of_memory", "message": "The GPU ran out of memory at batch size 64"}
+
+    body = _report("failed", job, 1, step=20, epoch=0, gpu_seconds=3600, error=error)
+    assert job_reports.apply_report(worker, body) is Outcome.APPLIED
+
+    row = _row(db, job[1])
+    assert (row["status"], row["error_code"], row["error_message"]) == ("failed", *error.values())
+    assert row["current_cost"] == Decimal("4.20")  # an hour of H100, no storage
+    assert [kind for kind, _ in _events(db, job[1])] == ["error", "status_changed", "cost"]
+
+
+def test_a_report_naming_another_user_finds_no_job(db: psycopg.Connection[DictRow], worker: Database) -> None:
+    _, job_id = _job(db)
+
+    assert job_reports.apply_report(worker, _report("started", (uuid4(), job_id), 1, worker_id="w")) is (
+        Outcome.JOB_NOT_FOUND
+    )
+    assert _row(db, job_id)["status"] == "initializing"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"version": 2},
+        {"type": "training_job.paused"},
+        {"sequence": 0},
+        {"gpu_seconds": -1},
+        {"surprise": True},  # the contract is closed: a typo is not silently ignored
+    ],
+    ids=["unknown-version", "unknown-type", "sequence-zero", "negative-gpu-time", "unknown-field"],
+)
+def test_an_invalid_report_is_acknowledged_and_changes_nothing(
+    db: psycopg.Connection[DictRow], worker: Database, change: dict[str, Any]
+) -> None:
+    job = _job(db, status="running")
+    body = json.loads(_progress(job, 1, step=10, gpu_seconds=60)) | change
+
+    assert job_reports.apply_report(worker, json.dumps(body)) is Outcome.UNPROCESSABLE
+    assert _row(db, job[1])["last_report_sequence"] == 0

@@ -1,0 +1,193 @@
+"""What each worker report does to a job, planned without a database: statuses, figures, cost, events."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from pipeline.job_lifecycle import JobSnapshot, Report, plan_report
+from pipeline.job_notifications import JobMoment
+from pipeline.job_states import IllegalTransition, JobStatus
+from pipeline.worker_reports import (
+    CheckpointSaved,
+    JobCancelled,
+    JobCompleted,
+    JobError,
+    JobFailed,
+    JobProgress,
+    JobStarted,
+    TrainingMetrics,
+)
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+IDS: dict[str, Any] = {"job_id": uuid4(), "user_id": uuid4(), "sent_at": NOW}
+
+
+def _job(status: JobStatus = JobStatus.RUNNING, **changes: Any) -> JobSnapshot:
+    fields: dict[str, Any] = {
+        "status": status,
+        "last_report_sequence": 1,
+        "current_step": 0,
+        "current_epoch": 0,
+        "total_steps": 1000,
+        "total_epochs": 2,
+        "progress": Decimal("0.00"),
+        "started_at": NOW - timedelta(minutes=10),
+        "cancellation_requested_at": None,
+        "estimated_total_cost": Decimal("5.00"),
+        "price_per_gpu_hour": Decimal("3.60"),
+        "storage_cost": Decimal("0.50"),
+    }
+    return JobSnapshot(**(fields | changes))
+
+
+def _progress(step: int, gpu_seconds: str = "600", epoch: int = 0, **extra: Any) -> JobProgress:
+    return JobProgress(
+        type="training_job.progress", sequence=2, step=step, epoch=epoch, gpu_seconds=Decimal(gpu_seconds),
+        **IDS, **extra,
+    )  # fmt: skip
+
+
+def _types(events: list[Any]) -> list[str]:
+    return [event.type for event in events]
+
+
+def test_started_moves_an_initializing_job_to_running() -> None:
+    report = JobStarted(type="training_job.started", sequence=1, worker_id="gpu-7", **IDS)
+
+    plan = plan_report(_job(JobStatus.INITIALIZING, last_report_sequence=0, started_at=None), report, NOW)
+
+    assert plan.updates == {
+        "last_report_sequence": 1,
+        "status": JobStatus.RUNNING,
+        "current_stage": "training",
+        "started_at": NOW,
+    }
+    assert [(e.type, e.data) for e in plan.events] == [
+        ("status_changed", {"from": JobStatus.INITIALIZING, "to": JobStatus.RUNNING, "worker_id": "gpu-7"})
+    ]
+    assert plan.notify is None
+
+
+def test_progress_sets_the_cumulative_figures_and_the_cost_at_the_jobs_price() -> None:
+    metrics = TrainingMetrics(train_loss=1.25, validation_loss=1.5)
+    plan = plan_report(_job(), _progress(step=300, gpu_seconds="900", metrics=metrics), NOW)
+
+    assert {k: plan.updates[k] for k in ("current_step", "gpu_seconds", "current_cost", "progress")} == {
+        "current_step": 300,
+        "gpu_seconds": Decimal("900"),
+        "current_cost": Decimal("0.90"),  # 900 s at $3.60 per GPU-hour; no storage until completed
+        "progress": Decimal("30.00"),
+    }
+    assert plan.updates["current_metrics"] == {"train_loss": 1.25, "validation_loss": 1.5}
+    assert plan.metric_point == {"step": 300, "epoch": 0, "train_loss": 1.25, "validation_loss": 1.5}
+    # 300 steps in the 10 minutes since the start: the other 700 at the same pace.
+    assert plan.updates["estimated_finish_at"] == NOW + timedelta(minutes=10) * 700 / 300
+
+
+def test_progress_events_only_at_milestones_every_five_percent_or_epoch() -> None:
+    assert _types(plan_report(_job(progress=Decimal("31.00")), _progress(step=320), NOW).events) == []
+    assert _types(plan_report(_job(progress=Decimal("34.90")), _progress(step=350), NOW).events) == [
+        "progress"
+    ]
+    assert _types(plan_report(_job(progress=Decimal("31.00")), _progress(step=320, epoch=1), NOW).events) == [
+        "progress"
+    ]
+
+
+def test_progress_while_still_initializing_implies_the_lost_start() -> None:
+    plan = plan_report(_job(JobStatus.INITIALIZING), _progress(step=50), NOW)
+
+    assert plan.updates["status"] is JobStatus.RUNNING
+    assert plan.events[0].data == {
+        "from": JobStatus.INITIALIZING, "to": JobStatus.RUNNING, "implied_by": "training_job.progress",
+    }  # fmt: skip
+
+
+def test_a_checkpoint_is_an_event_with_its_object_key() -> None:
+    report = CheckpointSaved(
+        type="training_job.checkpoint_saved", sequence=2, step=500, epoch=1, gpu_seconds=Decimal("1800"),
+        object_key="jobs/j/checkpoints/step-500", **IDS,
+    )  # fmt: skip
+    (event,) = plan_report(_job(), report, NOW).events
+
+    assert (event.type, event.data["object_key"], event.data["step"]) == (
+        "checkpoint",
+        "jobs/j/checkpoints/step-500",
+        500,
+    )
+
+
+def _completed(gpu_seconds: str = "3600") -> JobCompleted:
+    return JobCompleted(
+        type="training_job.completed", sequence=3, step=1000, epoch=2, gpu_seconds=Decimal(gpu_seconds),
+        artifact_key="jobs/j/adapter", **IDS,
+    )  # fmt: skip
+
+
+def test_completion_charges_the_gpu_time_and_storage_and_says_what_of_the_estimate_is_not_charged() -> None:
+    plan = plan_report(_job(), _completed(gpu_seconds="3600"), NOW)
+
+    assert plan.updates["status"] is JobStatus.COMPLETED
+    assert (plan.updates["progress"], plan.updates["current_cost"]) == (Decimal("100.00"), Decimal("4.10"))
+    assert (plan.updates["completed_at"], plan.updates["artifact_key"]) == (NOW, "jobs/j/adapter")
+    assert _types(plan.events) == ["status_changed", "cost"]
+    assert plan.events[1].data["not_charged"] == Decimal("0.90")  # estimated 5.00, charged 4.10
+    assert plan.notify is JobMoment.COMPLETED
+
+
+def test_a_run_longer_than_estimated_is_charged_what_it_used() -> None:
+    plan = plan_report(_job(), _completed(gpu_seconds="7200"), NOW)
+
+    assert plan.updates["current_cost"] == Decimal("7.70")  # above the 5.00 estimate
+    assert plan.events[1].data["not_charged"] == Decimal("0.00")
+
+
+def test_a_completion_after_a_cancel_request_wins_and_the_event_says_the_cancel_came_too_late() -> None:
+    plan = plan_report(_job(cancellation_requested_at=NOW - timedelta(seconds=5)), _completed(), NOW)
+
+    assert plan.updates["status"] is JobStatus.COMPLETED
+    assert "too late" in plan.events[0].data["cancellation"]
+
+
+def test_the_workers_stop_after_a_cancel_request_charges_the_time_used_without_storage() -> None:
+    report = JobCancelled(
+        type="training_job.cancelled", sequence=3, step=400, epoch=0, gpu_seconds=Decimal("1200"), **IDS
+    )
+    plan = plan_report(_job(cancellation_requested_at=NOW), report, NOW)
+
+    assert (plan.updates["status"], plan.updates["current_cost"]) == (JobStatus.CANCELLED, Decimal("1.20"))
+    assert plan.notify is JobMoment.CANCELLED
+
+
+def test_a_failure_during_initializing_ends_the_job_there_with_its_error() -> None:
+    report = JobFailed(
+        type="training_job.failed", sequence=2, step=0, epoch=0, gpu_seconds=Decimal("30"),
+        error=JobError(code="dataset_unreadable", message="The dataset file could not be read"), **IDS,
+    )  # fmt: skip
+    plan = plan_report(_job(JobStatus.INITIALIZING), report, NOW)
+
+    assert plan.updates["status"] is JobStatus.FAILED
+    assert (plan.updates["error_code"], plan.updates["error_message"]) == (
+        "dataset_unreadable",
+        "The dataset file could not be read",
+    )
+    assert _types(plan.events) == ["error", "status_changed", "cost"]
+    assert plan.events[1].data == {"from": JobStatus.INITIALIZING, "to": JobStatus.FAILED}
+    assert plan.notify is JobMoment.FAILED
+
+
+@pytest.mark.parametrize(
+    "status", [JobStatus.QUEUED, JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED]
+)
+@pytest.mark.parametrize("report", [_progress(step=10), _completed()], ids=["progress", "completed"])
+def test_a_report_the_jobs_status_does_not_allow_is_refused(status: JobStatus, report: Report) -> None:
+    with pytest.raises(IllegalTransition):
+        plan_report(_job(status), report, NOW)
+
+
+def test_a_second_start_for_a_running_job_is_refused() -> None:
+    with pytest.raises(IllegalTransition, match="a running job cannot become running"):
+        plan_report(_job(), JobStarted(type="training_job.started", sequence=2, worker_id="w", **IDS), NOW)
