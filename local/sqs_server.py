@@ -16,14 +16,22 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 log = logging.getLogger("pipeline.local")
 
 JOBS_QUEUE = "pipeline-jobs"
 JOBS_DLQ = "pipeline-jobs-dlq"
+REPORTS_QUEUE = "pipeline-job-reports.fifo"  # FIFO names end in .fifo
+REPORTS_DLQ = "pipeline-job-reports-dlq.fifo"
 REGION = "us-east-1"
 # template.yaml's logical id of each queue created here, for the functions' SQS event sources.
-LOGICAL_IDS = {"JobsQueue": JOBS_QUEUE, "JobsDeadLetterQueue": JOBS_DLQ}
+LOGICAL_IDS = {
+    "JobsQueue": JOBS_QUEUE,
+    "JobsDeadLetterQueue": JOBS_DLQ,
+    "JobReportsQueue": REPORTS_QUEUE,
+    "JobReportsDeadLetterQueue": REPORTS_DLQ,
+}
 
 
 class _QueueLoggingMiddleware:
@@ -84,16 +92,20 @@ class LocalSqs:
         )
 
     def create_queues(self) -> str:
-        """Create the jobs queue (redriving to its DLQ after 5 receives) and return its URL."""
+        """Create the jobs queue and the job reports queue (FIFO), each redriving to its DLQ after 5
+        receives, as the template does; return the jobs queue's URL."""
         sqs = self.client()
-        dlq_url = sqs.create_queue(QueueName=JOBS_DLQ)["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})
-        return sqs.create_queue(
-            QueueName=JOBS_QUEUE, Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "60"}
-        )["QueueUrl"]
+        for queue, dlq, fifo in ((REPORTS_QUEUE, REPORTS_DLQ, True), (JOBS_QUEUE, JOBS_DLQ, False)):
+            kind: dict[QueueAttributeNameType, str] = {"FifoQueue": "true"} if fifo else {}
+            dlq_url = sqs.create_queue(QueueName=dlq, Attributes=kind)["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})
+            url = sqs.create_queue(
+                QueueName=queue, Attributes=kind | {"RedrivePolicy": redrive, "VisibilityTimeout": "60"}
+            )["QueueUrl"]
+        return url  # the last one made: the jobs queue
 
     def queue_url(self, name: str) -> str:
         return f"{self.endpoint_url}/123456789012/{name}"  # moto's default account

@@ -24,7 +24,7 @@ env_file=$(mktemp --suffix=.json)
 import json, sys
 env = json.load(open("events/env.json"))
 env["Parameters"]["DATABASE_URL"] = "postgresql://pipeline_app@/$DB?host=/var/task"
-for worker in ("OutboxRelayFunction", "JobDispatcherFunction"):
+for worker in ("OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction"):
     env[worker]["DATABASE_URL"] = "postgresql://pipeline_worker@/$DB?host=/var/task"
 env["MigrateFunction"]["MIGRATION_DATABASE_URL"] = "postgresql://postgres@/$DB?host=/var/task"
 json.dump(env, open(sys.argv[1], "w"))
@@ -59,5 +59,6 @@ expect get_job "$(invoke GetJobFunction get_job)" 'a["statusCode"] == 200'
 expect catalog "$(invoke CatalogFunction catalog)" 'a["statusCode"] == 200'
 expect job_dispatcher "$(invoke JobDispatcherFunction job_dispatcher)" 'a == {"batchItemFailures": []}'
 expect outbox_relay "$(invoke OutboxRelayFunction outbox_relay)" 'set(a) == {"sent", "failed", "backlog"}'
+expect job_reports "$(invoke JobReportsFunction job_reports)" 'a == {"batchItemFailures": []}'
 expect migrate_delete "$(invoke MigrateFunction migrate_delete)" 'a["Status"] == "SUCCESS"'
 exit $failed

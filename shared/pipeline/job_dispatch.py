@@ -7,7 +7,6 @@ logged; anything transient (the database down) raises, so SQS delivers it again 
 maxReceiveCount, moves it to the dead-letter queue.
 """
 
-import json
 from enum import StrEnum
 
 from pydantic import ValidationError
@@ -15,7 +14,12 @@ from pydantic import ValidationError
 from pipeline import job_notifications, jobs_repository
 from pipeline.database import Database
 from pipeline.job_notifications import JobMoment
-from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
+from pipeline.message_models import (
+    JOB_QUEUED_TYPE,
+    JOB_QUEUED_VERSION,
+    TrainingJobQueuedMessage,
+    envelope_kind,
+)
 from pipeline.observability import logger
 
 
@@ -30,11 +34,7 @@ def parse_message(body: str) -> TrainingJobQueuedMessage | None:
     try:
         return TrainingJobQueuedMessage.model_validate_json(body)
     except ValidationError as exc:
-        try:
-            envelope = json.loads(body)
-            kind = (envelope.get("type"), envelope.get("version")) if isinstance(envelope, dict) else None
-        except ValueError:
-            kind = None
+        kind = envelope_kind(body)
         if kind is not None and kind != (JOB_QUEUED_TYPE, JOB_QUEUED_VERSION):
             logger.warning("message of an unknown type or version acknowledged", message_kind=str(kind))
         else:

@@ -8,7 +8,6 @@ Reports that can never apply (invalid, unknown version, job gone, illegal for th
 acknowledged and logged; a database failure raises, so the queue delivers the report again.
 """
 
-import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
@@ -20,6 +19,7 @@ from pipeline.database import Database
 from pipeline.gpu_prices import prices_for
 from pipeline.job_lifecycle import JobSnapshot, Report, plan_report
 from pipeline.job_states import IllegalTransition, JobStatus
+from pipeline.message_models import envelope_kind
 from pipeline.observability import logger
 from pipeline.worker_reports import REPORT_VERSION, WorkerReport
 
@@ -39,11 +39,7 @@ def parse_report(body: str) -> Report | None:
     try:
         return _REPORT.validate_json(body)
     except ValidationError as exc:
-        try:
-            envelope = json.loads(body)
-            kind = (envelope.get("type"), envelope.get("version")) if isinstance(envelope, dict) else None
-        except ValueError:
-            kind = None
+        kind = envelope_kind(body)
         logger.warning(
             "invalid worker report acknowledged",
             report_kind=str(kind),

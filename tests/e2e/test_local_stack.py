@@ -376,7 +376,10 @@ def _queued_job_ids(stack: Stack, *, until: str, timeout_s: float = 20) -> list[
 def test_local_stack_runs_the_queue_consumer_so_created_jobs_get_claimed(tmp_path: Path) -> None:
     running = Stack.start(tmp_path)  # queue consumers on, as `make run` starts it
     try:
-        assert "Queue consumers: JobDispatcherFunction <- pipeline-jobs" in running.stdout
+        assert (
+            "Queue consumers: JobDispatcherFunction <- pipeline-jobs,"
+            " JobReportsFunction <- pipeline-job-reports.fifo"
+        ) in running.stdout
         token = run_cli(tmp_path, "token", "--user", "erin").strip()
         dataset_id = run_cli(tmp_path, "dataset", "--user", "erin", "--pairs", "5000", "--tokens", "1200000")
         body = {
@@ -396,6 +399,33 @@ def test_local_stack_runs_the_queue_consumer_so_created_jobs_get_claimed(tmp_pat
             time.sleep(0.2)
             status = http("GET", job_url, token=token).body["data"]["status"]
         assert status == "initializing"  # JobDispatcherFunction claimed it from the local queue
+
+        # A worker's report through the local FIFO reports queue: JobReportsFunction starts the job.
+        job = created.body["data"]
+        report = {
+            "type": "training_job.started",
+            "version": 1,
+            "job_id": job["id"],
+            "user_id": job["user_id"],
+            "sequence": 1,
+            "sent_at": "2026-12-02T12:00:00Z",
+            "worker_id": "local-test",
+        }
+        sqs_call(
+            running.sqs,
+            "SendMessage",
+            {
+                "QueueUrl": f"{running.sqs}/123456789012/pipeline-job-reports.fifo",
+                "MessageBody": json.dumps(report),
+                "MessageGroupId": job["id"],
+                "MessageDeduplicationId": f"{job['id']}:1",
+            },
+        )
+        deadline = time.monotonic() + 20
+        while status == "initializing" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status = http("GET", job_url, token=token).body["data"]["status"]
+        assert status == "running"
 
         # A message no retry can help is acknowledged: it leaves the queue and never reaches the DLQ.
         queue = f"{running.sqs}/123456789012/pipeline-jobs"

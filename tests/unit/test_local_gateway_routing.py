@@ -68,7 +68,11 @@ def test_routes_come_from_the_template() -> None:
         ("OutboxRelayFunction", ("rate(1 minute)",))
     }
     assert {(spec.logical_id, spec.queues) for spec in specs if spec.queues} == {
-        ("JobDispatcherFunction", (SqsSource("JobsQueue", batch_size=10, report_batch_item_failures=True),))
+        ("JobDispatcherFunction", (SqsSource("JobsQueue", batch_size=10, report_batch_item_failures=True),)),
+        (
+            "JobReportsFunction",
+            (SqsSource("JobReportsQueue", batch_size=10, report_batch_item_failures=True),),
+        ),
     }
 
 

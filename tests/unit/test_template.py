@@ -5,6 +5,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.template_resources import FUNCTIONS, HTTP_FUNCTIONS, RESOURCES, TEMPLATE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,11 +32,16 @@ def _statements() -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def test_only_create_job_and_the_relay_may_send_and_only_to_the_jobs_queue() -> None:
-    senders = {name: s for name, s in _statements() if "sqs:SendMessage" in str(s["Action"])}
-    assert sorted(senders) == ["CreateJobFunction", "OutboxRelayFunction"]
-    for statement in senders.values():
-        assert statement["Resource"] == {"Fn::GetAtt": "JobsQueue.Arn"}
+def test_only_create_job_and_the_relay_may_send_to_the_jobs_queue_and_workers_to_the_reports_queue() -> None:
+    senders = [(name, s["Resource"]) for name, s in _statements() if "sqs:SendMessage" in str(s["Action"])]
+    assert sorted(senders, key=str) == sorted(
+        [
+            ("CreateJobFunction", {"Fn::GetAtt": "JobsQueue.Arn"}),
+            ("OutboxRelayFunction", {"Fn::GetAtt": "JobsQueue.Arn"}),
+            ("managed", {"Fn::GetAtt": "JobReportsQueue.Arn"}),  # WorkerReportsSenderPolicy, for workers
+        ],
+        key=str,
+    )
 
 
 def test_no_policy_grants_wildcard_actions() -> None:
@@ -85,14 +92,31 @@ def test_dispatcher_reports_partial_failures_and_the_queue_outlasts_its_retries(
     assert RESOURCES["JobsQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
 
 
-def test_messages_in_the_dead_letter_queue_raise_an_alarm() -> None:
-    alarm = RESOURCES["JobsDeadLetterQueueAlarm"]["Properties"]
+@pytest.mark.parametrize("queue", ["JobsDeadLetterQueue", "JobReportsDeadLetterQueue"])
+def test_messages_in_a_dead_letter_queue_raise_an_alarm(queue: str) -> None:
+    alarm = RESOURCES[f"{queue}Alarm"]["Properties"]
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
-    assert alarm["Dimensions"] == [
-        {"Name": "QueueName", "Value": {"Fn::GetAtt": "JobsDeadLetterQueue.QueueName"}}
-    ]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": f"{queue}.QueueName"}}]
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
     assert alarm["AlarmActions"] == [{"Fn::Ref": "OperationalAlarmsTopic"}]
+
+
+def test_worker_reports_arrive_in_order_per_job_and_the_queue_outlasts_the_consumers_retries() -> None:
+    consumer = FUNCTIONS["JobReportsFunction"]["Properties"]
+    (event,) = consumer["Events"].values()
+    assert (event["Type"], event["Properties"]["Queue"]) == ("SQS", {"Fn::GetAtt": "JobReportsQueue.Arn"})
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = RESOURCES["JobReportsQueue"]["Properties"]
+    assert queue["FifoQueue"] is True  # one message group per job: its reports in the order sent
+    assert RESOURCES["JobReportsDeadLetterQueue"]["Properties"]["FifoQueue"] is True
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": "JobReportsDeadLetterQueue.Arn"},
+        "maxReceiveCount": 5,
+    }
+    timeout = consumer.get("Timeout", TEMPLATE["Globals"]["Function"]["Timeout"])
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    (send,) = RESOURCES["WorkerReportsSenderPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (send["Action"], send["Resource"]) == ("sqs:SendMessage", {"Fn::GetAtt": "JobReportsQueue.Arn"})
 
 
 def test_env_json_gives_every_function_every_variable_the_template_sets() -> None:
@@ -159,16 +183,17 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
             "secretsmanager:GetSecretValue",
             {"Fn::Ref": secret},
         )
-    # The API's functions: pipeline_app. The relay and the dispatcher: pipeline_worker, named in
-    # their own environment over the global one.
+    # The API's functions: pipeline_app. The relay, the dispatcher and the reports consumer:
+    # pipeline_worker, named in their own environment over the global one.
     assert _readers("ReadDatabaseSecretPolicy") == {
         "EstimateFunction",
         "CreateJobFunction",
         "ListJobsFunction",
         "GetJobFunction",
     }
-    assert _readers("ReadWorkerDatabaseSecretPolicy") == {"OutboxRelayFunction", "JobDispatcherFunction"}
-    for name in ("OutboxRelayFunction", "JobDispatcherFunction"):
+    workers = {"OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction"}
+    assert _readers("ReadWorkerDatabaseSecretPolicy") == workers
+    for name in sorted(workers):
         own = FUNCTIONS[name]["Properties"]["Environment"]["Variables"]
         assert own["DATABASE_SECRET_ARN"] == {"Fn::Ref": "WorkerDatabaseSecretArn"}
     variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]

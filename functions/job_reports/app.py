@@ -1,0 +1,29 @@
+"""SQS FIFO consumer of the job reports queue: applies each GPU worker's report to its job.
+
+Reports of one job arrive in order (MessageGroupId = job_id) and are applied once each (job_reports
+checks their sequence). A report that fails on the database holds back only its own job's later
+reports (its message group), reported failed with it and delivered again in order; other jobs'
+reports in the batch go on.
+"""
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
+
+from pipeline import job_reports
+from pipeline.database import Database
+from pipeline.execution_environment import finish_init
+from pipeline.queue_consumer import sqs_consumer
+from pipeline.settings import DatabaseSettings
+
+database = Database(DatabaseSettings.from_env())
+lambda_handler = sqs_consumer(
+    SqsFifoPartialProcessor(skip_group_on_error=True),
+    lambda body: job_reports.apply_report(database, body),
+    {
+        job_reports.Outcome.APPLIED: "WorkerReportsApplied",
+        job_reports.Outcome.DUPLICATE: "WorkerReportsDuplicate",
+        job_reports.Outcome.REFUSED: "WorkerReportsRefused",
+        job_reports.Outcome.JOB_NOT_FOUND: "WorkerReportsJobNotFound",
+        job_reports.Outcome.UNPROCESSABLE: "WorkerReportsUnprocessable",
+    },
+)
+finish_init(release=[database.release])

@@ -1,0 +1,90 @@
+"""The job reports queue's consumer as Lambda runs it: the FIFO event's reports applied in order, and a
+database failure handing back that job's reports (and only that job's) for another delivery."""
+
+import copy
+import json
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import psycopg
+import pytest
+from psycopg.rows import DictRow
+
+from functions.job_reports import app as reports_app
+from pipeline import job_reports
+from pipeline.database import Database
+from pipeline.settings import DatabaseSettings
+from tests.api_client import FakeLambdaContext, load_event
+from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, insert_dataset, insert_job
+
+UNREACHABLE = Database(DatabaseSettings(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none"))
+
+
+def _invoke(event: dict[str, Any]) -> dict[str, Any]:
+    return dict(reports_app.lambda_handler(event, FakeLambdaContext()))
+
+
+def test_the_events_reports_start_the_job_and_record_its_progress(db: psycopg.Connection[DictRow]) -> None:
+    insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
+    insert_job(
+        db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID, status="initializing"
+    )
+
+    assert _invoke(load_event("job_reports")) == {"batchItemFailures": []}
+
+    row = db.execute(
+        "select status, current_step, gpu_seconds, current_cost, last_report_sequence"
+        " from lora_training_jobs where id = %s",
+        (EVENT_JOB_ID,),
+    ).fetchone()
+    # 1200.5 GPU-seconds of an H100 (the factory's job) at $4.20 an hour: $1.40.
+    assert row == {
+        "status": "running",
+        "current_step": 1250,
+        "gpu_seconds": Decimal("1200.500"),
+        "current_cost": Decimal("1.40"),
+        "last_report_sequence": 2,
+    }
+
+
+def test_a_repeated_delivery_of_the_same_batch_changes_nothing(db: psycopg.Connection[DictRow]) -> None:
+    insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
+    insert_job(
+        db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID, status="initializing"
+    )
+    _invoke(load_event("job_reports"))
+    events = db.execute("select count(*) as n from job_events").fetchone()
+
+    assert _invoke(load_event("job_reports")) == {"batchItemFailures": []}
+    assert db.execute("select count(*) as n from job_events").fetchone() == events
+
+
+def test_a_database_failure_hands_back_that_jobs_reports_and_no_other_jobs(
+    db: psycopg.Connection[DictRow], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = load_event("job_reports")
+    other = copy.deepcopy(event["Records"][0])
+    other["messageId"] = str(uuid4())
+    other_job = str(uuid4())
+    other["body"] = json.dumps(json.loads(other["body"]) | {"job_id": other_job})
+    other["attributes"]["MessageGroupId"] = other_job
+    applied: list[str] = []
+    real_apply = job_reports.apply_report
+
+    def apply(database: Database, body: str) -> str:
+        if json.loads(body)["job_id"] == str(EVENT_JOB_ID):
+            return str(real_apply(UNREACHABLE, body))  # raises: database down
+        applied.append(body)
+        return "applied"
+
+    monkeypatch.setattr(job_reports, "apply_report", apply)
+    event["Records"].insert(
+        1, other
+    )  # the failing job's first report, another job's, the failing job's second
+
+    response = _invoke(event)
+
+    failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+    assert failed == {event["Records"][0]["messageId"], event["Records"][2]["messageId"]}
+    assert applied == [other["body"]]
