@@ -1,9 +1,17 @@
 """A training job as the API returns it, alone (create) or with its dataset (get, list)."""
 
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from pipeline.models import JobStatus, Model, Money, UtcDatetime
+from pydantic import Field, computed_field
+
+from pipeline.models import DecimalNumber, JobStatus, Model, Money, UtcDatetime
+
+
+class JobFailure(Model):
+    code: str = Field(description="What went wrong, for programs: out_of_memory, dataset_unreadable, ...")
+    message: str = Field(description="What went wrong, for people (the worker's words)")
 
 
 class TrainingJob(Model):
@@ -27,11 +35,35 @@ class TrainingJob(Model):
     current_metrics: dict[str, Any]
     pricing_version: str
     error_message: str | None
+    error_code: str | None = Field(default=None, exclude=True)  # shown inside `error`
+    gpu_seconds: DecimalNumber = Field(
+        default=Decimal(0), description="GPU time used so far, in seconds, summed over its GPUs"
+    )
+    estimated_finish_at: UtcDatetime | None = Field(
+        default=None, description="While running: when it should end, at the pace so far"
+    )
+    cancellation_requested_at: UtcDatetime | None = Field(
+        default=None, description="When the user asked a running job to stop"
+    )
     queued_at: UtcDatetime | None
     started_at: UtcDatetime | None
     completed_at: UtcDatetime | None
     created_at: UtcDatetime
     updated_at: UtcDatetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def error(self) -> JobFailure | None:
+        """Why it failed (a failed job only)."""
+        if self.error_code is None:
+            return None
+        return JobFailure(code=self.error_code, message=self.error_message or "")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cost_over_estimate(self) -> bool:
+        """True once the run has cost more than its estimate: it is charged what it used."""
+        return self.current_cost > self.estimated_total_cost
 
 
 class JobDataset(Model):

@@ -77,6 +77,12 @@ Money = Annotated[
     PlainSerializer(_money_json, return_type=int | float, when_used="json"),
     WithJsonSchema({"type": "number"}, mode="serialization"),
 ]
+# A non-money Decimal (GPU-seconds) on the wire: a JSON number, as Money.
+DecimalNumber = Annotated[
+    Decimal,
+    PlainSerializer(_money_json, return_type=int | float, when_used="json"),
+    WithJsonSchema({"type": "number"}, mode="serialization"),
+]
 UtcDatetime = Annotated[
     datetime,
     PlainSerializer(_utc_iso, return_type=str, when_used="json"),

@@ -190,3 +190,41 @@ def test_an_invalid_report_is_acknowledged_and_changes_nothing(
 
     assert job_reports.apply_report(worker, json.dumps(body)) is Outcome.UNPROCESSABLE
     assert _row(db, job[1])["last_report_sequence"] == 0
+
+
+def test_the_api_shows_the_running_jobs_figures_and_the_failed_jobs_error(
+    db: psycopg.Connection[DictRow], worker: Database
+) -> None:
+    from functions.get_job import app as get_job_app
+    from tests.api_client import build_event, invoke
+
+    job = _job(db)
+    job_reports.apply_report(worker, _report("started", job, 1, worker_id="w"))
+    # 50 of 125 steps, 1100 GPU-seconds of an H100: $1.28, above the $1.23 estimate.
+    job_reports.apply_report(worker, _progress(job, 2, step=50, gpu_seconds=1100))
+
+    def shown() -> dict[str, Any]:
+        answer = invoke(get_job_app, build_event("get_job", sub=job[0], path=f"/jobs/{job[1]}"))
+        assert answer.status == 200, answer.raw_body
+        return answer.body["data"]  # type: ignore[no-any-return]
+
+    running = shown()
+    figures = ("status", "progress", "current_step", "current_cost", "gpu_seconds")
+    assert {key: running[key] for key in figures} == {
+        "status": "running", "progress": 40, "current_step": 50, "current_cost": 1.28, "gpu_seconds": 1100,
+    }  # fmt: skip
+    assert running["estimated_finish_at"] is not None
+    assert (running["cost_over_estimate"], running["error"], running["cancellation_requested_at"]) == (
+        True,
+        None,
+        None,
+    )
+    assert "error_code" not in running
+
+    error = {"code": "out_of_memory", "message": "The GPU ran out of memory"}
+    job_reports.apply_report(
+        worker, _report("failed", job, 3, step=60, epoch=0, gpu_seconds=1300, error=error)
+    )
+    failed = shown()
+    assert (failed["status"], failed["error"], failed["error_message"]) == ("failed", error, error["message"])
+    assert failed["estimated_finish_at"] is None
