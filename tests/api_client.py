@@ -67,8 +67,9 @@ def build_event(
     if path is not None:
         event["rawPath"] = path
         event["requestContext"]["http"]["path"] = path
-        if "pathParameters" in event:
-            event["pathParameters"] = {"job_id": path.rsplit("/", 1)[-1]}
+        if "pathParameters" in event:  # /jobs/{job_id} and /jobs/{job_id}/cancel
+            segments = path.strip("/").split("/")
+            event["pathParameters"] = {"job_id": segments[1] if len(segments) > 1 else ""}
     if headers:
         event["headers"].update(headers)
     event["requestContext"]["requestId"] = f"test-{uuid.uuid4().hex[:16]}"

@@ -18,7 +18,7 @@ from pipeline.estimate_models import Estimate
 from pipeline.gpu_prices import PRICING_VERSION
 from pipeline.http_api import MAX_BODY_BYTES
 from pipeline.job_list_models import MAX_PAGE, JobPage
-from pipeline.job_models import TrainingJob, TrainingJobWithDataset
+from pipeline.job_models import JobCancellation, TrainingJob, TrainingJobWithDataset
 from pipeline.models import JOB_STATUSES, Model
 
 # Documentation only: the functions write these shapes from pipeline.http_errors and API Gateway's own.
@@ -103,6 +103,7 @@ def build() -> dict[str, Any]:
             (ErrorResponse, "serialization"),
             (GatewayErrorResponse, "serialization"),
             (Catalog, "serialization"),
+            (JobCancellation, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -208,6 +209,22 @@ def build() -> dict[str, Any]:
                     {
                         "200": _success(TrainingJobWithDataset, "The job"),
                         "404": _error("No such job for the caller (also for a malformed id)"),
+                    },
+                    parameters=[
+                        {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                )
+            },
+            "/jobs/{job_id}/cancel": {
+                "post": _operation(
+                    "cancelJob",
+                    "Cancel one of the caller's jobs: at once when it has not started running (charged"
+                    " nothing), else the running job is asked to stop and is charged the GPU time it used."
+                    " A repeated cancel answers as the first did.",
+                    {
+                        "200": _success(JobCancellation, "What the cancel did and what the job is charged"),
+                        "404": _error("No such job for the caller (also for a malformed id)"),
+                        "409": _error("Job already finished: it completed or failed"),
                     },
                     parameters=[
                         {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}

@@ -55,6 +55,14 @@ class JobNotFound(DomainError):
     """No such job, or another user's."""
 
 
+class JobAlreadyFinished(DomainError):
+    """A completed or failed job cannot be cancelled (a cancelled one answers as it is)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"job already {status}")
+        self.status = status
+
+
 class InvalidListQuery(DomainError):
     """A list query the request's own validation cannot see is wrong (its cursor, with what came
     with it). `field` names the query parameter."""

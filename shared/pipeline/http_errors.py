@@ -117,6 +117,10 @@ def _idempotency_key_reused(exc: domain_errors.IdempotencyKeyReused) -> ApiError
     )
 
 
+def _job_already_finished(exc: domain_errors.JobAlreadyFinished) -> ApiError:
+    return ApiError(409, "Job already finished", f"The job is {exc.status}: there is nothing to cancel")
+
+
 def _invalid_list_query(exc: domain_errors.InvalidListQuery) -> ApiError:
     return ApiError(400, "Validation error", {exc.field: [exc.message]})
 
@@ -149,6 +153,7 @@ _ANSWERS: Final[tuple[tuple[type[domain_errors.DomainError], Callable[[Any], Api
     (domain_errors.IdempotencyKeyInFlight, _idempotency_key_in_flight),
     (domain_errors.IdempotencyKeyReused, _idempotency_key_reused),
     (domain_errors.JobNotFound, _fixed(404, "Training job not found")),
+    (domain_errors.JobAlreadyFinished, _job_already_finished),
     (domain_errors.InvalidListQuery, _invalid_list_query),
     (domain_errors.CreationOutcomeUnknown, _creation_outcome_unknown),
     (domain_errors.DatabaseUnavailable, _database_unavailable),

@@ -1,7 +1,7 @@
 """A training job as the API returns it, alone (create) or with its dataset (get, list)."""
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field, computed_field
@@ -74,3 +74,18 @@ class JobDataset(Model):
 
 class TrainingJobWithDataset(TrainingJob):
     dataset: JobDataset
+
+
+class JobCancellation(Model):
+    """What POST /jobs/{job_id}/cancel did, and what it costs the user."""
+
+    job: TrainingJob
+    cancellation: Literal["cancelled", "requested"] = Field(
+        description="cancelled: ended now (it had not started running). requested: the running job stops"
+        " at its next step, then becomes cancelled."
+    )
+    charged: Money = Field(
+        description="What the job is charged: final when cancelled; so far when requested (the GPU time"
+        " until the worker stops is added)"
+    )
+    not_charged: Money = Field(description="What of the confirmed estimate is not charged (so far)")

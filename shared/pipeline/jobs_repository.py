@@ -105,6 +105,23 @@ join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
 where j.id = %s
 for update of j
 """
+# The job as a cancel finds it, locked until the cancel's transaction ends.
+_LOCK_FOR_CANCEL: Final = """
+select j.status, j.cancellation_requested_at, d.name as dataset_name
+from lora_training_jobs j
+join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
+where j.id = %s and j.user_id = %s
+for update of j
+"""
+_CANCEL_NOW: Final = """
+update lora_training_jobs
+set status = 'cancelled', current_stage = 'cancelled', completed_at = now(), estimated_finish_at = null
+where id = %s
+"""
+_REQUEST_CANCELLATION: Final = """
+update lora_training_jobs set cancellation_requested_at = now()
+where id = %s and cancellation_requested_at is null
+"""
 # What a report may change, and nothing else (the worker role's column grants say the same).
 REPORT_COLUMNS: Final = frozenset(
     {
@@ -220,3 +237,17 @@ def _parameter(column: str, value: Any) -> Any:
     # A status arrives as job_states.JobStatus: its value is the column's text (psycopg would write
     # an Enum's name).
     return value.value if isinstance(value, Enum) else value
+
+
+def lock_for_cancel(conn: Connection, job_id: UUID, user_id: UUID) -> dict[str, Any] | None:
+    row = conn.execute(_LOCK_FOR_CANCEL, (job_id, user_id)).fetchone()
+    return dict(row) if row else None
+
+
+def cancel_now(conn: Connection, job_id: UUID) -> None:
+    conn.execute(_CANCEL_NOW, (job_id,))
+
+
+def request_cancellation(conn: Connection, job_id: UUID) -> None:
+    """Ask a running job to stop; a second request keeps the first one's time."""
+    conn.execute(_REQUEST_CANCELLATION, (job_id,))

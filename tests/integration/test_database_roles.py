@@ -133,16 +133,15 @@ def test_the_app_role_cannot_queue_a_message_for_another_tenants_job(
 @pytest.mark.parametrize(
     "statement",
     [
-        "update lora_training_jobs set estimated_total_cost = 0",  # no API path changes a job
-        "update lora_training_jobs set status = 'completed'",
+        "update lora_training_jobs set estimated_total_cost = 0",  # a cancel changes status, not money
+        "update lora_training_jobs set current_cost = 0",
         "select * from lora_notifications",
         "update idempotency_keys set response_body = ''",
         "update job_queue_outbox set body = '{}'",  # only the mark-sent columns
         "select body from job_queue_outbox",
         "delete from job_queue_outbox",
         "select * from schema_migrations",
-        "insert into job_events (job_id, user_id, type)"
-        " select id, user_id, 'progress' from lora_training_jobs",
+        "update job_events set data = '{}'",  # the feed is append-only for the API too
         "insert into job_metric_points (job_id, user_id, step, epoch) select id, user_id, 1, 0"
         " from lora_training_jobs",
         "update lora_training_jobs set gpu_seconds = 0",

@@ -11,6 +11,7 @@ import pytest
 from openapi_spec_validator import validate as validate_openapi
 from psycopg.rows import DictRow
 
+from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
@@ -101,6 +102,11 @@ def test_every_kind_of_response_conforms_to_the_document(db: psycopg.Connection[
     job_path = f"/jobs/{created.body['data']['id']}"
     assert_documented(get, "/jobs/{job_id}", call(get_job_app, "get_job", path=job_path))
     assert_documented(get, "/jobs/{job_id}", call(get_job_app, "get_job", path="/jobs/nope"))
+    cancel = "/jobs/{job_id}/cancel"
+    assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path=f"{job_path}/cancel"))
+    assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path="/jobs/nope/cancel"))
+    finished = insert_job(db, user_id=user_id, dataset_id=dataset_id, status="failed")
+    assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path=f"/jobs/{finished}/cancel"))
 
 
 def test_deeply_nested_json_is_refused_before_validation(db: psycopg.Connection[DictRow]) -> None:

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow
 
+from functions.cancel_job import app as cancel_job_app
 from functions.catalog import app as catalog_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
@@ -29,6 +30,7 @@ APPS = {
     "create_job": create_job_app,
     "list_jobs": list_jobs_app,
     "get_job": get_job_app,
+    "cancel_job": cancel_job_app,
     "catalog": catalog_app,
 }
 

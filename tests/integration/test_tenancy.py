@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow, dict_row
 
+from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
@@ -156,6 +157,9 @@ def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:
             create_job_app, build_event("create_job", sub=sub, body=create_body(other.dataset_id))
         ),
         "get_job": invoke(get_job_app, build_event("get_job", sub=sub, path=f"/jobs/{other.job_id}")),
+        "cancel_job": invoke(
+            cancel_job_app, build_event("cancel_job", sub=sub, path=f"/jobs/{other.job_id}/cancel")
+        ),
         "list_jobs": invoke(list_jobs_app, build_event("list_jobs", sub=sub, query={})),
         "list_jobs_by_status": invoke(
             list_jobs_app, build_event("list_jobs", sub=sub, query={"status": "queued"})
@@ -178,6 +182,11 @@ def test_every_endpoint_answers_404_or_nothing_for_the_other_tenants_ids(
     assert responses["create_job"].status == 404
     assert responses["get_job"].status == 404
     assert responses["get_job"].body == {"error": "Training job not found"}
+    assert responses["cancel_job"].status == 404
+    assert responses["cancel_job"].body == {"error": "Training job not found"}
+    statuses = db.execute("select status, cancellation_requested_at from lora_training_jobs").fetchall()
+    assert {row["status"] for row in statuses} == {"queued"}  # the other's job was not cancelled
+    assert all(row["cancellation_requested_at"] is None for row in statuses)
     for listing in ("list_jobs", "list_jobs_by_status", "list_jobs_after"):
         data = responses[listing].body["data"]
         assert [job["id"] for job in data["jobs"]] == [str(caller.job_id)], listing

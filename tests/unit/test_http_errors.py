@@ -40,6 +40,7 @@ FRESH = Estimate(
         (domain_errors.IdempotencyKeyInFlight(), 409, "Request in progress", {"Retry-After": "1"}),
         (domain_errors.IdempotencyKeyReused(), 422, "Idempotency-Key reused", {}),
         (domain_errors.JobNotFound(), 404, "Training job not found", {}),
+        (domain_errors.JobAlreadyFinished("completed"), 409, "Job already finished", {}),
         (domain_errors.InvalidListQuery("cursor", "Invalid cursor"), 400, "Validation error", {}),
         (domain_errors.DatabaseUnavailable(), 503, "Service unavailable", {"Retry-After": "5"}),
         (domain_errors.ConnectionLost(commit_sent=False), 503, "Service unavailable", {"Retry-After": "5"}),

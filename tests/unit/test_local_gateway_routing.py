@@ -62,6 +62,7 @@ def test_routes_come_from_the_template() -> None:
         ("CreateJobFunction", "POST /jobs"),
         ("ListJobsFunction", "GET /jobs"),
         ("GetJobFunction", "GET /jobs/{job_id}"),
+        ("CancelJobFunction", "POST /jobs/{job_id}/cancel"),
         ("CatalogFunction", "GET /catalog"),
     }
     assert {(spec.logical_id, spec.schedules) for spec in specs if spec.schedules} == {
@@ -86,7 +87,13 @@ def test_each_function_gets_the_database_role_its_template_secret_names() -> Non
         for spec in template_functions(REPO_ROOT / "template.yaml")
     }
     assert roles["OutboxRelayFunction"] == roles["JobDispatcherFunction"] == urls["WorkerDatabaseSecretArn"]
-    for name in ("EstimateFunction", "CreateJobFunction", "ListJobsFunction", "GetJobFunction"):
+    for name in (
+        "EstimateFunction",
+        "CreateJobFunction",
+        "ListJobsFunction",
+        "GetJobFunction",
+        "CancelJobFunction",
+    ):
         assert roles[name] == urls["DatabaseSecretArn"], name
     assert roles["CatalogFunction"] == urls["DatabaseSecretArn"]  # the global default; it never connects
 

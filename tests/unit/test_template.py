@@ -190,6 +190,7 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
         "CreateJobFunction",
         "ListJobsFunction",
         "GetJobFunction",
+        "CancelJobFunction",
     }
     workers = {"OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction"}
     assert _readers("ReadWorkerDatabaseSecretPolicy") == workers
