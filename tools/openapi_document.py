@@ -17,6 +17,7 @@ from pipeline.configuration_models import CreateJobRequest, EstimateRequest
 from pipeline.estimate_models import Estimate
 from pipeline.gpu_prices import PRICING_VERSION
 from pipeline.http_api import MAX_BODY_BYTES
+from pipeline.job_event_models import MAX_EVENTS_PER_PAGE, JobEventPage
 from pipeline.job_list_models import MAX_PAGE, JobPage
 from pipeline.job_models import JobCancellation, TrainingJob, TrainingJobWithDataset
 from pipeline.models import JOB_STATUSES, Model
@@ -104,6 +105,7 @@ def build() -> dict[str, Any]:
             (GatewayErrorResponse, "serialization"),
             (Catalog, "serialization"),
             (JobCancellation, "serialization"),
+            (JobEventPage, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -212,6 +214,35 @@ def build() -> dict[str, Any]:
                     },
                     parameters=[
                         {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                )
+            },
+            "/jobs/{job_id}/events": {
+                "get": _operation(
+                    "listJobEvents",
+                    "One of the caller's jobs' events, oldest first: status changes, progress milestones,"
+                    " checkpoints, cost, errors, cancellation. Tail the feed by asking again with"
+                    " next_cursor.",
+                    {
+                        "200": _success(JobEventPage, "A page of events"),
+                        "400": _error("Invalid limit or cursor"),
+                        "404": _error("No such job for the caller (also for a malformed id)"),
+                    },
+                    parameters=[
+                        {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_EVENTS_PER_PAGE},
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "required": False,
+                            "description": "next_cursor of an earlier page of this job's events",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                        },
                     ],
                 )
             },

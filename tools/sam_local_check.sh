@@ -60,6 +60,7 @@ expect catalog "$(invoke CatalogFunction catalog)" 'a["statusCode"] == 200'
 expect job_dispatcher "$(invoke JobDispatcherFunction job_dispatcher)" 'a == {"batchItemFailures": []}'
 expect outbox_relay "$(invoke OutboxRelayFunction outbox_relay)" 'set(a) == {"sent", "failed", "backlog"}'
 expect job_reports "$(invoke JobReportsFunction job_reports)" 'a == {"batchItemFailures": []}'
+expect job_events "$(invoke JobEventsFunction job_events)" 'a["statusCode"] == 200 and [e["type"] for e in json.loads(a["body"])["data"]["events"]][:1] == ["status_changed"]'
 expect cancel_job "$(invoke CancelJobFunction cancel_job)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["cancellation"] == "requested"'
 expect migrate_delete "$(invoke MigrateFunction migrate_delete)" 'a["Status"] == "SUCCESS"'
 exit $failed

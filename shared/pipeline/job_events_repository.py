@@ -8,7 +8,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from pipeline.database import Connection
+from pipeline.database import Connection, DeferredRows
 
 _INSERT_EVENT: Final = "insert into job_events (job_id, user_id, type, data) values (%s, %s, %s, %s)"
 # A step reported twice (a re-sent report) keeps its first point.
@@ -17,6 +17,25 @@ insert into job_metric_points (job_id, user_id, step, epoch, train_loss, validat
 values (%(job_id)s, %(user_id)s, %(step)s, %(epoch)s, %(train_loss)s, %(validation_loss)s)
 on conflict (job_id, step) do nothing
 """
+
+
+_LIST_FOR_JOB: Final = """
+select id, type, created_at, data
+from job_events
+where job_id = %(job_id)s and user_id = %(user_id)s and id > %(after_id)s
+order by id
+limit %(limit)s
+"""
+
+
+def list_for_job(
+    conn: Connection, job_id: UUID, user_id: UUID, *, after_id: int, limit: int
+) -> DeferredRows[dict[str, Any]]:
+    """The job's events after `after_id`, oldest first."""
+    cursor = conn.execute(
+        _LIST_FOR_JOB, {"job_id": job_id, "user_id": user_id, "after_id": after_id, "limit": limit}
+    )
+    return DeferredRows(cursor, dict)
 
 
 def insert_event(conn: Connection, *, job_id: UUID, user_id: UUID, type: str, data: dict[str, Any]) -> None:

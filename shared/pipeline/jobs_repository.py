@@ -94,6 +94,7 @@ where j.id = %s and j.status = 'queued' and d.id = j.dataset_id and d.user_id = 
 returning j.id, d.name as dataset_name
 """
 _STATUS_OF: Final = "select status from lora_training_jobs where id = %s"
+_STATUS_FOR_USER: Final = "select status from lora_training_jobs where id = %s and user_id = %s"
 # The job as a worker's report finds it, locked until the report's transaction ends: reports for one
 # job are applied one at a time, in sequence order.
 _LOCK_FOR_REPORT: Final = """
@@ -251,3 +252,8 @@ def cancel_now(conn: Connection, job_id: UUID) -> None:
 def request_cancellation(conn: Connection, job_id: UUID) -> None:
     """Ask a running job to stop; a second request keeps the first one's time."""
     conn.execute(_REQUEST_CANCELLATION, (job_id,))
+
+
+def status_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> Deferred[str | None]:
+    cursor = conn.execute(_STATUS_FOR_USER, (job_id, user_id))
+    return Deferred(cursor, lambda row: str(row["status"]) if row else None)

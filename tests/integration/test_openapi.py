@@ -15,6 +15,7 @@ from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
+from functions.job_events import app as job_events_app
 from functions.list_jobs import app as list_jobs_app
 from tests.api_client import ApiResponse, build_event, invoke, load_event
 from tests.factories import create_body, estimate_body, insert_dataset, insert_job
@@ -102,6 +103,12 @@ def test_every_kind_of_response_conforms_to_the_document(db: psycopg.Connection[
     job_path = f"/jobs/{created.body['data']['id']}"
     assert_documented(get, "/jobs/{job_id}", call(get_job_app, "get_job", path=job_path))
     assert_documented(get, "/jobs/{job_id}", call(get_job_app, "get_job", path="/jobs/nope"))
+    feed = "/jobs/{job_id}/events"
+    assert_documented(get, feed, call(job_events_app, "job_events", path=f"{job_path}/events"))
+    assert_documented(get, feed, call(job_events_app, "job_events", path="/jobs/nope/events"))
+    bad_cursor = call(job_events_app, "job_events", path=f"{job_path}/events", query={"cursor": "x"})
+    assert bad_cursor.status == 400
+    assert_documented(get, feed, bad_cursor)
     cancel = "/jobs/{job_id}/cancel"
     assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path=f"{job_path}/cancel"))
     assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path="/jobs/nope/cancel"))

@@ -63,6 +63,7 @@ def test_routes_come_from_the_template() -> None:
         ("ListJobsFunction", "GET /jobs"),
         ("GetJobFunction", "GET /jobs/{job_id}"),
         ("CancelJobFunction", "POST /jobs/{job_id}/cancel"),
+        ("JobEventsFunction", "GET /jobs/{job_id}/events"),
         ("CatalogFunction", "GET /catalog"),
     }
     assert {(spec.logical_id, spec.schedules) for spec in specs if spec.schedules} == {

@@ -191,6 +191,7 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
         "ListJobsFunction",
         "GetJobFunction",
         "CancelJobFunction",
+        "JobEventsFunction",
     }
     workers = {"OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction"}
     assert _readers("ReadWorkerDatabaseSecretPolicy") == workers
