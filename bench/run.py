@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "shared"), str(REPO)]
 
 from bench.protocol_trace import round_trips  # noqa: E402
+from local.gateway import function_environment  # noqa: E402
 from local.local_database import APP_ROLE, url_for_role  # noqa: E402
 from local.sam_template import FunctionSpec, template_functions  # noqa: E402
 from local.sqs_server import LocalSqs  # noqa: E402
@@ -192,20 +193,6 @@ _NOT_LOCAL = frozenset({"DATABASE_SSLMODE"})
 @functools.cache
 def _template_specs() -> dict[str, FunctionSpec]:
     return {spec.code_dir.name: spec for spec in template_functions(REPO / "template.yaml")}
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def event(name: str) -> dict[str, Any]:
@@ -699,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             # The in-process calls run as deployed too, tracing on: set before any function module (and
             # with it the X-Ray SDK) is imported; not left for the local stack started afterwards.
-            with environment(lambda_environment("get_job", REPO / "functions" / "get_job")):
+            with function_environment(lambda_environment("get_job", REPO / "functions" / "get_job")):
                 step("warm latency", lambda: results.warm.update(warm(sizes, env["DATABASE_URL"])))
                 step("loading jobs", lambda: load_jobs(owner_url, sizes))
                 step("list scaling", lambda: results.list_scaling.update(list_scaling(sizes, owner_url)))
