@@ -30,7 +30,9 @@ from psycopg.rows import DictRow, dict_row
 from local.gateway import database_url_for, function_environment
 from local.local_database import APP_ROLE, WORKER_ROLE, url_for_role
 from local.sam_template import FunctionSpec, template_functions
+from pipeline.database import Database
 from pipeline.migrate import migrate
+from pipeline.settings import DatabaseSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
@@ -147,6 +149,14 @@ def db() -> Iterator[psycopg.Connection[DictRow]]:
     with psycopg.connect(owner_database_url(), autocommit=True, row_factory=dict_row) as conn:
         conn.execute(f"truncate {', '.join(TABLES)} restart identity cascade")  # constant names
         yield conn
+
+
+@pytest.fixture(scope="session")
+def worker_db() -> Iterator[Database]:
+    """A database connection as the job reports consumer makes it (its template secret's role)."""
+    database = Database(DatabaseSettings(DATABASE_URL=database_url_for_function("JobReportsFunction")))
+    yield database
+    database.close()
 
 
 @pytest.fixture

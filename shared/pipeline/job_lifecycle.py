@@ -40,7 +40,6 @@ class JobSnapshot:
     """The job as the report finds it (read under a row lock)."""
 
     status: JobStatus
-    last_report_sequence: int
     current_step: int
     current_epoch: int
     total_steps: int
@@ -137,7 +136,7 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
         plan.updates["estimated_finish_at"] = _estimated_finish(started_at, now, report.step, job.total_steps)
         if isinstance(report, CheckpointSaved):
             plan.events.append(PlannedEvent("checkpoint", usage | {"object_key": report.object_key}))
-        elif _is_milestone(job, report.step, report.epoch, progress):
+        elif _is_milestone(job, report.epoch, progress):
             plan.events.append(
                 PlannedEvent("progress", usage | {"metrics": plan.updates.get("current_metrics", {})})
             )
@@ -184,7 +183,7 @@ def _progress(step: int, total_steps: int, *, completed: bool) -> Decimal:
     )
 
 
-def _is_milestone(job: JobSnapshot, step: int, epoch: int, progress: Decimal) -> bool:
+def _is_milestone(job: JobSnapshot, epoch: int, progress: Decimal) -> bool:
     before = int(job.progress) // PROGRESS_MILESTONE_PERCENT
     return int(progress) // PROGRESS_MILESTONE_PERCENT > before or epoch > job.current_epoch
 

@@ -74,7 +74,6 @@ def apply_report(database: Database, body: str, *, now: datetime | None = None) 
         prices = prices_for(row["pricing_version"], row["gpu_type"])
         snapshot = JobSnapshot(
             status=JobStatus(row["status"]),
-            last_report_sequence=row["last_report_sequence"],
             current_step=row["current_step"],
             current_epoch=row["current_epoch"],
             total_steps=row["total_steps"],

@@ -10,13 +10,10 @@ import pytest
 from psycopg.rows import DictRow
 
 from functions.cancel_job import app as cancel_job_app
-from local.local_database import WORKER_ROLE, url_for_role
 from pipeline import job_reports
 from pipeline.database import Database
-from pipeline.settings import DatabaseSettings
 from tests.api_client import ApiResponse, build_event, invoke
 from tests.factories import insert_dataset, insert_job
-from tests.services import owner_database_url
 
 
 def _job(db: psycopg.Connection[DictRow], status: str) -> tuple[UUID, UUID]:
@@ -112,20 +109,13 @@ def _report(job: tuple[UUID, UUID], kind: str, **fields: Any) -> str:
     )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def worker() -> Any:
-    database = Database(DatabaseSettings(DATABASE_URL=url_for_role(owner_database_url(), WORKER_ROLE)))
-    yield database
-    database.close()
-
-
 def test_the_worker_stops_after_the_request_and_the_job_is_charged_the_time_used(
-    db: psycopg.Connection[DictRow], worker: Database
+    db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db, "running")
     _cancel(job)
 
-    assert job_reports.apply_report(worker, _report(job, "cancelled")) is job_reports.Outcome.APPLIED
+    assert job_reports.apply_report(worker_db, _report(job, "cancelled")) is job_reports.Outcome.APPLIED
 
     row = db.execute(
         "select status, current_cost from lora_training_jobs where id = %s", (job[1],)
@@ -135,13 +125,13 @@ def test_the_worker_stops_after_the_request_and_the_job_is_charged_the_time_used
 
 
 def test_a_completion_that_reaches_us_before_the_worker_saw_the_cancel_wins(
-    db: psycopg.Connection[DictRow], worker: Database
+    db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db, "running")
     _cancel(job)
 
     body = _report(job, "completed", step=125, epoch=1, artifact_key="jobs/x/adapter")
-    assert job_reports.apply_report(worker, body) is job_reports.Outcome.APPLIED
+    assert job_reports.apply_report(worker_db, body) is job_reports.Outcome.APPLIED
 
     assert db.execute("select status from lora_training_jobs where id = %s", (job[1],)).fetchone() == {
         "status": "completed"

@@ -2,7 +2,6 @@
 a cursor that only ever goes on in its own job."""
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -11,20 +10,10 @@ import pytest
 from psycopg.rows import DictRow
 
 from functions.job_events import app as job_events_app
-from local.local_database import WORKER_ROLE, url_for_role
 from pipeline import job_reports
 from pipeline.database import Database
-from pipeline.settings import DatabaseSettings
 from tests.api_client import ApiResponse, build_event, invoke
 from tests.factories import insert_dataset, insert_job
-from tests.services import owner_database_url
-
-
-@pytest.fixture(scope="module")
-def worker() -> Iterator[Database]:
-    database = Database(DatabaseSettings(DATABASE_URL=url_for_role(owner_database_url(), WORKER_ROLE)))
-    yield database
-    database.close()
 
 
 def _job(db: psycopg.Connection[DictRow]) -> tuple[UUID, UUID]:
@@ -64,17 +53,17 @@ def _tail(
 
 
 def test_the_feed_gives_each_event_once_oldest_first_while_new_ones_arrive(
-    db: psycopg.Connection[DictRow], worker: Database
+    db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db)
     assert _feed(job).body["data"] == {"events": [], "next_cursor": None, "has_more": False}
-    job_reports.apply_report(worker, _report(job, 1, "started", worker_id="w"))
+    job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"))
     for sequence, step in ((2, 10), (3, 50), (4, 70)):  # 8 %, 40 %, 56 % of 125 steps: three milestones
-        job_reports.apply_report(worker, _report(job, sequence, step=step, gpu_seconds=step * 10))
+        job_reports.apply_report(worker_db, _report(job, sequence, step=step, gpu_seconds=step * 10))
 
     first, cursor = _tail(job, None)
     job_reports.apply_report(
-        worker, _report(job, 5, "completed", step=125, gpu_seconds=1250, artifact_key="a")
+        worker_db, _report(job, 5, "completed", step=125, gpu_seconds=1250, artifact_key="a")
     )
     later, _ = _tail(job, cursor)
 
@@ -89,9 +78,11 @@ def test_the_feed_gives_each_event_once_oldest_first_while_new_ones_arrive(
     assert all(event["created_at"].endswith("Z") for event in first + later)
 
 
-def test_the_last_cursor_waits_for_what_comes_next(db: psycopg.Connection[DictRow], worker: Database) -> None:
+def test_the_last_cursor_waits_for_what_comes_next(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
     job = _job(db)
-    job_reports.apply_report(worker, _report(job, 1, "started", worker_id="w"))
+    job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"))
     _, cursor = _tail(job, None)
     assert cursor is not None
 
@@ -113,9 +104,9 @@ def test_a_bad_query_is_a_400_naming_the_field(
     assert list(answer.body["details"]) == list(query)
 
 
-def test_another_jobs_cursor_is_refused(db: psycopg.Connection[DictRow], worker: Database) -> None:
+def test_another_jobs_cursor_is_refused(db: psycopg.Connection[DictRow], worker_db: Database) -> None:
     mine, theirs = _job(db), _job(db)
-    job_reports.apply_report(worker, _report(theirs, 1, "started", worker_id="w"))
+    job_reports.apply_report(worker_db, _report(theirs, 1, "started", worker_id="w"))
     _, their_cursor = _tail(theirs, None)
     assert their_cursor is not None
 

@@ -3,7 +3,6 @@ once each, in sequence, refused when the job's status does not allow them, with 
 points and notifications written in the same transaction."""
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -12,20 +11,10 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow
 
-from local.local_database import WORKER_ROLE, url_for_role
 from pipeline import job_reports
 from pipeline.database import Database
 from pipeline.job_reports import Outcome
-from pipeline.settings import DatabaseSettings
 from tests.factories import insert_dataset, insert_job
-from tests.services import owner_database_url
-
-
-@pytest.fixture(scope="module")
-def worker() -> Iterator[Database]:
-    database = Database(DatabaseSettings(DATABASE_URL=url_for_role(owner_database_url(), WORKER_ROLE)))
-    yield database
-    database.close()
 
 
 def _job(db: psycopg.Connection[DictRow], status: str = "initializing") -> tuple[UUID, UUID]:
@@ -71,7 +60,7 @@ def _events(db: psycopg.Connection[DictRow], job_id: UUID) -> list[tuple[str, di
 
 
 def test_a_job_runs_to_completion_through_its_reports(
-    db: psycopg.Connection[DictRow], worker: Database
+    db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db)
     reports = [
@@ -83,7 +72,7 @@ def test_a_job_runs_to_completion_through_its_reports(
         _report("completed", job, 4, step=125, epoch=1, gpu_seconds=1500, artifact_key="jobs/x/adapter"),
     ]
 
-    assert [job_reports.apply_report(worker, body) for body in reports] == [Outcome.APPLIED] * 4
+    assert [job_reports.apply_report(worker_db, body) for body in reports] == [Outcome.APPLIED] * 4
 
     assert _row(db, job[1]) == {
         "status": "completed",
@@ -122,39 +111,43 @@ def test_a_job_runs_to_completion_through_its_reports(
 
 
 def test_a_repeated_or_older_report_changes_nothing(
-    db: psycopg.Connection[DictRow], worker: Database
+    db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db)
-    assert job_reports.apply_report(worker, _report("started", job, 1, worker_id="w")) is Outcome.APPLIED
-    assert job_reports.apply_report(worker, _progress(job, 3, step=60, gpu_seconds=700)) is Outcome.APPLIED
+    assert job_reports.apply_report(worker_db, _report("started", job, 1, worker_id="w")) is Outcome.APPLIED
+    assert job_reports.apply_report(worker_db, _progress(job, 3, step=60, gpu_seconds=700)) is Outcome.APPLIED
     before = (_row(db, job[1]), _events(db, job[1]))
 
-    assert job_reports.apply_report(worker, _progress(job, 3, step=60, gpu_seconds=700)) is Outcome.DUPLICATE
-    assert job_reports.apply_report(worker, _progress(job, 2, step=30, gpu_seconds=350)) is Outcome.DUPLICATE
+    assert (
+        job_reports.apply_report(worker_db, _progress(job, 3, step=60, gpu_seconds=700)) is Outcome.DUPLICATE
+    )
+    assert (
+        job_reports.apply_report(worker_db, _progress(job, 2, step=30, gpu_seconds=350)) is Outcome.DUPLICATE
+    )
 
     assert (_row(db, job[1]), _events(db, job[1])) == before
     assert before[0]["current_step"] == 60  # the gap (no report 2 before 3) did not hold the job back
 
 
 def test_a_report_the_jobs_status_does_not_allow_is_refused_and_changes_nothing(
-    db: psycopg.Connection[DictRow], worker: Database
+    db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db, status="cancelled")
 
-    assert job_reports.apply_report(worker, _progress(job, 1, step=10, gpu_seconds=60)) is Outcome.REFUSED
+    assert job_reports.apply_report(worker_db, _progress(job, 1, step=10, gpu_seconds=60)) is Outcome.REFUSED
 
     assert _row(db, job[1])["last_report_sequence"] == 0
     assert _events(db, job[1]) == []
 
 
 def test_a_failure_records_its_error_and_the_gpu_time_used(
-    db: psycopg.Connection[DictRow], worker: Database
+    db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db, status="running")
     error = {"code": "out_of_memory", "message": "The GPU ran out of memory at batch size 64"}
 
     body = _report("failed", job, 1, step=20, epoch=0, gpu_seconds=3600, error=error)
-    assert job_reports.apply_report(worker, body) is Outcome.APPLIED
+    assert job_reports.apply_report(worker_db, body) is Outcome.APPLIED
 
     row = _row(db, job[1])
     assert (row["status"], row["error_code"], row["error_message"]) == ("failed", *error.values())
@@ -162,10 +155,12 @@ def test_a_failure_records_its_error_and_the_gpu_time_used(
     assert [kind for kind, _ in _events(db, job[1])] == ["error", "status_changed", "cost"]
 
 
-def test_a_report_naming_another_user_finds_no_job(db: psycopg.Connection[DictRow], worker: Database) -> None:
+def test_a_report_naming_another_user_finds_no_job(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
     _, job_id = _job(db)
 
-    assert job_reports.apply_report(worker, _report("started", (uuid4(), job_id), 1, worker_id="w")) is (
+    assert job_reports.apply_report(worker_db, _report("started", (uuid4(), job_id), 1, worker_id="w")) is (
         Outcome.JOB_NOT_FOUND
     )
     assert _row(db, job_id)["status"] == "initializing"
@@ -183,25 +178,25 @@ def test_a_report_naming_another_user_finds_no_job(db: psycopg.Connection[DictRo
     ids=["unknown-version", "unknown-type", "sequence-zero", "negative-gpu-time", "unknown-field"],
 )
 def test_an_invalid_report_is_acknowledged_and_changes_nothing(
-    db: psycopg.Connection[DictRow], worker: Database, change: dict[str, Any]
+    db: psycopg.Connection[DictRow], worker_db: Database, change: dict[str, Any]
 ) -> None:
     job = _job(db, status="running")
     body = json.loads(_progress(job, 1, step=10, gpu_seconds=60)) | change
 
-    assert job_reports.apply_report(worker, json.dumps(body)) is Outcome.UNPROCESSABLE
+    assert job_reports.apply_report(worker_db, json.dumps(body)) is Outcome.UNPROCESSABLE
     assert _row(db, job[1])["last_report_sequence"] == 0
 
 
 def test_the_api_shows_the_running_jobs_figures_and_the_failed_jobs_error(
-    db: psycopg.Connection[DictRow], worker: Database
+    db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     from functions.get_job import app as get_job_app
     from tests.api_client import build_event, invoke
 
     job = _job(db)
-    job_reports.apply_report(worker, _report("started", job, 1, worker_id="w"))
+    job_reports.apply_report(worker_db, _report("started", job, 1, worker_id="w"))
     # 50 of 125 steps, 1100 GPU-seconds of an H100: $1.28, above the $1.23 estimate.
-    job_reports.apply_report(worker, _progress(job, 2, step=50, gpu_seconds=1100))
+    job_reports.apply_report(worker_db, _progress(job, 2, step=50, gpu_seconds=1100))
 
     def shown() -> dict[str, Any]:
         answer = invoke(get_job_app, build_event("get_job", sub=job[0], path=f"/jobs/{job[1]}"))
@@ -223,7 +218,7 @@ def test_the_api_shows_the_running_jobs_figures_and_the_failed_jobs_error(
 
     error = {"code": "out_of_memory", "message": "The GPU ran out of memory"}
     job_reports.apply_report(
-        worker, _report("failed", job, 3, step=60, epoch=0, gpu_seconds=1300, error=error)
+        worker_db, _report("failed", job, 3, step=60, epoch=0, gpu_seconds=1300, error=error)
     )
     failed = shown()
     assert (failed["status"], failed["error"], failed["error_message"]) == ("failed", error, error["message"])

@@ -28,7 +28,6 @@ IDS: dict[str, Any] = {"job_id": uuid4(), "user_id": uuid4(), "sent_at": NOW}
 def _job(status: JobStatus = JobStatus.RUNNING, **changes: Any) -> JobSnapshot:
     fields: dict[str, Any] = {
         "status": status,
-        "last_report_sequence": 1,
         "current_step": 0,
         "current_epoch": 0,
         "total_steps": 1000,
@@ -57,7 +56,7 @@ def _types(events: list[Any]) -> list[str]:
 def test_started_moves_an_initializing_job_to_running() -> None:
     report = JobStarted(type="training_job.started", sequence=1, worker_id="gpu-7", **IDS)
 
-    plan = plan_report(_job(JobStatus.INITIALIZING, last_report_sequence=0, started_at=None), report, NOW)
+    plan = plan_report(_job(JobStatus.INITIALIZING, started_at=None), report, NOW)
 
     assert plan.updates == {
         "last_report_sequence": 1,
