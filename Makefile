@@ -130,8 +130,12 @@ STATUS ?= ready
 READY ?= true
 NAME ?= Local dataset
 
+# The simulated GPU worker: simulated seconds per real second (90: a Fast job on the demo dataset in
+# about 20 s), and the share of jobs it fails part-way.
+WORKER_SPEED ?= 90
+WORKER_FAIL_RATE ?= 0
 run: $(STAMP)
-	@$(LOCAL) run
+	@$(LOCAL) run --worker-speed "$(WORKER_SPEED)" --worker-fail-rate "$(WORKER_FAIL_RATE)"
 
 token: $(STAMP)
 	@$(LOCAL) token --user "$(LOCAL_USER)"

@@ -41,7 +41,7 @@ from bench.protocol_trace import round_trips  # noqa: E402
 from local.gateway import function_environment  # noqa: E402
 from local.local_database import APP_ROLE, url_for_role  # noqa: E402
 from local.sam_template import FunctionSpec, template_functions  # noqa: E402
-from local.sqs_server import LocalSqs  # noqa: E402
+from local.sqs_server import LocalQueues, LocalSqs  # noqa: E402
 from local.stack_process import free_port  # noqa: E402
 from pipeline.migrate import migrate  # noqa: E402
 
@@ -154,10 +154,9 @@ def seed(owner_url: str) -> None:
         )
 
 
-def function_env(app_url: str, queue_url: str, sqs_endpoint: str) -> dict[str, str]:
-    return {
+def function_env(app_url: str, queues: LocalQueues, sqs_endpoint: str) -> dict[str, str]:
+    return queues.environment() | {
         "DATABASE_URL": app_url,
-        "JOBS_QUEUE_URL": queue_url,
         "AWS_ENDPOINT_URL": sqs_endpoint,
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",

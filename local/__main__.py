@@ -8,6 +8,7 @@ import secrets
 import shlex
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from local.gateway import Gateway, create_app
+    from local.gpu_worker import Queues, SimulatedGpuWorker, WorkerSettings
     from local.queue_consumers import QueueConsumer, consumers_for
     from local.sqs_server import LOGICAL_IDS, REGION, LocalSqs
     from local.web_pages import web_routes
@@ -121,11 +123,14 @@ def run(args: argparse.Namespace) -> int:
             seeds.insert_dataset(urls.owner, seed)
 
         sqs: LocalSqs | None = None
+        worker_stop = threading.Event()
+        worker_thread: threading.Thread | None = None
         if not os.environ.get("JOBS_QUEUE_URL"):
             sqs = LocalSqs(port=args.sqs_port).start()
+            queues = sqs.create_queues()
             os.environ.update(
-                {
-                    "JOBS_QUEUE_URL": sqs.create_queues(),
+                queues.environment()
+                | {
                     "AWS_ENDPOINT_URL": sqs.endpoint_url,
                     "AWS_REGION": REGION,
                     "AWS_DEFAULT_REGION": REGION,
@@ -133,7 +138,19 @@ def run(args: argparse.Namespace) -> int:
                     "AWS_SECRET_ACCESS_KEY": "local",
                 }
             )
-            log.info("local SQS on %s, queue %s", sqs.endpoint_url, os.environ["JOBS_QUEUE_URL"])
+            log.info("local SQS and SNS on %s, jobs queue %s", sqs.endpoint_url, queues.jobs)
+            if args.worker and args.queue_consumers:
+                # Only the contract: the worker reads the tasks and control queues and sends reports.
+                worker = SimulatedGpuWorker(
+                    sqs.client(),
+                    Queues(
+                        tasks=queues.worker_tasks, control=queues.worker_control_host, reports=queues.reports
+                    ),
+                    WorkerSettings(speed=args.worker_speed, fail_rate=args.worker_fail_rate),
+                )
+                worker_thread = threading.Thread(
+                    target=worker.serve, args=(worker_stop,), name="gpu-worker", daemon=True
+                )
         try:
             gateway = Gateway(Path(args.template), key.jwks(), urls.by_secret_parameter())
             api = f"http://127.0.0.1:{args.port}"
@@ -151,6 +168,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"Scheduled every {args.schedule_interval:g} s: {scheduled or 'nothing'}", flush=True)
                 fed = ", ".join(f"{c.name} <- {c.queue_url.rsplit('/', 1)[-1]}" for c in consumers)
                 print(f"Queue consumers: {fed or 'none'}", flush=True)
+                if worker_thread is not None:
+                    print(
+                        f"Simulated GPU worker: WORKER_SPEED={args.worker_speed:g} simulated s per s, "
+                        f"WORKER_FAIL_RATE={args.worker_fail_rate:g}",
+                        flush=True,
+                    )
                 print("Copy and paste:\n" + _demo_commands(api, key.mint(seeds.DEMO_USER)), flush=True)
                 ready = seeds.DEMO_READY_DATASET
                 print(f"\nThe page (sign in as {seeds.DEMO_USER}):", flush=True)
@@ -170,8 +193,13 @@ def run(args: argparse.Namespace) -> int:
                 log_level="warning",
                 lifespan="on",
             )
+            if worker_thread is not None:
+                worker_thread.start()
             _GracefulServer(config).run()
         finally:
+            worker_stop.set()
+            if worker_thread is not None and worker_thread.is_alive():
+                worker_thread.join(timeout=5)
             if sqs is not None:
                 sqs.stop()
     log.info("stopped")
@@ -225,6 +253,25 @@ def main(argv: list[str] | None = None) -> int:
         dest="queue_consumers",
         action="store_false",
         help="leave messages on the local queues (functions with SQS events are not invoked)",
+    )
+    run_parser.add_argument(
+        "--worker-speed",
+        type=float,
+        default=float(os.environ.get("WORKER_SPEED") or 90),
+        help="the simulated GPU worker's simulated seconds per real second (90: a Fast job on the demo "
+        "dataset in about 20 s)",
+    )
+    run_parser.add_argument(
+        "--worker-fail-rate",
+        type=float,
+        default=float(os.environ.get("WORKER_FAIL_RATE") or 0),
+        help="the share of jobs (0..1) the simulated worker fails part-way",
+    )
+    run_parser.add_argument(
+        "--no-worker",
+        dest="worker",
+        action="store_false",
+        help="no simulated GPU worker: assigned jobs wait on the local worker tasks queue",
     )
     run_parser.set_defaults(handler=run)
 

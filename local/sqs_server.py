@@ -1,4 +1,5 @@
-"""A local SQS endpoint: moto in server mode on loopback, with the jobs queue and its dead-letter queue.
+"""A local SQS and SNS endpoint: moto in server mode on loopback, with the template's queues (each with
+its dead-letter queue) and the workers' control topic, which one local worker host's queue subscribes.
 
 A small WSGI middleware in front of moto logs every message put on a queue, so `make run` shows
 what job processing would receive.
@@ -8,6 +9,7 @@ import io
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -15,6 +17,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
 
@@ -24,6 +27,11 @@ JOBS_QUEUE = "pipeline-jobs"
 JOBS_DLQ = "pipeline-jobs-dlq"
 REPORTS_QUEUE = "pipeline-job-reports.fifo"  # FIFO names end in .fifo
 REPORTS_DLQ = "pipeline-job-reports-dlq.fifo"
+WORKER_TASKS_QUEUE = "pipeline-worker-tasks.fifo"
+WORKER_TASKS_DLQ = "pipeline-worker-tasks-dlq.fifo"
+WORKER_CONTROL_TOPIC = "pipeline-worker-control"
+# What a worker host subscribes to the control topic (in AWS, the worker team's own queue).
+WORKER_CONTROL_HOST_QUEUE = "pipeline-worker-control-local"
 REGION = "us-east-1"
 # template.yaml's logical id of each queue created here, for the functions' SQS event sources.
 LOGICAL_IDS = {
@@ -31,7 +39,63 @@ LOGICAL_IDS = {
     "JobsDeadLetterQueue": JOBS_DLQ,
     "JobReportsQueue": REPORTS_QUEUE,
     "JobReportsDeadLetterQueue": REPORTS_DLQ,
+    "WorkerTasksQueue": WORKER_TASKS_QUEUE,
+    "WorkerTasksDeadLetterQueue": WORKER_TASKS_DLQ,
 }
+
+
+@dataclass(frozen=True)
+class LocalQueues:
+    jobs: str
+    reports: str
+    worker_tasks: str
+    worker_control_topic_arn: str
+    worker_control_host: str  # the local worker host's subscription to the control topic
+
+    def environment(self) -> dict[str, str]:
+        """The functions' variables that the template fills with !Ref of these resources."""
+        return {
+            "JOBS_QUEUE_URL": self.jobs,
+            "WORKER_TASKS_QUEUE_URL": self.worker_tasks,
+            "WORKER_CONTROL_TOPIC_ARN": self.worker_control_topic_arn,
+        }
+
+
+def create_queues(sqs: "SQSClient", sns: "SNSClient") -> LocalQueues:
+    """The template's queues, each redriving to its DLQ after 5 receives, and the control topic with a
+    worker host's queue subscribed (raw delivery, as a worker team would subscribe theirs)."""
+    urls = {}
+    for queue, dlq, visibility in (
+        (REPORTS_QUEUE, REPORTS_DLQ, 60),
+        (JOBS_QUEUE, JOBS_DLQ, 60),
+        (WORKER_TASKS_QUEUE, WORKER_TASKS_DLQ, 900),
+    ):
+        kind: dict[QueueAttributeNameType, str] = {"FifoQueue": "true"} if queue.endswith(".fifo") else {}
+        dlq_url = sqs.create_queue(QueueName=dlq, Attributes=kind)["QueueUrl"]
+        redrive = json.dumps({"deadLetterTargetArn": _arn(sqs, dlq_url), "maxReceiveCount": "5"})
+        urls[queue] = sqs.create_queue(
+            QueueName=queue,
+            Attributes=kind | {"RedrivePolicy": redrive, "VisibilityTimeout": str(visibility)},
+        )["QueueUrl"]
+    topic_arn = sns.create_topic(Name=WORKER_CONTROL_TOPIC)["TopicArn"]
+    host_url = sqs.create_queue(QueueName=WORKER_CONTROL_HOST_QUEUE)["QueueUrl"]
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=_arn(sqs, host_url),
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return LocalQueues(
+        jobs=urls[JOBS_QUEUE],
+        reports=urls[REPORTS_QUEUE],
+        worker_tasks=urls[WORKER_TASKS_QUEUE],
+        worker_control_topic_arn=topic_arn,
+        worker_control_host=host_url,
+    )
+
+
+def _arn(sqs: "SQSClient", queue_url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 class _QueueLoggingMiddleware:
@@ -91,21 +155,17 @@ class LocalSqs:
             aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
         )
 
-    def create_queues(self) -> str:
-        """Create the jobs queue and the job reports queue (FIFO), each redriving to its DLQ after 5
-        receives, as the template does; return the jobs queue's URL."""
-        sqs = self.client()
-        for queue, dlq, fifo in ((REPORTS_QUEUE, REPORTS_DLQ, True), (JOBS_QUEUE, JOBS_DLQ, False)):
-            kind: dict[QueueAttributeNameType, str] = {"FifoQueue": "true"} if fifo else {}
-            dlq_url = sqs.create_queue(QueueName=dlq, Attributes=kind)["QueueUrl"]
-            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
-            redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})
-            url = sqs.create_queue(
-                QueueName=queue, Attributes=kind | {"RedrivePolicy": redrive, "VisibilityTimeout": "60"}
-            )["QueueUrl"]
-        return url  # the last one made: the jobs queue
+    def sns_client(self) -> "SNSClient":
+        return boto3.client(
+            "sns",
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
+        )
+
+    def create_queues(self) -> LocalQueues:
+        return create_queues(self.client(), self.sns_client())
 
     def queue_url(self, name: str) -> str:
         return f"{self.endpoint_url}/123456789012/{name}"  # moto's default account

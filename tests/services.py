@@ -30,6 +30,7 @@ from psycopg.rows import DictRow, dict_row
 from local.gateway import database_url_for, function_environment
 from local.local_database import APP_ROLE, WORKER_ROLE, url_for_role
 from local.sam_template import FunctionSpec, template_functions
+from local.sqs_server import LocalQueues, create_queues
 from pipeline.database import Database
 from pipeline.migrate import migrate
 from pipeline.settings import DatabaseSettings
@@ -84,16 +85,11 @@ def start() -> None:
     mock = mock_aws()
     mock.start()
     _state["moto"] = mock
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    dlq_url = sqs.create_queue(QueueName="pipeline-jobs-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    queue_url = sqs.create_queue(
-        QueueName="pipeline-jobs",
-        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
-    )["QueueUrl"]
-    os.environ["JOBS_QUEUE_URL"] = queue_url
+    queues = create_queues(
+        boto3.client("sqs", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
+    )
+    _state["queues"] = queues
+    os.environ.update(queues.environment())
     _import_worker_functions()
 
 
@@ -163,6 +159,28 @@ def worker_db() -> Iterator[Database]:
 def sqs_queue() -> "QueueReader":
     """The jobs queue, drained of earlier tests' messages."""
     reader = QueueReader(os.environ["JOBS_QUEUE_URL"])
+    reader.receive_all()
+    return reader
+
+
+def local_queues() -> LocalQueues:
+    queues = _state["queues"]
+    assert isinstance(queues, LocalQueues)
+    return queues
+
+
+@pytest.fixture
+def worker_tasks_queue() -> "QueueReader":
+    """The worker tasks queue (FIFO), drained of earlier tests' messages."""
+    reader = QueueReader(local_queues().worker_tasks)
+    reader.receive_all()
+    return reader
+
+
+@pytest.fixture
+def worker_control_queue() -> "QueueReader":
+    """A worker host's subscription to the control topic, drained of earlier tests' messages."""
+    reader = QueueReader(local_queues().worker_control_host)
     reader.receive_all()
     return reader
 

@@ -9,15 +9,17 @@ from pipeline.database import Database
 from pipeline.execution_environment import finish_init
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, success
 from pipeline.settings import DatabaseSettings
+from pipeline.sns_publisher import ControlTopicSettings, SnsControlPublisher
 
 database = Database(DatabaseSettings.from_env())
+workers = SnsControlPublisher(ControlTopicSettings.from_env())
 
 
 async def cancel_job(request: Request) -> Response:
     user_id = caller_id(request)
-    return success(job_cancellation.cancel_job(database, user_id, request.path_params["job_id"]))
+    return success(job_cancellation.cancel_job(database, user_id, request.path_params["job_id"], workers))
 
 
 app = create_app([Route("/jobs/{job_id}/cancel", cancel_job, methods=["POST"])])
 lambda_handler = lambda_handler_for(app)
-finish_init(app, release=[database.release])
+finish_init(app, release=[database.release, workers.release])

@@ -1,4 +1,5 @@
-"""SQS consumer of the jobs queue: claims each queued job (queued -> initializing) for processing.
+"""SQS consumer of the jobs queue: claims each queued job (queued -> initializing) and hands it to the
+GPU workers (training_job.assigned on the worker tasks queue).
 
 Reports only the records that failed (ReportBatchItemFailures), so SQS retries just those.
 """
@@ -10,11 +11,13 @@ from pipeline.database import Database
 from pipeline.execution_environment import finish_init
 from pipeline.queue_consumer import sqs_consumer
 from pipeline.settings import DatabaseSettings
+from pipeline.sqs_publisher import WorkerTasksQueueSettings, worker_tasks_publisher
 
 database = Database(DatabaseSettings.from_env())
+workers = worker_tasks_publisher(WorkerTasksQueueSettings.from_env())
 lambda_handler = sqs_consumer(
     BatchProcessor(event_type=EventType.SQS),
-    lambda body: job_dispatch.dispatch(database, body),
+    lambda body: job_dispatch.dispatch(database, body, workers),
     {
         job_dispatch.Outcome.CLAIMED: "JobsClaimed",
         job_dispatch.Outcome.ALREADY_CLAIMED: "JobMessagesDuplicate",
@@ -22,4 +25,4 @@ lambda_handler = sqs_consumer(
         job_dispatch.Outcome.UNPROCESSABLE: "JobMessagesUnprocessable",
     },
 )
-finish_init(release=[database.release])
+finish_init(release=[database.release, workers.release])

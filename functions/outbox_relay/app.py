@@ -10,11 +10,23 @@ from pipeline.database import Database
 from pipeline.execution_environment import finish_init
 from pipeline.observability import logger, metrics, tracer
 from pipeline.outbox_relay import RelaySettings
+from pipeline.outbox_repository import Destination
 from pipeline.settings import DatabaseSettings
-from pipeline.sqs_publisher import QueueSettings, SqsJobPublisher
+from pipeline.sns_publisher import ControlTopicSettings, SnsControlPublisher
+from pipeline.sqs_publisher import (
+    QueueSettings,
+    SqsJobPublisher,
+    SqsPublisher,
+    WorkerTasksQueueSettings,
+    worker_tasks_publisher,
+)
 
 database = Database(DatabaseSettings.from_env())
-publisher = SqsJobPublisher(QueueSettings.from_env())
+publishers: dict[Destination, SqsPublisher | SnsControlPublisher] = {
+    Destination.JOBS: SqsJobPublisher(QueueSettings.from_env()),
+    Destination.WORKER_TASKS: worker_tasks_publisher(WorkerTasksQueueSettings.from_env()),
+    Destination.WORKER_CONTROL: SnsControlPublisher(ControlTopicSettings.from_env()),
+}
 settings = RelaySettings.from_env()
 
 
@@ -24,7 +36,7 @@ settings = RelaySettings.from_env()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = outbox_relay.relay_unsent(
         database,
-        publisher,
+        publishers,
         min_age_s=settings.min_age_s,
         # Stop claiming batches while there is still time to finish the one in flight.
         has_time_left=lambda: context.get_remaining_time_in_millis() > settings.stop_before_timeout_ms,
@@ -43,4 +55,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return {"sent": result.sent, "failed": result.failed, "backlog": result.backlog.pending}
 
 
-finish_init(release=[database.release, publisher.release])
+finish_init(release=[database.release, *(publisher.release for publisher in publishers.values())])

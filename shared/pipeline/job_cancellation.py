@@ -7,24 +7,42 @@
 - cancelled: answered as it is (a repeated cancel changes nothing);
 - completed or failed: JobAlreadyFinished. Another user's job, or no such job: JobNotFound.
 One transaction, the job row locked, so a cancel and a worker's report apply one after the other.
+
+A job that a worker may have (initializing: its assignment may be on its way; running) also gets a
+control message to the workers (training_job.cancel_requested), written to the outbox in the same
+transaction and sent right after commit; what that send misses, the outbox relay sends.
 """
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Final
 from uuid import UUID
 
-from pipeline import job_events_repository, job_notifications, jobs_repository
+from pipeline import (
+    job_events_repository,
+    job_notifications,
+    jobs_repository,
+    outbox_delivery,
+    outbox_repository,
+)
 from pipeline.database import Connection, Database
 from pipeline.domain_errors import JobAlreadyFinished, JobNotFound
 from pipeline.job_models import JobCancellation, TrainingJob
 from pipeline.job_notifications import JobMoment
 from pipeline.job_states import JobStatus, cancels_at_once, transition
 from pipeline.observability import logger
+from pipeline.outbox_delivery import Publisher
+from pipeline.outbox_repository import Destination
+from pipeline.worker_messages import (
+    CANCEL_REQUESTED_TYPE,
+    WORKER_MESSAGE_VERSION,
+    TrainingJobCancelRequested,
+)
 
 _NOTHING: Final = Decimal("0.00")
 
 
-def cancel_job(database: Database, user_id: UUID, raw_job_id: str) -> JobCancellation:
+def cancel_job(database: Database, user_id: UUID, raw_job_id: str, workers: Publisher) -> JobCancellation:
     try:
         job_id = UUID(raw_job_id)
     except ValueError:
@@ -34,6 +52,7 @@ def cancel_job(database: Database, user_id: UUID, raw_job_id: str) -> JobCancell
         if row is None:
             raise JobNotFound()
         status = JobStatus(row["status"])
+        control: str | None = None
         if status in (JobStatus.COMPLETED, JobStatus.FAILED):
             raise JobAlreadyFinished(status)
         if cancels_at_once(status):
@@ -51,13 +70,18 @@ def cancel_job(database: Database, user_id: UUID, raw_job_id: str) -> JobCancell
             job_notifications.notify(
                 conn, JobMoment.CANCELLED, user_id=user_id, job_id=job_id, dataset_name=row["dataset_name"]
             )
+            if status is JobStatus.INITIALIZING:
+                control = _queue_control(conn, job_id, user_id)
         elif status is JobStatus.RUNNING and row["cancellation_requested_at"] is None:
             jobs_repository.request_cancellation(conn, job_id)
             _event(conn, job_id, user_id, "cancellation_requested", {})
+            control = _queue_control(conn, job_id, user_id)
         # The row as this transaction leaves it, read with the COMMIT.
         job = jobs_repository.get_for_user(conn, job_id, user_id)
     stored = job.result()
     assert stored is not None  # locked above, so it is still there
+    if control is not None:
+        _tell_workers(database, workers, user_id, job_id, control)
     answer = TrainingJob.model_validate({key: value for key, value in stored.items() if key != "dataset"})
     logger.info("job cancellation", job_id=str(job_id), status_before=status, status=answer.status)
     return JobCancellation(
@@ -70,3 +94,34 @@ def cancel_job(database: Database, user_id: UUID, raw_job_id: str) -> JobCancell
 
 def _event(conn: Connection, job_id: UUID, user_id: UUID, type: str, data: dict[str, object]) -> None:
     job_events_repository.insert_event(conn, job_id=job_id, user_id=user_id, type=type, data=data)
+
+
+def _queue_control(conn: Connection, job_id: UUID, user_id: UUID) -> str:
+    body = TrainingJobCancelRequested(
+        job_id=job_id, user_id=user_id, requested_at=datetime.now(UTC)
+    ).model_dump_json()
+    outbox_repository.insert(
+        conn,
+        job_id=job_id,
+        message_type=CANCEL_REQUESTED_TYPE,
+        message_version=WORKER_MESSAGE_VERSION,
+        body=body,
+        destination=Destination.WORKER_CONTROL,
+    )
+    return body
+
+
+def _tell_workers(database: Database, workers: Publisher, user_id: UUID, job_id: UUID, body: str) -> None:
+    def mark_sent() -> None:
+        # As the job's tenant: the API's role sees only its own jobs' outbox rows.
+        with database.tenant_transaction(user_id) as conn:
+            outbox_repository.mark_sent_for_job(conn, job_id, Destination.WORKER_CONTROL)
+
+    outbox_delivery.send_committed(
+        workers,
+        job_id=job_id,
+        message_type=CANCEL_REQUESTED_TYPE,
+        version=WORKER_MESSAGE_VERSION,
+        body=body,
+        mark_sent=mark_sent,
+    )

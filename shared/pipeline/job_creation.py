@@ -13,7 +13,7 @@ stored: a request refused as invalid or out of date can be corrected and sent ag
 import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 from pipeline import (
@@ -21,6 +21,7 @@ from pipeline import (
     idempotency_repository,
     job_notifications,
     jobs_repository,
+    outbox_delivery,
     outbox_repository,
 )
 from pipeline.configuration_models import CreateJobRequest
@@ -42,10 +43,8 @@ from pipeline.job_models import TrainingJob
 from pipeline.job_notifications import JobMoment
 from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
 from pipeline.observability import logger, metrics
-
-
-class JobPublisher(Protocol):
-    def publish(self, *, body: str, message_type: str, version: int) -> None: ...
+from pipeline.outbox_delivery import Publisher
+from pipeline.outbox_repository import Destination
 
 
 class CreatedJob(NamedTuple):
@@ -57,7 +56,7 @@ def create_job(
     database: Database,
     user_id: UUID,
     request: CreateJobRequest,
-    publisher: JobPublisher,
+    publisher: Publisher,
     idempotency_key: str | None = None,
 ) -> CreatedJob:
     """Three round trips in all: the reads, the writes with COMMIT, and marking the outbox row sent.
@@ -88,19 +87,21 @@ def create_job(
     if message is None:
         return CreatedJob(job, replayed=False)
 
-    try:
-        publisher.publish(body=message, message_type=JOB_QUEUED_TYPE, version=JOB_QUEUED_VERSION)
-    except Exception:  # noqa: BLE001 - any send failure leaves the row pending for the relay; the job stands
-        logger.warning("queue send failed; message left in the outbox", job_id=str(job.id), exc_info=True)
-        metrics.add_metric(name="JobMessageSendFailed", unit="Count", value=1)
-        return CreatedJob(job, replayed=False)
-
-    try:
+    def mark_sent() -> None:
         # Round trip 3. As the job's tenant: the API's role sees only its own jobs' outbox rows.
         with database.tenant_transaction(user_id) as conn:
-            outbox_repository.mark_sent_for_job(conn, job.id)
-    except Exception:  # noqa: BLE001 - the message is on the queue; a relay may re-send it (consumers dedupe)
-        logger.warning("could not mark outbox row sent", job_id=str(job.id), exc_info=True)
+            outbox_repository.mark_sent_for_job(conn, job.id, Destination.JOBS)
+
+    sent = outbox_delivery.send_committed(
+        publisher,
+        job_id=job.id,
+        message_type=JOB_QUEUED_TYPE,
+        version=JOB_QUEUED_VERSION,
+        body=message,
+        mark_sent=mark_sent,
+    )
+    if not sent:
+        metrics.add_metric(name="JobMessageSendFailed", unit="Count", value=1)
     return CreatedJob(job, replayed=False)
 
 

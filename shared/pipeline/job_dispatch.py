@@ -1,4 +1,9 @@
-"""The consumer side of the jobs queue: claim each queued job for processing, exactly once.
+"""The consumer side of the jobs queue: claim each queued job for processing, exactly once, and hand
+it to the GPU workers.
+
+The claim and the worker assignment (training_job.assigned) commit together, the assignment in the
+outbox (destination worker_tasks), and are sent right after commit; what that send misses, the
+outbox relay sends.
 
 A message may arrive more than once (at-least-once delivery, relay re-sends): the claim is a
 conditional update (queued -> initializing), so only the first delivery changes anything. Messages
@@ -7,12 +12,15 @@ logged; anything transient (the database down) raises, so SQS delivers it again 
 maxReceiveCount, moves it to the dead-letter queue.
 """
 
+from datetime import UTC, datetime
 from enum import StrEnum
+from uuid import UUID
 
 from pydantic import ValidationError
 
-from pipeline import job_notifications, jobs_repository
+from pipeline import job_notifications, jobs_repository, outbox_delivery, outbox_repository
 from pipeline.database import Database
+from pipeline.job_assignment import assignment_for
 from pipeline.job_notifications import JobMoment
 from pipeline.message_models import (
     JOB_QUEUED_TYPE,
@@ -21,6 +29,9 @@ from pipeline.message_models import (
     envelope_kind,
 )
 from pipeline.observability import logger
+from pipeline.outbox_delivery import Publisher
+from pipeline.outbox_repository import Destination
+from pipeline.worker_messages import JOB_ASSIGNED_TYPE, WORKER_MESSAGE_VERSION
 
 
 class Outcome(StrEnum):
@@ -42,7 +53,7 @@ def parse_message(body: str) -> TrainingJobQueuedMessage | None:
         return None
 
 
-def dispatch(database: Database, body: str) -> Outcome:
+def dispatch(database: Database, body: str, workers: Publisher) -> Outcome:
     message = parse_message(body)
     if message is None:
         return Outcome.UNPROCESSABLE
@@ -64,5 +75,27 @@ def dispatch(database: Database, body: str) -> Outcome:
             job_id=message.job_id,
             dataset_name=claimed.dataset_name,
         )
+        assignment = assignment_for(claimed, datetime.now(UTC)).model_dump_json()
+        outbox_repository.insert(
+            conn,
+            job_id=claimed.id,
+            message_type=JOB_ASSIGNED_TYPE,
+            message_version=WORKER_MESSAGE_VERSION,
+            body=assignment,
+            destination=Destination.WORKER_TASKS,
+        )
     logger.info("job claimed", job_id=str(message.job_id))
+    outbox_delivery.send_committed(
+        workers,
+        job_id=claimed.id,
+        message_type=JOB_ASSIGNED_TYPE,
+        version=WORKER_MESSAGE_VERSION,
+        body=assignment,
+        mark_sent=lambda: _mark_sent(database, claimed.id),
+    )
     return Outcome.CLAIMED
+
+
+def _mark_sent(database: Database, job_id: UUID) -> None:
+    with database.connection() as conn:
+        outbox_repository.mark_sent_for_job(conn, job_id, Destination.WORKER_TASKS)

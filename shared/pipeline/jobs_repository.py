@@ -29,8 +29,20 @@ class NewJob(NamedTuple):
 
 
 class ClaimedJob(NamedTuple):
+    """A job just moved to initializing, with what its workers' assignment carries."""
+
     id: UUID
+    user_id: UUID
+    preset_id: str
+    gpu_config: dict[str, Any]
+    hyperparameters: dict[str, Any]
+    total_epochs: int
+    total_steps: int
+    dataset_id: UUID
     dataset_name: str
+    dataset_format: str | None
+    dataset_total_training_pairs: int | None
+    dataset_total_tokens: int | None
 
 
 _INSERT: Final = """
@@ -91,7 +103,9 @@ update lora_training_jobs j
 set status = 'initializing', current_stage = 'initializing', started_at = now()
 from lora_datasets d
 where j.id = %s and j.status = 'queued' and d.id = j.dataset_id and d.user_id = j.user_id
-returning j.id, d.name as dataset_name
+returning j.id, j.user_id, j.preset_id, j.gpu_config, j.hyperparameters, j.total_epochs, j.total_steps,
+          d.id as dataset_id, d.name as dataset_name, d.format as dataset_format,
+          d.total_training_pairs as dataset_total_training_pairs, d.total_tokens as dataset_total_tokens
 """
 _STATUS_OF: Final = "select status from lora_training_jobs where id = %s"
 _STATUS_FOR_USER: Final = "select status from lora_training_jobs where id = %s and user_id = %s"

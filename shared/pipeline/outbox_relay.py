@@ -1,11 +1,12 @@
 """Publishes outbox rows the API could not send (SQS down, process killed between commit and send).
 
-Each batch is claimed with FOR UPDATE SKIP LOCKED in its own transaction, sent with one
-SendMessageBatch, and marked sent or backed off before the transaction commits. Delivery is at least
+Each batch is claimed with FOR UPDATE SKIP LOCKED in its own transaction, sent with one batch call
+per destination in it (jobs queue, worker tasks queue, worker control topic), and marked sent or
+backed off before the transaction commits. Delivery is at least
 once: a row whose send succeeded but whose mark was lost is sent again, and consumers dedupe by job_id.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final, NamedTuple, Protocol
 
 from pydantic import Field
@@ -13,7 +14,7 @@ from pydantic import Field
 from pipeline import outbox_repository
 from pipeline.database import Database
 from pipeline.observability import logger
-from pipeline.outbox_repository import OutboxMessage
+from pipeline.outbox_repository import Destination, OutboxMessage
 from pipeline.settings import EnvSettings
 
 SQS_BATCH_LIMIT: Final = 10
@@ -40,7 +41,7 @@ class RelayResult(NamedTuple):
 
 def relay_unsent(
     database: Database,
-    publisher: BatchPublisher,
+    publishers: Mapping[Destination, BatchPublisher],
     *,
     min_age_s: float,
     has_time_left: Callable[[], bool] = lambda: True,
@@ -51,11 +52,7 @@ def relay_unsent(
             batch = outbox_repository.claim_due(conn, limit=SQS_BATCH_LIMIT, min_age_s=min_age_s)
             if not batch:
                 break
-            try:
-                errors = publisher.publish_batch(batch)
-            except Exception as exc:  # noqa: BLE001 - the queue is unreachable: back off the whole batch
-                logger.warning("outbox batch send failed", count=len(batch), exc_info=True)
-                errors = {message.id: type(exc).__name__ for message in batch}
+            errors = _publish(publishers, batch)
             delivered = [message.id for message in batch if message.id not in errors]
             if delivered:
                 outbox_repository.mark_sent(conn, delivered)
@@ -69,3 +66,18 @@ def relay_unsent(
     with database.connection() as conn:
         backlog = outbox_repository.backlog(conn)
     return RelayResult(sent=sent, failed=failed, backlog=backlog)
+
+
+def _publish(publishers: Mapping[Destination, BatchPublisher], batch: list[OutboxMessage]) -> dict[int, str]:
+    """Send each destination's share of the batch; {outbox id: error} for what did not go."""
+    errors: dict[int, str] = {}
+    for destination in sorted({message.destination for message in batch}):
+        messages = [message for message in batch if message.destination is destination]
+        try:
+            errors |= publishers[destination].publish_batch(messages)
+        except Exception as exc:  # noqa: BLE001 - that destination is unreachable: back off its messages
+            logger.warning(
+                "outbox batch send failed", destination=destination, count=len(messages), exc_info=True
+            )
+            errors |= {message.id: type(exc).__name__ for message in messages}
+    return errors

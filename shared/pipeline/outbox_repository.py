@@ -1,9 +1,18 @@
 """SQL for job_queue_outbox: queue messages kept until they are known to be sent."""
 
+from enum import StrEnum
 from typing import Final, NamedTuple
 from uuid import UUID
 
 from pipeline.database import Connection
+
+
+class Destination(StrEnum):
+    """Where a row's message goes (migration 0010)."""
+
+    JOBS = "jobs"  # the jobs queue, read by the dispatcher
+    WORKER_TASKS = "worker_tasks"  # the workers' FIFO queue of assigned jobs
+    WORKER_CONTROL = "worker_control"  # the workers' control topic
 
 
 class OutboxMessage(NamedTuple):
@@ -12,6 +21,7 @@ class OutboxMessage(NamedTuple):
     message_type: str
     message_version: int
     body: str
+    destination: Destination = Destination.JOBS
 
 
 class Backlog(NamedTuple):
@@ -20,8 +30,8 @@ class Backlog(NamedTuple):
 
 
 _INSERT: Final = """
-insert into job_queue_outbox (job_id, message_type, message_version, body)
-values (%s, %s, %s, %s)
+insert into job_queue_outbox (job_id, message_type, message_version, body, destination)
+values (%s, %s, %s, %s, %s)
 """
 _MARK_SENT: Final = """
 update job_queue_outbox set sent_at = now(), attempts = attempts + 1, last_error = null
@@ -29,12 +39,12 @@ where id = any(%s) and sent_at is null
 """
 _MARK_SENT_FOR_JOB: Final = """
 update job_queue_outbox set sent_at = now(), attempts = attempts + 1, last_error = null
-where job_id = %s and sent_at is null
+where job_id = %s and destination = %s and sent_at is null
 """
 # Oldest first; rows another relay holds are skipped, not waited for, so two relays never send the
 # same row at once. Rows younger than min_age are left to the API's own send right after commit.
 _CLAIM_DUE: Final = """
-select id, job_id, message_type, message_version, body
+select id, job_id, message_type, message_version, body, destination
 from job_queue_outbox
 where sent_at is null
   and next_attempt_at <= now()
@@ -59,23 +69,31 @@ where sent_at is null
 """
 
 
-def insert(conn: Connection, *, job_id: UUID, message_type: str, message_version: int, body: str) -> None:
-    conn.execute(_INSERT, (job_id, message_type, message_version, body))
+def insert(
+    conn: Connection,
+    *,
+    job_id: UUID,
+    message_type: str,
+    message_version: int,
+    body: str,
+    destination: Destination = Destination.JOBS,
+) -> None:
+    conn.execute(_INSERT, (job_id, message_type, message_version, body, destination.value))
 
 
 def mark_sent(conn: Connection, outbox_ids: list[int]) -> None:
     conn.execute(_MARK_SENT, (outbox_ids,))
 
 
-def mark_sent_for_job(conn: Connection, job_id: UUID) -> None:
-    """The API's own send succeeded: its job's row needs no relay."""
-    conn.execute(_MARK_SENT_FOR_JOB, (job_id,))
+def mark_sent_for_job(conn: Connection, job_id: UUID, destination: Destination = Destination.JOBS) -> None:
+    """The writer's own send after commit succeeded: the job's rows for that destination need no relay."""
+    conn.execute(_MARK_SENT_FOR_JOB, (job_id, destination.value))
 
 
 def claim_due(conn: Connection, *, limit: int, min_age_s: float) -> list[OutboxMessage]:
     """Lock up to `limit` due rows for this transaction. Call inside a transaction."""
     rows = conn.execute(_CLAIM_DUE, {"limit": limit, "min_age_s": min_age_s}).fetchall()
-    return [OutboxMessage(**row) for row in rows]
+    return [OutboxMessage(**(row | {"destination": Destination(row["destination"])})) for row in rows]
 
 
 def mark_failed(conn: Connection, outbox_ids: list[int], error: str, *, max_backoff_s: int) -> None:

@@ -21,7 +21,7 @@ from psycopg.rows import DictRow
 from local.sqs_server import LocalSqs
 from local.stack_process import free_port
 from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, insert_dataset, insert_job
-from tests.services import CloudFormationEndpoint, database_url_for_function, owner_database_url
+from tests.services import CloudFormationEndpoint, database_url_for_function, local_queues, owner_database_url
 from tests.template_resources import FUNCTIONS
 from tools import lock_check
 
@@ -193,6 +193,7 @@ def test_each_handler_imported_from_the_artifact_answers_its_event(
         "PATH": "/usr/bin:/bin",
         "DATABASE_URL": database_url_for_function(name),
         "MIGRATION_DATABASE_URL": owner_database_url(),
+        **local_queues().environment(),
         "JOBS_QUEUE_URL": queue_url,
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_REGION": "us-east-1",

@@ -374,7 +374,8 @@ def _queued_job_ids(stack: Stack, *, until: str, timeout_s: float = 20) -> list[
 
 
 def test_local_stack_runs_the_queue_consumer_so_created_jobs_get_claimed(tmp_path: Path) -> None:
-    running = Stack.start(tmp_path)  # queue consumers on, as `make run` starts it
+    # Queue consumers on, as `make run` starts it; no simulated worker: this test sends the report itself.
+    running = Stack.start(tmp_path, "--no-worker")
     try:
         assert (
             "Queue consumers: JobDispatcherFunction <- pipeline-jobs,"

@@ -1,4 +1,6 @@
-"""estimate, list_jobs and get_job must not import boto3, even indirectly (it costs ~100 ms of cold start).
+"""The read functions must not import boto3, even indirectly (it costs ~100 ms of cold start); the writers
+that send a message right after commit (create_job to SQS, cancel_job to SNS) do, and are SnapStart
+functions, whose snapshot holds the import.
 
 Each check runs a fresh interpreter laid out as Lambda lays it out: the function's folder and the layer
 on the path, `import app`, with Lambda's environment variables so Powertools' Tracer is active.
@@ -43,14 +45,12 @@ def _import_in_fresh_lambda_like_interpreter(function: str, **extra: str) -> dic
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize(
-    "function", ["estimate", "list_jobs", "get_job", "cancel_job", "job_events", "catalog"]
-)
+@pytest.mark.parametrize("function", ["estimate", "list_jobs", "get_job", "job_events", "catalog"])
 def test_read_and_estimate_functions_do_not_import_boto3(function: str) -> None:
     assert _import_in_fresh_lambda_like_interpreter(function) == {"boto3": False, "handler": True}
 
 
-@pytest.mark.parametrize("function", ["estimate", "list_jobs", "get_job", "cancel_job", "job_events"])
+@pytest.mark.parametrize("function", ["estimate", "list_jobs", "get_job", "job_events"])
 def test_credentials_from_secrets_manager_do_not_import_boto3_either(function: str) -> None:
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pipeline/app-AbCdEf"
     env = {"DATABASE_URL": "", "DATABASE_SECRET_ARN": arn}
@@ -60,3 +60,8 @@ def test_credentials_from_secrets_manager_do_not_import_boto3_either(function: s
 
 def test_create_job_imports_boto3_so_the_check_can_see_it() -> None:
     assert _import_in_fresh_lambda_like_interpreter("create_job") == {"boto3": True, "handler": True}
+
+
+def test_cancel_job_imports_boto3_for_its_control_topic_client() -> None:
+    topic = {"WORKER_CONTROL_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:pipeline-worker-control"}
+    assert _import_in_fresh_lambda_like_interpreter("cancel_job", **topic) == {"boto3": True, "handler": True}

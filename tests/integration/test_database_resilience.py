@@ -141,7 +141,8 @@ def test_the_dispatcher_leaves_its_message_for_a_retry_when_the_server_is_frozen
     body = json.loads((events / "job_dispatcher.json").read_text())["Records"][0]["body"]  # a valid message
     started = time.monotonic()
     with Frozen(server.postmaster_pid, _backend_pid(database)), pytest.raises(DatabaseUnavailable):
-        job_dispatch.dispatch(database, body)  # raises: the record is reported failed, SQS delivers again
+        # Raises: the record is reported failed, SQS delivers it again.
+        job_dispatch.dispatch(database, body, _Publisher())
 
     assert time.monotonic() - started < 2.5
 
@@ -216,7 +217,7 @@ class _Publisher:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    def publish(self, *, body: str, message_type: str, version: int) -> None:
+    def publish(self, *, body: str, message_type: str, version: int, job_id: uuid.UUID | None = None) -> None:
         self.sent.append(body)
 
 

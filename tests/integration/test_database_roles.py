@@ -130,6 +130,39 @@ def test_the_app_role_cannot_queue_a_message_for_another_tenants_job(
         )
 
 
+def test_the_app_role_cannot_assign_its_own_job_to_the_workers(
+    db: psycopg.Connection[DictRow], app_role: psycopg.Connection[DictRow]
+) -> None:
+    alice = uuid4()
+    alices_job = _job_with_message(db, alice)
+    _as_tenant(app_role, alice)
+    # Only the dispatcher hands a job to the workers, once it has claimed it.
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+        app_role.execute(
+            "insert into job_queue_outbox (job_id, message_type, message_version, body, destination)"
+            " values (%s, 'training_job.assigned', 1, '{}', 'worker_tasks')",
+            (alices_job,),
+        )
+
+
+def test_the_worker_role_may_write_only_assignments_to_the_outbox(
+    db: psycopg.Connection[DictRow], worker_role: psycopg.Connection[DictRow]
+) -> None:
+    job = _job_with_message(db, uuid4())
+    worker_role.execute(
+        "insert into job_queue_outbox (job_id, message_type, message_version, body, destination)"
+        " values (%s, 'training_job.assigned', 1, '{}', 'worker_tasks')",
+        (job,),
+    )
+    for destination in ("jobs", "worker_control"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            worker_role.execute(
+                "insert into job_queue_outbox (job_id, message_type, message_version, body, destination)"
+                " values (%s, 't', 1, '{}', %s)",
+                (job, destination),
+            )
+
+
 @pytest.mark.parametrize(
     "statement",
     [
@@ -174,8 +207,9 @@ def test_the_worker_role_sees_every_tenants_outbox_rows_and_no_tenants_jobs_with
     [
         "update lora_training_jobs set estimated_total_cost = 0",  # it moves a job's status, not its price
         "update lora_training_jobs set user_id = gen_random_uuid()",
+        # It assigns jobs to workers (destination worker_tasks); it never queues a job message.
         "insert into job_queue_outbox (job_id, message_type, message_version, body)"
-        " select id, 't', 1, '{}' from lora_training_jobs",
+        " values (gen_random_uuid(), 't', 1, '{}')",
         "update job_queue_outbox set body = '{}'",
         "delete from job_queue_outbox",
         "select * from idempotency_keys",

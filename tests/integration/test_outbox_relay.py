@@ -3,7 +3,6 @@
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,7 +15,7 @@ from functions.outbox_relay import app as relay_app
 from pipeline import outbox_relay
 from pipeline.database import Database
 from pipeline.outbox_relay import RelaySettings
-from pipeline.outbox_repository import OutboxMessage
+from pipeline.outbox_repository import Destination, OutboxMessage
 from pipeline.settings import DatabaseSettings
 from pipeline.sqs_publisher import QueueSettings, SqsJobPublisher
 from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
@@ -33,15 +32,12 @@ def relay_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sqs_down(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def sqs_down(monkeypatch: pytest.MonkeyPatch) -> None:
     # Connections to port 9 are refused: both the API and the relay find SQS unreachable.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     unreachable = SqsJobPublisher(UNREACHABLE_SQS)
     monkeypatch.setattr(create_job_app, "publisher", unreachable)
-    original_relay_publisher = relay_app.publisher
-    monkeypatch.setattr(relay_app, "publisher", unreachable)
-    yield
-    monkeypatch.setattr(relay_app, "publisher", original_relay_publisher)
+    monkeypatch.setitem(relay_app.publishers, Destination.JOBS, unreachable)
 
 
 def _run_relay() -> dict[str, Any]:
@@ -77,7 +73,7 @@ def test_jobs_created_while_sqs_is_down_all_reach_the_queue_exactly_once_after_i
     assert sqs_queue.receive_all() == []
 
     monkeypatch.delenv("AWS_ENDPOINT_URL")
-    monkeypatch.setattr(relay_app, "publisher", SqsJobPublisher(QueueSettings.from_env()))
+    monkeypatch.setitem(relay_app.publishers, Destination.JOBS, SqsJobPublisher(QueueSettings.from_env()))
     db.execute("update job_queue_outbox set next_attempt_at = now()")  # no backoff is pending here
     first = _run_relay()
 
@@ -141,7 +137,7 @@ def test_rows_are_sent_in_creation_order_in_batches_of_ten(
     _create_jobs(db, 23)
     publisher = RecordingPublisher()
 
-    result = outbox_relay.relay_unsent(relay_app.database, publisher, min_age_s=0)
+    result = outbox_relay.relay_unsent(relay_app.database, {Destination.JOBS: publisher}, min_age_s=0)
 
     assert [len(batch) for batch in publisher.batches] == [10, 10, 3]
     assert [i for batch in publisher.batches for i in batch] == _outbox_ids(db)
@@ -154,7 +150,9 @@ def test_entries_sqs_refuses_stay_pending_while_the_rest_are_marked_sent(
     _create_jobs(db, 4)
     refused = _outbox_ids(db)[1]
 
-    result = outbox_relay.relay_unsent(relay_app.database, RecordingPublisher(refuse={refused}), min_age_s=0)
+    result = outbox_relay.relay_unsent(
+        relay_app.database, {Destination.JOBS: RecordingPublisher(refuse={refused})}, min_age_s=0
+    )
 
     assert (result.sent, result.failed) == (3, 1)
     rows = db.execute("select id, sent_at is not null as sent, last_error from job_queue_outbox").fetchall()
@@ -178,12 +176,12 @@ def test_two_relays_at_once_never_send_the_same_row(db: psycopg.Connection[DictR
     slow, fast = SlowFirst(pause=release), RecordingPublisher()
     slow_db, fast_db = (Database(DatabaseSettings(DATABASE_URL=url)) for _ in range(2))
     slow_run = threading.Thread(
-        target=outbox_relay.relay_unsent, args=(slow_db, slow), kwargs={"min_age_s": 0}
+        target=outbox_relay.relay_unsent, args=(slow_db, {Destination.JOBS: slow}), kwargs={"min_age_s": 0}
     )
     slow_run.start()
     assert first_in_send.wait(timeout=10)
     # While the first relay holds its batch of 10, the second one takes the remaining 5.
-    outbox_relay.relay_unsent(fast_db, fast, min_age_s=0)
+    outbox_relay.relay_unsent(fast_db, {Destination.JOBS: fast}, min_age_s=0)
     release.set()
     slow_run.join(timeout=10)
 

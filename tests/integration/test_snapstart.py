@@ -216,7 +216,14 @@ def probe_env(db: psycopg.Connection[DictRow]) -> dict[str, str]:
 
     insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
     insert_job(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID)
-    keep = ("PATH", "DATABASE_URL", "PAGINATION_CURSOR_SECRET", "AWS_REGION", "POWERTOOLS_SERVICE_NAME")
+    keep = (
+        "PATH",
+        "DATABASE_URL",
+        "PAGINATION_CURSOR_SECRET",
+        "AWS_REGION",
+        "POWERTOOLS_SERVICE_NAME",
+        "WORKER_CONTROL_TOPIC_ARN",
+    )
     return {key: os.environ[key] for key in keep} | {
         "PYDANTIC_DISABLE_PLUGINS": "__all__",
         "POWERTOOLS_METRICS_NAMESPACE": "PipelineTest",

@@ -104,10 +104,10 @@ def test_the_client_resolves_every_endpoint_as_a_client_from_botocores_full_data
 ) -> None:
     monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", str("fips" in variant).lower())
     monkeypatch.setenv("AWS_USE_DUALSTACK_ENDPOINT", str("dualstack" in variant).lower())
-    reference = boto3.session.Session(region_name=region).client("sqs", config=sqs_publisher._CLIENT_CONFIG)
+    reference = boto3.session.Session(region_name=region).client("sqs", config=sqs_publisher.CLIENT_CONFIG)
 
     bundled = _where_send_message_goes(
-        lean_sqs_client._lean_client(region, sqs_publisher._CLIENT_CONFIG), region
+        lean_sqs_client._lean_client(region, sqs_publisher.CLIENT_CONFIG), region
     )
 
     assert bundled == _where_send_message_goes(reference, region)
@@ -129,7 +129,7 @@ def test_building_the_client_and_sending_reads_nothing_from_botocores_data_direc
 
         monkeypatch.setattr(os, name, recording)
 
-    client = lean_sqs_client._lean_client("eu-west-1", sqs_publisher._CLIENT_CONFIG)
+    client = lean_sqs_client._lean_client("eu-west-1", sqs_publisher.CLIENT_CONFIG)
     outcome = _where_send_message_goes(client, "eu-west-1")
 
     assert outcome[0] == "resolved"
@@ -171,9 +171,9 @@ def test_the_client_runs_exactly_the_builtin_handlers_a_client_from_a_full_sessi
 
     monkeypatch.setattr(botocore.hooks.HierarchicalEmitter, "_emit", recording_emit)
     reference = boto3.session.Session(region_name="us-east-1").client(
-        "sqs", config=sqs_publisher._CLIENT_CONFIG
+        "sqs", config=sqs_publisher.CLIENT_CONFIG
     )
-    ours = lean_sqs_client._lean_client("us-east-1", sqs_publisher._CLIENT_CONFIG)
+    ours = lean_sqs_client._lean_client("us-east-1", sqs_publisher.CLIENT_CONFIG)
     _exercise(reference, sqs_queue.queue_url)
     _exercise(ours, sqs_queue.queue_url)
 
@@ -219,9 +219,7 @@ def test_credentials_in_the_environment_are_used_without_building_botocores_whol
         raise AssertionError("botocore's default credential chain was built")
 
     monkeypatch.setattr(botocore.credentials, "create_credential_resolver", no_chain)
-    credentials = _signing_credentials(
-        lean_sqs_client._lean_client("us-east-1", sqs_publisher._CLIENT_CONFIG)
-    )
+    credentials = _signing_credentials(lean_sqs_client._lean_client("us-east-1", sqs_publisher.CLIENT_CONFIG))
 
     assert (credentials.access_key, credentials.secret_key, credentials.token) == (
         "AKIDLAMBDA",
@@ -243,9 +241,7 @@ def test_without_credentials_in_the_environment_botocores_chain_finds_them(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
-    credentials = _signing_credentials(
-        lean_sqs_client._lean_client("us-east-1", sqs_publisher._CLIENT_CONFIG)
-    )
+    credentials = _signing_credentials(lean_sqs_client._lean_client("us-east-1", sqs_publisher.CLIENT_CONFIG))
 
     assert (credentials.access_key, credentials.secret_key) == ("AKIDFILE", "file-secret")
 
@@ -287,12 +283,10 @@ def test_with_another_botocore_installed_the_client_is_botocores_plain_one_and_a
     caplog.set_level(logging.WARNING)
 
     def build() -> Any:
-        return lean_sqs_client.sqs_client("eu-west-1", sqs_publisher._CLIENT_CONFIG)
+        return lean_sqs_client.sqs_client("eu-west-1", sqs_publisher.CLIENT_CONFIG)
 
     assert _data_folders_read(monkeypatch, build) == {"botocore"}
-    lean_sqs_client.sqs_client(
-        "eu-west-1", sqs_publisher._CLIENT_CONFIG
-    )  # a second client: no second warning
+    lean_sqs_client.sqs_client("eu-west-1", sqs_publisher.CLIENT_CONFIG)  # a second client: no second warning
 
     warnings = [r for r in caplog.records if "does not match the installed botocore" in r.getMessage()]
     assert len(warnings) == 1
@@ -311,7 +305,7 @@ def test_with_the_matching_botocore_the_client_reads_only_the_bundle(
     monkeypatch: pytest.MonkeyPatch, warned_never: None
 ) -> None:
     def build() -> Any:
-        return lean_sqs_client.sqs_client("eu-west-1", sqs_publisher._CLIENT_CONFIG)
+        return lean_sqs_client.sqs_client("eu-west-1", sqs_publisher.CLIENT_CONFIG)
 
     assert _data_folders_read(monkeypatch, build) == {"bundle"}
 

@@ -32,16 +32,57 @@ def _statements() -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def test_only_create_job_and_the_relay_may_send_to_the_jobs_queue_and_workers_to_the_reports_queue() -> None:
+def test_each_queue_and_topic_has_only_its_own_senders() -> None:
     senders = [(name, s["Resource"]) for name, s in _statements() if "sqs:SendMessage" in str(s["Action"])]
     assert sorted(senders, key=str) == sorted(
         [
             ("CreateJobFunction", {"Fn::GetAtt": "JobsQueue.Arn"}),
-            ("OutboxRelayFunction", {"Fn::GetAtt": "JobsQueue.Arn"}),
+            (
+                "OutboxRelayFunction",
+                [{"Fn::GetAtt": "JobsQueue.Arn"}, {"Fn::GetAtt": "WorkerTasksQueue.Arn"}],
+            ),
+            ("JobDispatcherFunction", {"Fn::GetAtt": "WorkerTasksQueue.Arn"}),
             ("managed", {"Fn::GetAtt": "JobReportsQueue.Arn"}),  # WorkerReportsSenderPolicy, for workers
         ],
         key=str,
     )
+    publishers = [(name, s["Resource"]) for name, s in _statements() if "sns:Publish" in str(s["Action"])]
+    assert sorted(publishers, key=str) == [
+        ("CancelJobFunction", {"Fn::Ref": "WorkerControlTopic"}),
+        ("OutboxRelayFunction", {"Fn::Ref": "WorkerControlTopic"}),
+    ]
+
+
+def test_workers_may_take_assigned_jobs_and_subscribe_to_control_and_nothing_else() -> None:
+    statements = RESOURCES["WorkerTasksConsumerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert {(str(s["Action"]), str(s["Resource"])) for s in statements} == {
+        (
+            str(
+                [
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:GetQueueAttributes",
+                ]
+            ),
+            str({"Fn::GetAtt": "WorkerTasksQueue.Arn"}),
+        ),
+        ("sns:Subscribe", str({"Fn::Ref": "WorkerControlTopic"})),
+    }
+
+
+def test_worker_tasks_queue_is_fifo_encrypted_and_redrives_to_its_alarmed_dead_letter_queue() -> None:
+    queue = RESOURCES["WorkerTasksQueue"]["Properties"]
+    assert (queue["FifoQueue"], queue["SqsManagedSseEnabled"]) == (True, True)
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": "WorkerTasksDeadLetterQueue.Arn"},
+        "maxReceiveCount": 5,
+    }
+    alarm = RESOURCES["WorkerTasksDeadLetterQueueAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": "WorkerTasksDeadLetterQueue.QueueName"}}
+    ]
+    assert RESOURCES["WorkerControlTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
 
 
 def test_no_policy_grants_wildcard_actions() -> None:
