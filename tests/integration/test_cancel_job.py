@@ -14,6 +14,7 @@ from pipeline import job_reports
 from pipeline.database import Database
 from tests.api_client import ApiResponse, build_event, invoke
 from tests.factories import insert_dataset, insert_job
+from tests.services import QueueReader
 
 
 def _job(db: psycopg.Connection[DictRow], status: str) -> tuple[UUID, UUID]:
@@ -139,3 +140,38 @@ def test_a_completion_that_reaches_us_before_the_worker_saw_the_cancel_wins(
     changed = [data for kind, data in _events(db, job[1]) if kind == "status_changed"]
     assert "too late" in changed[-1]["cancellation"]
     assert _cancel(job).status == 409
+
+
+def test_cancelling_a_running_job_tells_the_workers_once(
+    db: psycopg.Connection[DictRow], worker_control_queue: QueueReader
+) -> None:
+    job = _job(db, "running")
+
+    _cancel(job)
+    _cancel(job)  # a repeated cancel sends nothing more
+
+    (message,) = worker_control_queue.receive_all()
+    control = json.loads(message["Body"])
+    assert {key: control[key] for key in control if key != "requested_at"} == {
+        "type": "training_job.cancel_requested",
+        "version": 1,
+        "job_id": str(job[1]),
+        "user_id": str(job[0]),
+    }
+    assert message["MessageAttributes"]["type"]["StringValue"] == "training_job.cancel_requested"
+    row = db.execute(
+        "select sent_at is not null as sent from job_queue_outbox where job_id = %s and destination = %s",
+        (job[1], "worker_control"),
+    ).fetchone()
+    assert row == {"sent": True}
+
+
+@pytest.mark.parametrize(("status", "messages"), [("queued", 0), ("initializing", 1)])
+def test_a_job_cancelled_before_it_ran_tells_the_workers_only_if_one_may_have_it(
+    db: psycopg.Connection[DictRow], worker_control_queue: QueueReader, status: str, messages: int
+) -> None:
+    job = _job(db, status)
+
+    _cancel(job)
+
+    assert len(worker_control_queue.receive_all()) == messages

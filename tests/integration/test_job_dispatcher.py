@@ -221,3 +221,41 @@ def test_database_down_for_the_whole_batch_fails_the_invocation_so_sqs_retries_i
         _dispatch(body, body)
 
     assert _job(db, job["id"])["status"] == "queued"
+
+
+def test_a_claimed_job_is_assigned_to_the_workers_once_with_the_run_its_estimate_expects(
+    db: psycopg.Connection[DictRow], sqs_queue: QueueReader, worker_tasks_queue: QueueReader
+) -> None:
+    body, job = _queued_message(db, sqs_queue)
+
+    _dispatch(body)
+    _dispatch(body)  # a duplicate delivery claims nothing and assigns nothing
+
+    (message,) = worker_tasks_queue.receive_all()
+    assignment = json.loads(message["Body"])
+    assert message["MessageAttributes"]["type"]["StringValue"] == "training_job.assigned"
+    assert {key: assignment[key] for key in assignment if key != "assigned_at"} == {
+        "type": "training_job.assigned",
+        "version": 1,
+        "job_id": job["id"],
+        "user_id": job["user_id"],
+        "dataset": {
+            "id": job["dataset_id"],
+            "name": "Customer support v1",
+            "format": "jsonl",
+            "total_training_pairs": 5000,
+            "total_tokens": 1200000,
+        },
+        "preset_id": "balanced",
+        "gpu_config": {"type": "A100-80GB", "count": 2},
+        "hyperparameters": job["hyperparameters"],
+        "total_epochs": 3,
+        "total_steps": 3750,  # 5000 pairs / batch 4 x 3 epochs
+        "steps_per_epoch": 1250,
+        "estimated_duration_seconds": 2808,  # the estimate's 0.78 h
+    }
+    rows = db.execute(
+        "select destination, sent_at is not null as sent from job_queue_outbox where job_id = %s order by id",
+        (job["id"],),
+    ).fetchall()
+    assert rows == [{"destination": "jobs", "sent": True}, {"destination": "worker_tasks", "sent": True}]
