@@ -1,5 +1,5 @@
 """JSON Schemas of the queue messages, for consumers and workers written in other languages: the
-jobs-queue message and each report a worker sends.
+jobs-queue message, the messages we send the GPU workers and each report a worker sends.
 
     PYTHONPATH=shared python -m tools.message_schema schemas/
 
@@ -11,8 +11,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
+from pipeline.worker_messages import TrainingJobAssigned, TrainingJobCancelRequested
 from pipeline.worker_reports import REPORT_TYPES, REPORT_VERSION
+
+_WORKER_MESSAGE_TRANSPORT: dict[type[BaseModel], str] = {
+    TrainingJobAssigned: (
+        "Sent on the worker tasks queue (SQS FIFO, MessageGroupId = job_id, MessageDeduplicationId = "
+        "type:job_id) for every claimed job. One worker takes it, reports training_job.started, and only "
+        "then deletes the message; until then a worker that dies lets it return to the queue. Delivery "
+        "is at least once: dedupe by job_id."
+    ),
+    TrainingJobCancelRequested: (
+        "Published on the worker control topic (SNS); every worker host subscribes a queue of its own "
+        "(raw message delivery) and hears every control message. The worker running the job stops it "
+        "within one step and reports training_job.cancelled; a worker that has not started the job "
+        "never starts it; every other worker ignores it. Delivery is at least once."
+    ),
+}
 
 
 def job_queued_schema() -> dict[str, Any]:
@@ -47,10 +65,28 @@ def worker_report_schemas() -> dict[str, dict[str, Any]]:
     return schemas
 
 
+def worker_message_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> schema, one per message we send the workers."""
+    schemas = {}
+    for model, transport in _WORKER_MESSAGE_TRANSPORT.items():
+        kind = model.model_fields["type"].default
+        version = model.model_fields["version"].default
+        schema = model.model_json_schema(mode="serialization")
+        schema["description"] = f"{(model.__doc__ or '').strip()} {transport}"
+        schemas[f"{kind}.v{version}.schema.json"] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"urn:pipeline:message:{kind}:v{version}",
+            **schema,
+        }
+    return schemas
+
+
 def all_schemas() -> dict[str, dict[str, Any]]:
-    return {
-        f"{JOB_QUEUED_TYPE}.v{JOB_QUEUED_VERSION}.schema.json": job_queued_schema()
-    } | worker_report_schemas()
+    return (
+        {f"{JOB_QUEUED_TYPE}.v{JOB_QUEUED_VERSION}.schema.json": job_queued_schema()}
+        | worker_message_schemas()
+        | worker_report_schemas()
+    )
 
 
 def main() -> None:

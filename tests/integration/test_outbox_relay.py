@@ -10,16 +10,24 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow
 
+from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
+from functions.job_dispatcher import app as dispatcher_app
 from functions.outbox_relay import app as relay_app
 from pipeline import outbox_relay
 from pipeline.database import Database
 from pipeline.outbox_relay import RelaySettings
 from pipeline.outbox_repository import Destination, OutboxMessage
 from pipeline.settings import DatabaseSettings
-from pipeline.sqs_publisher import QueueSettings, SqsJobPublisher
+from pipeline.sns_publisher import ControlTopicSettings, SnsControlPublisher
+from pipeline.sqs_publisher import (
+    QueueSettings,
+    SqsJobPublisher,
+    WorkerTasksQueueSettings,
+    worker_tasks_publisher,
+)
 from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
-from tests.factories import create_body, insert_dataset
+from tests.factories import create_body, insert_dataset, insert_job
 from tests.services import QueueReader
 
 UNREACHABLE_SQS = QueueSettings(JOBS_QUEUE_URL="http://127.0.0.1:9/queue", AWS_REGION="us-east-1")
@@ -234,3 +242,66 @@ def test_job_ids_in_outbox_match_created_jobs(db: psycopg.Connection[DictRow], s
     assert [str(row["job_id"]) for row in rows] == job_ids
     assert [json.loads(row["body"])["job_id"] for row in rows] == job_ids
     assert [str(UUID(job_id)) for job_id in job_ids] == job_ids  # canonical UUIDs, as the jobs have
+
+
+def test_messages_for_every_destination_sent_while_aws_was_down_each_reach_their_own_place(
+    db: psycopg.Connection[DictRow],
+    sqs_queue: QueueReader,
+    worker_tasks_queue: QueueReader,
+    worker_control_queue: QueueReader,
+    relay_now: None,
+    sqs_down: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Built while AWS_ENDPOINT_URL points at a closed port: every send after commit fails.
+    monkeypatch.setattr(
+        dispatcher_app,
+        "workers",
+        worker_tasks_publisher(
+            WorkerTasksQueueSettings(
+                WORKER_TASKS_QUEUE_URL="http://127.0.0.1:9/pipeline-worker-tasks.fifo", AWS_REGION="us-east-1"
+            )
+        ),
+    )
+    monkeypatch.setattr(cancel_job_app, "workers", SnsControlPublisher(ControlTopicSettings.from_env()))
+    (queued_id,) = _create_jobs(db, 1)
+    queued_row = db.execute("select body from job_queue_outbox where job_id = %s", (queued_id,)).fetchone()
+    assert queued_row is not None
+    record = load_event("job_dispatcher")["Records"][0] | {"body": queued_row["body"]}
+    assert dispatcher_app.lambda_handler({"Records": [record]}, FakeLambdaContext()) == {
+        "batchItemFailures": []
+    }
+    user_id = uuid4()
+    running_id = insert_job(
+        db, user_id=user_id, dataset_id=insert_dataset(db, user_id=user_id), status="running"
+    )
+    cancelled = invoke(
+        cancel_job_app, build_event("cancel_job", sub=user_id, path=f"/jobs/{running_id}/cancel")
+    )
+    assert cancelled.status == 200, cancelled.raw_body
+    pending = db.execute(
+        "select destination, message_type from job_queue_outbox where sent_at is null order by id"
+    ).fetchall()
+    assert pending == [
+        {"destination": "jobs", "message_type": "training_job.queued"},
+        {"destination": "worker_tasks", "message_type": "training_job.assigned"},
+        {"destination": "worker_control", "message_type": "training_job.cancel_requested"},
+    ]
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.setitem(relay_app.publishers, Destination.JOBS, SqsJobPublisher(QueueSettings.from_env()))
+    assert _run_relay() == {"sent": 3, "failed": 0, "backlog": 0}
+    assert _run_relay() == {"sent": 0, "failed": 0, "backlog": 0}
+
+    (queued,) = sqs_queue.receive_all()
+    assert json.loads(queued["Body"])["job_id"] == queued_id
+    (assigned,) = worker_tasks_queue.receive_all()
+    assert (json.loads(assigned["Body"])["type"], json.loads(assigned["Body"])["job_id"]) == (
+        "training_job.assigned",
+        queued_id,
+    )
+    (control,) = worker_control_queue.receive_all()
+    assert (json.loads(control["Body"])["type"], json.loads(control["Body"])["job_id"]) == (
+        "training_job.cancel_requested",
+        str(running_id),
+    )

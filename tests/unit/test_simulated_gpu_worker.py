@@ -1,0 +1,241 @@
+"""The simulated GPU worker of `make run` speaks the contract: every report it sends passes the
+committed schema and the layer's model, numbered from 1 without gaps, and it completes, honours a
+cancel within a step, fails when told to, and never starts a job cancelled before it began.
+Driven by a fake clock, so a run of thousands of simulated seconds takes no real time."""
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from pydantic import TypeAdapter
+
+from local.gpu_worker import Queues, SimulatedGpuWorker, WorkerSettings, loss_at
+from pipeline.worker_reports import WorkerReport
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+QUEUES = Queues(tasks="tasks.fifo", control="control", reports="reports.fifo")
+JOB_ID = "0d9ff9a4-62a5-4d0b-a1a4-0b3f4f5b8f10"
+USER_ID = "5b1f7c1e-2a7d-4f7e-9a57-3c1d2b4e6f80"
+ASSIGNMENT: dict[str, Any] = {
+    "type": "training_job.assigned",
+    "version": 1,
+    "job_id": JOB_ID,
+    "user_id": USER_ID,
+    "dataset": {
+        "id": "7c4e2a10-3b5d-4e6f-8a9b-0c1d2e3f4a5b",
+        "name": "demo",
+        "format": "jsonl",
+        "total_training_pairs": 400,
+        "total_tokens": 96000,
+    },
+    "preset_id": "fast",
+    "gpu_config": {"type": "A100-80GB", "count": 2},
+    "hyperparameters": {"batch_size": 4, "epochs": 2, "learning_rate": 0.0002, "rank": 16},
+    "total_epochs": 2,
+    "total_steps": 200,
+    "steps_per_epoch": 100,
+    "estimated_duration_seconds": 2000,
+    "assigned_at": "2026-12-03T12:00:00Z",
+}
+CANCEL = json.dumps(
+    {
+        "type": "training_job.cancel_requested",
+        "version": 1,
+        "job_id": JOB_ID,
+        "user_id": USER_ID,
+        "requested_at": "2026-12-03T12:01:00Z",
+    }
+)
+REPORT = TypeAdapter[Any](WorkerReport)
+
+
+class RecordingSqs:
+    """The three SQS calls the worker makes, recorded in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def send_message(self, **call: Any) -> dict[str, Any]:
+        self.calls.append(("send", call))
+        return {"MessageId": str(len(self.calls))}
+
+    def delete_message(self, **call: Any) -> dict[str, Any]:
+        self.calls.append(("delete", call))
+        return {}
+
+    def reports(self) -> list[dict[str, Any]]:
+        return [json.loads(call["MessageBody"]) for kind, call in self.calls if kind == "send"]
+
+
+class FakeClock:
+    """Time that passes only when the worker sleeps; `on_tick` runs at each sleep."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.ticks = 0
+        self.on_tick: Any = None
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.ticks += 1
+        if self.on_tick is not None:
+            self.on_tick(self.ticks)
+
+
+def _worker(sqs: RecordingSqs, clock: FakeClock, **settings: Any) -> SimulatedGpuWorker:
+    return SimulatedGpuWorker(
+        sqs,  # type: ignore[arg-type]
+        QUEUES,
+        WorkerSettings(**({"speed": 100.0} | settings)),
+        worker_id="gpu-test-1",
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+
+def _assert_speaks_the_contract(reports: list[dict[str, Any]]) -> None:
+    assert [report["sequence"] for report in reports] == list(range(1, len(reports) + 1))
+    for report in reports:
+        schema = json.loads((SCHEMAS / f"{report['type']}.v1.schema.json").read_text())
+        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(report)
+        assert REPORT.validate_python(report).type == report["type"]
+    usage = [report for report in reports if "gpu_seconds" in report]
+    assert [r["step"] for r in usage] == sorted(r["step"] for r in usage)
+    assert [r["gpu_seconds"] for r in usage] == sorted(r["gpu_seconds"] for r in usage)
+
+
+def test_a_job_runs_to_completion_with_a_checkpoint_per_epoch_and_a_falling_loss() -> None:
+    sqs, clock = RecordingSqs(), FakeClock()
+
+    last = _worker(sqs, clock).run_job(ASSIGNMENT, "receipt-1", threading.Event())
+
+    assert last == "training_job.completed"
+    reports = sqs.reports()
+    _assert_speaks_the_contract(reports)
+    assert reports[0] | {"sent_at": None} == {
+        "type": "training_job.started",
+        "version": 1,
+        "job_id": JOB_ID,
+        "user_id": USER_ID,
+        "sequence": 1,
+        "sent_at": None,
+        "worker_id": "gpu-test-1",
+    }
+    # The task is deleted once started was sent, never before.
+    assert [kind for kind, _ in sqs.calls[:2]] == ["send", "delete"]
+    assert sqs.calls[1][1] == {"QueueUrl": "tasks.fifo", "ReceiptHandle": "receipt-1"}
+    assert all(call["MessageGroupId"] == JOB_ID for kind, call in sqs.calls if kind == "send")
+    checkpoints = [r for r in reports if r["type"] == "training_job.checkpoint_saved"]
+    assert [(c["epoch"], c["step"]) for c in checkpoints] == [(1, 100), (2, 200)]
+    assert checkpoints[0]["object_key"] == f"jobs/{JOB_ID}/checkpoints/epoch-1/adapter_model.safetensors"
+    completed = reports[-1]
+    assert (completed["step"], completed["epoch"]) == (200, 2)
+    assert completed["artifact_key"] == f"jobs/{JOB_ID}/adapter/adapter_model.safetensors"
+    # 2000 s over 200 steps, within the simulation's 0.95 to 1.1 spread, on 2 GPUs.
+    assert 2 * 2000 * 0.95 <= completed["gpu_seconds"] <= 2 * 2000 * 1.1
+    progress = [r for r in reports if r["type"] == "training_job.progress"]
+    assert len(progress) >= 5
+    assert progress[0]["metrics"]["train_loss"] > completed["metrics"]["train_loss"]
+    assert "validation_loss" in completed["metrics"]
+    # At 100 simulated seconds per real second, a ~2000 s run takes ~20 s of (fake) real time.
+    assert 2000 * 0.95 / 100 <= clock.now - 1000 <= 2000 * 1.1 / 100 + 0.1
+
+
+def test_a_cancel_heard_mid_run_stops_the_job_within_a_step_with_the_gpu_time_used() -> None:
+    sqs, clock = RecordingSqs(), FakeClock()
+    worker = _worker(sqs, clock)
+    clock.on_tick = lambda tick: worker.hear(CANCEL) if tick == 150 else None
+
+    last = worker.run_job(ASSIGNMENT, "receipt-1", threading.Event())
+
+    assert last == "training_job.cancelled"
+    reports = sqs.reports()
+    _assert_speaks_the_contract(reports)
+    cancelled = reports[-1]
+    assert cancelled["type"] == "training_job.cancelled"
+    assert [r["type"] for r in reports].count("training_job.completed") == 0
+    # 150 ticks of 0.05 s at speed 100 = 750 simulated seconds: ~75 of 200 steps, on 2 GPUs.
+    assert 0 < cancelled["step"] < 200
+    assert cancelled["gpu_seconds"] == pytest.approx(2 * 750, abs=1e-6)
+    assert cancelled["epoch"] == 0
+
+
+def test_a_fail_rate_of_one_fails_every_job_part_way_with_its_error() -> None:
+    sqs, clock = RecordingSqs(), FakeClock()
+
+    last = _worker(sqs, clock, fail_rate=1.0).run_job(ASSIGNMENT, "receipt-1", threading.Event())
+
+    assert last == "training_job.failed"
+    reports = sqs.reports()
+    _assert_speaks_the_contract(reports)
+    failed = reports[-1]
+    assert failed["error"]["code"] == "out_of_memory"
+    assert "CUDA out of memory" in failed["error"]["message"]
+    assert 0.2 * 200 - 1 <= failed["step"] <= 0.8 * 200
+
+
+def test_a_job_cancelled_before_it_started_is_never_started() -> None:
+    sqs, clock = RecordingSqs(), FakeClock()
+    worker = _worker(sqs, clock)
+    worker.hear(CANCEL)
+
+    assert worker.run_job(ASSIGNMENT, "receipt-1", threading.Event()) == "skipped"
+    assert sqs.calls == [("delete", {"QueueUrl": "tasks.fifo", "ReceiptHandle": "receipt-1"})]
+
+
+def test_an_assignment_of_an_unknown_version_is_left_on_the_queue_untouched() -> None:
+    sqs, clock = RecordingSqs(), FakeClock()
+
+    assert (
+        _worker(sqs, clock).run_job(ASSIGNMENT | {"version": 2}, "receipt-1", threading.Event()) == "ignored"
+    )
+    assert sqs.calls == []
+
+
+def test_a_worker_stopping_leaves_the_job_without_a_final_report() -> None:
+    sqs, clock = RecordingSqs(), FakeClock()
+    stop = threading.Event()
+    clock.on_tick = lambda tick: stop.set() if tick == 40 else None
+
+    assert _worker(sqs, clock).run_job(ASSIGNMENT, "receipt-1", stop) == "stopped"
+    assert {r["type"] for r in sqs.reports()} <= {"training_job.started", "training_job.progress"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        json.dumps({"type": "training_job.pause_requested", "version": 1, "job_id": JOB_ID}),
+        json.dumps(json.loads(CANCEL) | {"version": 2}),
+    ],
+)
+def test_control_messages_it_does_not_know_cancel_nothing(body: str) -> None:
+    sqs, clock = RecordingSqs(), FakeClock()
+    worker = _worker(sqs, clock)
+    worker.hear(body)
+
+    assert worker.run_job(ASSIGNMENT, None, threading.Event()) == "training_job.completed"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [({"speed": 0}, "WORKER_SPEED"), ({"speed": 10, "fail_rate": 1.5}, "WORKER_FAIL_RATE")],
+)
+def test_settings_out_of_range_are_refused_naming_the_variable(
+    settings: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        WorkerSettings(**settings)
+
+
+def test_the_loss_curve_falls_from_its_start_towards_its_floor() -> None:
+    curve = [loss_at(fraction / 10, start=2.5, floor=0.5) for fraction in range(11)]
+    assert curve[0] == 2.5
+    assert curve == sorted(curve, reverse=True)
+    assert 0.5 < curve[-1] < 0.55
