@@ -19,6 +19,7 @@ from pipeline.gpu_prices import PRICING_VERSION
 from pipeline.http_api import MAX_BODY_BYTES
 from pipeline.job_event_models import MAX_EVENTS_PER_PAGE, JobEventPage
 from pipeline.job_list_models import MAX_PAGE, JobPage
+from pipeline.job_metric_models import MAX_METRIC_POINTS, JobMetrics
 from pipeline.job_models import JobCancellation, TrainingJob, TrainingJobWithDataset
 from pipeline.models import JOB_STATUSES, Model
 
@@ -106,6 +107,7 @@ def build() -> dict[str, Any]:
             (Catalog, "serialization"),
             (JobCancellation, "serialization"),
             (JobEventPage, "serialization"),
+            (JobMetrics, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -242,6 +244,29 @@ def build() -> dict[str, Any]:
                             "required": False,
                             "description": "next_cursor of an earlier page of this job's events",
                             "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                        },
+                    ],
+                )
+            },
+            "/jobs/{job_id}/metrics": {
+                "get": _operation(
+                    "getJobMetrics",
+                    "One of the caller's jobs' loss chart: train and validation loss by step, as its worker"
+                    " reported them, in step order. A run with more points than max_points is downsampled:"
+                    " consecutive points merged into equal-count buckets, each at its last step with the"
+                    " mean of its losses.",
+                    {
+                        "200": _success(JobMetrics, "The chart's series"),
+                        "400": _error("Invalid max_points"),
+                        "404": _error("No such job for the caller (also for a malformed id)"),
+                    },
+                    parameters=[
+                        {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "max_points",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 10, "maximum": MAX_METRIC_POINTS},
                         },
                     ],
                 )

@@ -38,6 +38,30 @@ def list_for_job(
     return DeferredRows(cursor, dict)
 
 
+# Equal-count buckets of consecutive steps, each one point: the chart keeps its shape at any length.
+# A run with at most max_points points is returned as reported (ntile gives each row its own bucket).
+_METRIC_POINTS: Final = """
+select max(step) as step, max(epoch) as epoch, avg(train_loss) as train_loss,
+       avg(validation_loss) as validation_loss, count(*) as merged
+from (
+    select step, epoch, train_loss, validation_loss, ntile(%(max_points)s) over (order by step) as bucket
+    from job_metric_points
+    where job_id = %(job_id)s and user_id = %(user_id)s
+) as points
+group by bucket
+order by bucket
+"""
+
+
+def metric_points_for_job(
+    conn: Connection, job_id: UUID, user_id: UUID, *, max_points: int
+) -> DeferredRows[dict[str, Any]]:
+    """The job's loss chart in step order, at most `max_points` points; `merged` counts the reported
+    points each one stands for."""
+    cursor = conn.execute(_METRIC_POINTS, {"job_id": job_id, "user_id": user_id, "max_points": max_points})
+    return DeferredRows(cursor, dict)
+
+
 def insert_event(conn: Connection, *, job_id: UUID, user_id: UUID, type: str, data: dict[str, Any]) -> None:
     conn.execute(_INSERT_EVENT, (job_id, user_id, type, Jsonb(_json_ready(data))))
 

@@ -16,6 +16,7 @@ from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
 from functions.job_events import app as job_events_app
+from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
 from tests.api_client import ApiResponse, build_event, invoke, load_event
 from tests.factories import create_body, estimate_body, insert_dataset, insert_job
@@ -109,6 +110,12 @@ def test_every_kind_of_response_conforms_to_the_document(db: psycopg.Connection[
     bad_cursor = call(job_events_app, "job_events", path=f"{job_path}/events", query={"cursor": "x"})
     assert bad_cursor.status == 400
     assert_documented(get, feed, bad_cursor)
+    chart = "/jobs/{job_id}/metrics"
+    assert_documented(get, chart, call(job_metrics_app, "job_metrics", path=f"{job_path}/metrics"))
+    assert_documented(get, chart, call(job_metrics_app, "job_metrics", path="/jobs/nope/metrics"))
+    too_many = call(job_metrics_app, "job_metrics", path=f"{job_path}/metrics", query={"max_points": "501"})
+    assert too_many.status == 400
+    assert_documented(get, chart, too_many)
     cancel = "/jobs/{job_id}/cancel"
     assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path=f"{job_path}/cancel"))
     assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path="/jobs/nope/cancel"))

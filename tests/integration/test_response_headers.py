@@ -14,6 +14,7 @@ from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
 from functions.job_events import app as job_events_app
+from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
 from pipeline import notifications_repository
 from tests.api_client import build_event, invoke
@@ -33,6 +34,7 @@ APPS = {
     "get_job": get_job_app,
     "cancel_job": cancel_job_app,
     "job_events": job_events_app,
+    "job_metrics": job_metrics_app,
     "catalog": catalog_app,
 }
 

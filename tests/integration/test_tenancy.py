@@ -20,6 +20,7 @@ from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
 from functions.job_events import app as job_events_app
+from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
 from pipeline import datasets_repository, jobs_repository, pagination_cursor
 from tests.api_client import build_event, invoke
@@ -161,6 +162,9 @@ def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:
         "job_events": invoke(
             job_events_app, build_event("job_events", sub=sub, path=f"/jobs/{other.job_id}/events")
         ),
+        "job_metrics": invoke(
+            job_metrics_app, build_event("job_metrics", sub=sub, path=f"/jobs/{other.job_id}/metrics")
+        ),
         "cancel_job": invoke(
             cancel_job_app, build_event("cancel_job", sub=sub, path=f"/jobs/{other.job_id}/cancel")
         ),
@@ -188,6 +192,8 @@ def test_every_endpoint_answers_404_or_nothing_for_the_other_tenants_ids(
     assert responses["get_job"].body == {"error": "Training job not found"}
     assert responses["job_events"].status == 404
     assert responses["job_events"].body == {"error": "Training job not found"}
+    assert responses["job_metrics"].status == 404
+    assert responses["job_metrics"].body == {"error": "Training job not found"}
     assert responses["cancel_job"].status == 404
     assert responses["cancel_job"].body == {"error": "Training job not found"}
     statuses = db.execute("select status, cancellation_requested_at from lora_training_jobs").fetchall()

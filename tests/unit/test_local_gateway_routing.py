@@ -64,6 +64,7 @@ def test_routes_come_from_the_template() -> None:
         ("GetJobFunction", "GET /jobs/{job_id}"),
         ("CancelJobFunction", "POST /jobs/{job_id}/cancel"),
         ("JobEventsFunction", "GET /jobs/{job_id}/events"),
+        ("JobMetricsFunction", "GET /jobs/{job_id}/metrics"),
         ("CatalogFunction", "GET /catalog"),
     }
     assert {(spec.logical_id, spec.schedules) for spec in specs if spec.schedules} == {

@@ -233,6 +233,7 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
         "GetJobFunction",
         "CancelJobFunction",
         "JobEventsFunction",
+        "JobMetricsFunction",
     }
     workers = {"OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction"}
     assert _readers("ReadWorkerDatabaseSecretPolicy") == workers
@@ -318,8 +319,10 @@ def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_rai
     assert {
         "JobsDeadLetterQueueAlarm",
         "ApiServerErrorRateAlarm",
-        "FunctionErrorsAlarm",
-        "FunctionThrottlesAlarm",
+        "ApiFunctionErrorsAlarm",
+        "BackgroundFunctionErrorsAlarm",
+        "ApiFunctionThrottlesAlarm",
+        "BackgroundFunctionThrottlesAlarm",
         "FunctionTimeoutsAlarm",
         "OutboxOldestPendingAgeAlarm",
     } <= set(alarms)
@@ -331,13 +334,22 @@ def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_rai
     assert rate["requests"]["MetricStat"]["Metric"]["MetricName"] == "Count"
 
     served = {name for name in FUNCTIONS if name != "MigrateFunction"}
-    for alarm, metric in (("FunctionErrorsAlarm", "Errors"), ("FunctionThrottlesAlarm", "Throttles")):
+    for metric in ("Errors", "Throttles"):
         watched = {
             m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::Ref"]
+            for alarm in (f"ApiFunction{metric}Alarm", f"BackgroundFunction{metric}Alarm")
             for m in alarms[alarm]["Properties"]["Metrics"]
             if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == metric
         }
-        assert watched == served, alarm
+        assert watched == served, metric
+    for name, alarm in alarms.items():
+        queries = alarm["Properties"].get("Metrics", [])
+        # CloudWatch refuses an alarm on metric math with more than 10 metrics (a deploy-time failure).
+        assert len([q for q in queries if "MetricStat" in q]) <= 10, name
+        for query in queries:
+            if "Expression" in query and query["Expression"].startswith("SUM(["):
+                summed = query["Expression"].removeprefix("SUM([").removesuffix("])").split(", ")
+                assert sorted(summed) == sorted(q["Id"] for q in queries if "MetricStat" in q), name
 
     filters = [r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::Logs::MetricFilter"]
     timed_out = {f["LogGroupName"]["Fn::Ref"] for f in filters if f["FilterPattern"] == '"Task timed out"'}
