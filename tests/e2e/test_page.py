@@ -20,9 +20,13 @@ from playwright.sync_api import Error as PlaywrightError
 
 from local import auth_tokens
 from local.auth_tokens import SigningKey
+from local.local_database import WORKER_ROLE, url_for_role
 from local.sam_template import load_template
 from local.seeds import DatasetSeed, insert_dataset
 from local.stack_process import REPO_ROOT, Stack, http
+from pipeline import job_reports
+from pipeline.database import Database
+from pipeline.settings import DatabaseSettings
 from tests.e2e.browser import CHROMIUM, DESKTOP, Tab, open_signed_in_tab
 from tests.e2e.fake_hosted_ui import FakeHostedUi
 
@@ -385,12 +389,12 @@ def test_start_training_creates_the_job_and_its_page_follows_it_until_it_ends(ta
     tab.screenshot("job-queued")
 
     _set_job(stack, job_id, "running", progress=40)
-    expect(page.locator("#job-status")).to_have_text("Running", timeout=8000)  # the next 5 s poll
+    expect(page.locator("#job-status")).to_have_text("Running", timeout=8000)  # the next 2 s poll
     expect(page.locator("#job-progress-text")).to_have_text("40%")
     _set_job(stack, job_id, "completed", progress=100)
     expect(page.locator("#job-status")).to_have_text("Completed", timeout=8000)
     polls = len(tab.calls_to("GET", f"/jobs/{job_id}"))
-    page.wait_for_timeout(6000)
+    page.wait_for_timeout(4500)
 
     assert polls >= 3
     assert len(tab.calls_to("GET", f"/jobs/{job_id}")) == polls  # a finished job is not polled
@@ -493,6 +497,190 @@ def test_jobs_list_filters_by_status_and_pages(tab: Tab, stack: Stack) -> None:
     page.get_by_role("link", name="Previous").click()  # to the last page there is
     expect(page.locator("#jobs-rows tr")).to_have_count(5)
     expect(page.locator("#page-position")).to_have_text("Page 2 of 2")
+
+
+# ---- the job page as its worker reports -----------------------------------------------------------
+
+
+class JobOnStack:
+    """A job of the tab's user in the stack's database, moved along by worker reports applied as the
+    reports consumer applies them (the page stack runs no queue consumers)."""
+
+    def __init__(self, stack: Stack, user: str, status: str = "initializing") -> None:
+        self.user_id = auth_tokens.user_id_for(user)
+        dataset_id = _dataset(stack, user, pairs=5000, tokens=1_200_000)
+        self.id = uuid.uuid4()
+        with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:
+            conn.execute(
+                "insert into lora_training_jobs (id, user_id, dataset_id, preset_id, status, current_stage,"
+                " total_epochs, total_steps, gpu_config, hyperparameters, estimated_total_cost,"
+                " pricing_version, queued_at)"
+                " values (%s, %s, %s, 'fast', %s, %s, 1, 625, %s, %s, 2.32, '2025-12-25', now())",
+                (
+                    self.id, self.user_id, dataset_id, status, status,
+                    json.dumps({"type": "H100", "count": 1}),
+                    json.dumps({"learning_rate": 0.0001, "batch_size": 8, "epochs": 1, "rank": 8}),
+                ),
+            )  # fmt: skip
+        self._database = Database(
+            DatabaseSettings(DATABASE_URL=url_for_role(stack.owner_database_url, WORKER_ROLE))
+        )
+        self._sequence = 0
+
+    def report(self, kind: str, **fields: Any) -> None:
+        self._sequence += 1
+        body = {
+            "type": f"training_job.{kind}", "version": 1, "job_id": str(self.id),
+            "user_id": str(self.user_id), "sequence": self._sequence, "sent_at": "2026-12-03T12:00:00Z",
+        }  # fmt: skip
+        assert job_reports.apply_report(self._database, json.dumps(body | fields)) == "applied"
+
+    def progress(self, step: int, loss: float) -> None:
+        self.report("progress", step=step, epoch=0, gpu_seconds=step * 2.4, metrics={"train_loss": loss})
+
+    def close(self) -> None:
+        self._database.close()
+
+
+@pytest.fixture
+def job_on_stack(tab: Tab, stack: Stack) -> Iterator[JobOnStack]:
+    job = JobOnStack(stack, tab.user)
+    yield job
+    job.close()
+
+
+def _open_job(tab: Tab, job: JobOnStack) -> Page:
+    tab.page.goto(tab.url(f"/training/jobs/{job.id}"))
+    expect(tab.page.locator("#job")).to_be_visible()
+    return tab.page
+
+
+def _event_texts(page: Page) -> list[str]:
+    return [text.split("\n")[-1] for text in page.locator("#job-events li span").all_inner_texts()]
+
+
+def test_the_job_page_follows_a_run_with_progress_cost_chart_and_events_and_stops_at_the_end(
+    tab: Tab, job_on_stack: JobOnStack
+) -> None:
+    job = job_on_stack
+    page = _open_job(tab, job)
+    expect(page.locator("#job-status")).to_have_text("Initializing")
+    expect(page.locator("#job-eta")).to_have_text("Waiting for a GPU")
+    expect(page.locator("#loss-chart")).to_contain_text("No losses reported yet")
+
+    job.report("started", worker_id="gpu-7")
+    job.progress(125, 2.1)
+    job.progress(250, 1.5)  # 600 GPU-seconds of an H100 at $4.20/h
+
+    expect(page.locator("#job-status")).to_have_text("Running", timeout=5000)
+    expect(page.locator("#job-progress-text")).to_have_text("40%")
+    expect(page.locator("#job-step")).to_have_text("250 of 625")
+    expect(page.locator("#job-current-cost")).to_have_text("$0.70")
+    expect(page.locator("#job-estimated-cost")).to_have_text("$2.32")
+    expect(page.locator("#job-eta")).not_to_have_text(re.compile("^(—|Waiting for a GPU)$"))
+    expect(page.locator("#loss-chart path[data-series=train]")).to_have_attribute(
+        "d", re.compile(r"^M\S+ L\S+$")
+    )
+    expect(page.locator("#loss-summary")).to_have_text(
+        "Train loss from 2.100 at step 125 to 1.500 at step 250."
+    )
+    assert _event_texts(page) == [
+        "Initializing → Running on GPU worker gpu-7.",
+        "20% · step 125 of 625 · $0.35 so far · train loss 2.100",
+        "40% · step 250 of 625 · $0.70 so far · train loss 1.500",
+    ]
+    tab.screenshot("job-running")
+
+    page.get_by_role("button", name="Cancel job").click()
+    dialog = page.get_by_role("dialog", name="Cancel this training job?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("It has cost $0.70 so far.")
+    expect(dialog).to_contain_text("about $1.62 of the $2.32 estimate will not be charged")
+    tab.screenshot("job-cancel-dialog")
+    dialog.get_by_role("button", name="Keep training").click()
+    expect(dialog).to_be_hidden()
+
+    job.report(
+        "checkpoint_saved", step=625, epoch=1, gpu_seconds=1500, object_key="k",
+        metrics={"train_loss": 0.8, "validation_loss": 0.92},
+    )  # fmt: skip
+    job.report(
+        "completed", step=625, epoch=1, gpu_seconds=1500, artifact_key="a", metrics={"train_loss": 0.8}
+    )
+
+    expect(page.locator("#job-status")).to_have_text("Completed", timeout=5000)
+    expect(page.locator("#job-current-cost-label")).to_have_text("Charged")
+    expect(page.locator("#job-current-cost")).to_have_text("$2.25")  # $1.75 of GPU time, $0.50 storage
+    expect(page.locator("#cancel-job")).to_be_hidden()
+    expect(page.locator("#loss-chart circle.validation-point")).to_have_count(1)
+    tab.wait_until(lambda: "Final cost" in " ".join(_event_texts(page)))
+    assert _event_texts(page)[-2:] == [
+        "Running → Completed.",
+        "Final cost $2.25 of $2.32 estimated; $0.07 of the estimate not charged.",
+    ]
+    tab.screenshot("job-completed")
+    job_polls = len(tab.calls_to("GET", f"/jobs/{job.id}"))
+    feed_polls = len(tab.calls_to("GET", f"/jobs/{job.id}/events"))
+    page.wait_for_timeout(4500)  # two poll intervals
+    assert len(tab.calls_to("GET", f"/jobs/{job.id}")) == job_polls  # a finished job is not polled
+    assert len(tab.calls_to("GET", f"/jobs/{job.id}/events")) == feed_polls
+    assert tab.calls_to("POST", f"/jobs/{job.id}/cancel") == []  # "Keep training" sent nothing
+    expect(page.locator("#polling-note")).to_contain_text("Final status")
+
+    page.goto(tab.url("/training/jobs"))  # the list shows how far each job got and what it cost
+    expect(page.locator("#jobs-rows td[data-label=Progress]")).to_have_text(["100%"])
+    expect(page.locator("#jobs-rows td[data-label=Cost]")).to_have_text(["$2.25"])
+
+
+def test_cancelling_a_running_job_states_the_charge_and_ends_with_what_it_cost(
+    tab: Tab, job_on_stack: JobOnStack
+) -> None:
+    job = job_on_stack
+    job.report("started", worker_id="gpu-7")
+    job.progress(250, 1.5)
+    page = _open_job(tab, job)
+    expect(page.locator("#job-current-cost")).to_have_text("$0.70")
+
+    page.get_by_role("button", name="Cancel job").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel job").click()
+
+    expect(page.locator("#cancel-note")).to_contain_text("Cancellation requested")
+    expect(page.locator("#cancel-note")).to_contain_text("Cost so far $0.70")
+    expect(page.locator("#cancel-job")).to_be_hidden()
+    assert len(tab.calls_to("POST", f"/jobs/{job.id}/cancel")) == 1
+    tab.wait_until(lambda: "Cancellation requested: the job stops at its next step." in _event_texts(page))
+    expect(page.locator("#job-status")).to_have_text("Running")
+
+    job.report("cancelled", step=260, epoch=0, gpu_seconds=624)  # the worker stopped at its next step
+
+    expect(page.locator("#job-status")).to_have_text("Cancelled", timeout=5000)
+    expect(page.locator("#cancel-note")).to_have_text(
+        "Cancelled. Charged $0.73; $1.59 of the estimate not charged."
+    )
+    tab.screenshot("job-cancelled")
+
+
+def test_a_failed_job_shows_its_reason_and_is_not_polled(tab: Tab, job_on_stack: JobOnStack) -> None:
+    job = job_on_stack
+    job.report("started", worker_id="gpu-7")
+    job.progress(125, 2.1)
+    job.report(
+        "failed", step=130, epoch=0, gpu_seconds=312,
+        error={"code": "out_of_memory", "message": "CUDA out of memory on GPU 0"},
+    )  # fmt: skip
+
+    page = _open_job(tab, job)
+
+    expect(page.locator("#job-status")).to_have_text("Failed")
+    expect(page.locator("#job-error")).to_have_text(
+        "Training failed: CUDA out of memory on GPU 0 (error code out_of_memory)"
+    )
+    expect(page.locator("#job-current-cost")).to_have_text("$0.36")
+    expect(page.locator("#cancel-job")).to_be_hidden()
+    tab.wait_until(lambda: "Failed: CUDA out of memory on GPU 0 (out_of_memory)." in _event_texts(page))
+    tab.screenshot("job-failed")
+    page.wait_for_timeout(2500)
+    assert len(tab.calls_to("GET", f"/jobs/{job.id}")) == 1
 
 
 def _deployed_content_security_policy() -> str:

@@ -118,12 +118,15 @@ function row(job) {
     ["Preset", capitalized(job.preset_id)],
     ["GPU", `${job.gpu_config.count} × ${job.gpu_config.type}`],
     ["Status", badge],
+    ["Progress", `${Number(job.progress).toFixed(0)}%`],
+    ["Cost", money(job.current_cost)],
     ["Estimated cost", money(job.estimated_total_cost)],
   ];
+  const numbers = new Set(["Progress", "Cost", "Estimated cost"]);
   for (const [label, content] of cells) {
     const td = document.createElement("td");
     td.dataset.label = label;
-    if (label === "Estimated cost") td.className = "number";
+    if (numbers.has(label)) td.className = "number";
     td.append(content);
     tr.append(td);
   }
