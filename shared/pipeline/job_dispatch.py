@@ -18,10 +18,17 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from pipeline import job_notifications, jobs_repository, outbox_delivery, outbox_repository
+from pipeline import (
+    job_events_repository,
+    job_notifications,
+    jobs_repository,
+    outbox_delivery,
+    outbox_repository,
+)
 from pipeline.database import Database
 from pipeline.job_assignment import assignment_for
 from pipeline.job_notifications import JobMoment
+from pipeline.job_states import JobStatus, transition
 from pipeline.message_models import (
     JOB_QUEUED_TYPE,
     JOB_QUEUED_VERSION,
@@ -68,6 +75,14 @@ def dispatch(database: Database, body: str, workers: Publisher) -> Outcome:
                 "job message acknowledged without change", job_id=str(message.job_id), outcome=outcome
             )
             return outcome
+        # The feed's first move, in the claim's transaction like every other.
+        job_events_repository.insert_event(
+            conn,
+            job_id=claimed.id,
+            user_id=message.user_id,
+            type="status_changed",
+            data={"from": JobStatus.QUEUED, "to": transition(JobStatus.QUEUED, JobStatus.INITIALIZING)},
+        )
         job_notifications.notify(
             conn,
             JobMoment.INITIALIZING,

@@ -90,6 +90,8 @@ def test_message_moves_its_job_to_initializing_and_notifies_the_user(
     claimed = _job(db, job["id"])
     assert (claimed["status"], claimed["current_stage"]) == ("initializing", "initializing")
     assert claimed["started_at"] is not None
+    events = db.execute("select type, data from job_events where job_id = %s", (job["id"],)).fetchall()
+    assert events == [{"type": "status_changed", "data": {"from": "queued", "to": "initializing"}}]
     assert _notifications(db, "job_initializing") == [
         {
             "title": "Training Job Starting",
