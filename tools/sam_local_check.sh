@@ -24,7 +24,7 @@ env_file=$(mktemp --suffix=.json)
 import json, sys
 env = json.load(open("events/env.json"))
 env["Parameters"]["DATABASE_URL"] = "postgresql://pipeline_app@/$DB?host=/var/task"
-for worker in ("OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction"):
+for worker in ("OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction", "JobWatchdogFunction"):
     env[worker]["DATABASE_URL"] = "postgresql://pipeline_worker@/$DB?host=/var/task"
 env["MigrateFunction"]["MIGRATION_DATABASE_URL"] = "postgresql://postgres@/$DB?host=/var/task"
 json.dump(env, open(sys.argv[1], "w"))
@@ -58,6 +58,7 @@ expect list_jobs "$(invoke ListJobsFunction list_jobs)" 'a["statusCode"] == 200 
 expect get_job "$(invoke GetJobFunction get_job)" 'a["statusCode"] == 200'
 expect catalog "$(invoke CatalogFunction catalog)" 'a["statusCode"] == 200'
 expect job_dispatcher "$(invoke JobDispatcherFunction job_dispatcher)" 'a == {"batchItemFailures": []}'
+expect job_watchdog "$(invoke JobWatchdogFunction job_watchdog)" 'a == {"silent": 0, "failed": 0}'
 expect outbox_relay "$(invoke OutboxRelayFunction outbox_relay)" 'set(a) == {"sent", "failed", "backlog"}'
 expect job_reports "$(invoke JobReportsFunction job_reports)" 'a == {"batchItemFailures": []}'
 expect job_metrics "$(invoke JobMetricsFunction job_metrics)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["reported_points"] >= 0'

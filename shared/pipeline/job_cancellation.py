@@ -18,13 +18,7 @@ from decimal import Decimal
 from typing import Final
 from uuid import UUID
 
-from pipeline import (
-    job_events_repository,
-    job_notifications,
-    jobs_repository,
-    outbox_delivery,
-    outbox_repository,
-)
+from pipeline import job_events_repository, job_notifications, jobs_repository, worker_control
 from pipeline.database import Connection, Database
 from pipeline.domain_errors import JobAlreadyFinished, JobNotFound
 from pipeline.job_models import JobCancellation, TrainingJob
@@ -32,12 +26,6 @@ from pipeline.job_notifications import JobMoment
 from pipeline.job_states import JobStatus, cancels_at_once, transition
 from pipeline.observability import logger
 from pipeline.outbox_delivery import Publisher
-from pipeline.outbox_repository import Destination
-from pipeline.worker_messages import (
-    CANCEL_REQUESTED_TYPE,
-    WORKER_MESSAGE_VERSION,
-    TrainingJobCancelRequested,
-)
 
 _NOTHING: Final = Decimal("0.00")
 
@@ -71,17 +59,17 @@ def cancel_job(database: Database, user_id: UUID, raw_job_id: str, workers: Publ
                 conn, JobMoment.CANCELLED, user_id=user_id, job_id=job_id, dataset_name=row["dataset_name"]
             )
             if status is JobStatus.INITIALIZING:
-                control = _queue_control(conn, job_id, user_id)
+                control = worker_control.queue_stop(conn, job_id, user_id, datetime.now(UTC))
         elif status is JobStatus.RUNNING and row["cancellation_requested_at"] is None:
             jobs_repository.request_cancellation(conn, job_id)
             _event(conn, job_id, user_id, "cancellation_requested", {})
-            control = _queue_control(conn, job_id, user_id)
+            control = worker_control.queue_stop(conn, job_id, user_id, datetime.now(UTC))
         # The row as this transaction leaves it, read with the COMMIT.
         job = jobs_repository.get_for_user(conn, job_id, user_id)
     stored = job.result()
     assert stored is not None  # locked above, so it is still there
     if control is not None:
-        _tell_workers(database, workers, user_id, job_id, control)
+        worker_control.send_stop(database, workers, user_id, job_id, control)
     answer = TrainingJob.model_validate({key: value for key, value in stored.items() if key != "dataset"})
     logger.info("job cancellation", job_id=str(job_id), status_before=status, status=answer.status)
     return JobCancellation(
@@ -94,34 +82,3 @@ def cancel_job(database: Database, user_id: UUID, raw_job_id: str, workers: Publ
 
 def _event(conn: Connection, job_id: UUID, user_id: UUID, type: str, data: dict[str, object]) -> None:
     job_events_repository.insert_event(conn, job_id=job_id, user_id=user_id, type=type, data=data)
-
-
-def _queue_control(conn: Connection, job_id: UUID, user_id: UUID) -> str:
-    body = TrainingJobCancelRequested(
-        job_id=job_id, user_id=user_id, requested_at=datetime.now(UTC)
-    ).model_dump_json()
-    outbox_repository.insert(
-        conn,
-        job_id=job_id,
-        message_type=CANCEL_REQUESTED_TYPE,
-        message_version=WORKER_MESSAGE_VERSION,
-        body=body,
-        destination=Destination.WORKER_CONTROL,
-    )
-    return body
-
-
-def _tell_workers(database: Database, workers: Publisher, user_id: UUID, job_id: UUID, body: str) -> None:
-    def mark_sent() -> None:
-        # As the job's tenant: the API's role sees only its own jobs' outbox rows.
-        with database.tenant_transaction(user_id) as conn:
-            outbox_repository.mark_sent_for_job(conn, job_id, Destination.WORKER_CONTROL)
-
-    outbox_delivery.send_committed(
-        workers,
-        job_id=job_id,
-        message_type=CANCEL_REQUESTED_TYPE,
-        version=WORKER_MESSAGE_VERSION,
-        body=body,
-        mark_sent=mark_sent,
-    )

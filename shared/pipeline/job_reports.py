@@ -10,12 +10,12 @@ acknowledged and logged; a database failure raises, so the queue delivers the re
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
 from pipeline import job_events_repository, job_notifications, jobs_repository
-from pipeline.database import Database
+from pipeline.database import Connection, Database
 from pipeline.gpu_prices import prices_for
 from pipeline.job_lifecycle import JobSnapshot, Report, plan_report
 from pipeline.job_states import IllegalTransition, JobStatus
@@ -71,45 +71,55 @@ def apply_report(database: Database, body: str, *, now: datetime | None = None) 
                 after=row["last_report_sequence"],
                 sequence=report.sequence,
             )
-        prices = prices_for(row["pricing_version"], row["gpu_type"])
-        snapshot = JobSnapshot(
-            status=JobStatus(row["status"]),
-            current_step=row["current_step"],
-            current_epoch=row["current_epoch"],
-            total_steps=row["total_steps"],
-            total_epochs=row["total_epochs"],
-            progress=row["progress"],
-            started_at=row["started_at"],
-            cancellation_requested_at=row["cancellation_requested_at"],
-            estimated_total_cost=row["estimated_total_cost"],
-            price_per_gpu_hour=prices.price_per_gpu_hour,
-            storage_cost=prices.storage_cost,
+        outcome = apply_locked(conn, row, report, now or datetime.now(UTC))
+    if outcome is Outcome.APPLIED:
+        logger.info(
+            "worker report applied", job_id=str(job_id), report_type=report.type, sequence=report.sequence
         )
-        try:
-            plan = plan_report(snapshot, report, now or datetime.now(UTC))
-        except IllegalTransition as refused:
-            logger.warning(
-                "worker report refused",
-                job_id=str(job_id),
-                report_type=report.type,
-                sequence=report.sequence,
-                reason=str(refused),
-            )
-            return Outcome.REFUSED
-        jobs_repository.update_for_report(conn, job_id, plan.updates)
-        for event in plan.events:
-            job_events_repository.insert_event(
-                conn, job_id=job_id, user_id=report.user_id, type=event.type, data=event.data
-            )
-        if plan.metric_point is not None:
-            job_events_repository.insert_metric_point(
-                conn, job_id=job_id, user_id=report.user_id, point=plan.metric_point
-            )
-        if plan.notify is not None:
-            job_notifications.notify(
-                conn, plan.notify, user_id=report.user_id, job_id=job_id, dataset_name=row["dataset_name"]
-            )
-    logger.info(
-        "worker report applied", job_id=str(job_id), report_type=report.type, sequence=report.sequence
+    return outcome
+
+
+def apply_locked(conn: Connection, row: dict[str, Any], report: Report, now: datetime) -> Outcome:
+    """Plan the report against the job `row` (read with lock_for_report, on `conn`, in the caller's
+    transaction) and write the plan: APPLIED, or REFUSED when the state machine does not allow it."""
+    job_id = report.job_id
+    prices = prices_for(row["pricing_version"], row["gpu_type"])
+    snapshot = JobSnapshot(
+        status=JobStatus(row["status"]),
+        current_step=row["current_step"],
+        current_epoch=row["current_epoch"],
+        total_steps=row["total_steps"],
+        total_epochs=row["total_epochs"],
+        progress=row["progress"],
+        started_at=row["started_at"],
+        cancellation_requested_at=row["cancellation_requested_at"],
+        estimated_total_cost=row["estimated_total_cost"],
+        price_per_gpu_hour=prices.price_per_gpu_hour,
+        storage_cost=prices.storage_cost,
     )
+    try:
+        plan = plan_report(snapshot, report, now)
+    except IllegalTransition as refused:
+        logger.warning(
+            "worker report refused",
+            job_id=str(job_id),
+            report_type=report.type,
+            sequence=report.sequence,
+            reason=str(refused),
+        )
+        return Outcome.REFUSED
+    # Heard from: the watchdog measures a running job's silence from here.
+    jobs_repository.update_for_report(conn, job_id, plan.updates | {"last_report_at": now})
+    for event in plan.events:
+        job_events_repository.insert_event(
+            conn, job_id=job_id, user_id=report.user_id, type=event.type, data=event.data
+        )
+    if plan.metric_point is not None:
+        job_events_repository.insert_metric_point(
+            conn, job_id=job_id, user_id=report.user_id, point=plan.metric_point
+        )
+    if plan.notify is not None:
+        job_notifications.notify(
+            conn, plan.notify, user_id=report.user_id, job_id=job_id, dataset_name=row["dataset_name"]
+        )
     return Outcome.APPLIED

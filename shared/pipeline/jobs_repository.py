@@ -114,13 +114,23 @@ _STATUS_FOR_USER: Final = "select status from lora_training_jobs where id = %s a
 _LOCK_FOR_REPORT: Final = """
 select j.status, j.last_report_sequence, j.current_step, j.current_epoch, j.total_steps, j.total_epochs,
        j.progress, j.started_at, j.cancellation_requested_at, j.estimated_total_cost, j.pricing_version,
-       j.gpu_config ->> 'type' as gpu_type, d.name as dataset_name
+       j.gpu_config ->> 'type' as gpu_type, d.name as dataset_name, j.gpu_seconds,
+       coalesce(j.last_report_at, j.started_at) as last_heard_at
 from lora_training_jobs j
 join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
 where j.id = %s
 for update of j
 """
 # The job as a cancel finds it, locked until the cancel's transaction ends.
+# Running jobs not heard from since the cutoff, the longest silent first (the watchdog's policy shows
+# them only in a transaction that set pipeline.watchdog).
+_SILENT_RUNNING: Final = """
+select id, user_id
+from lora_training_jobs
+where status = 'running' and coalesce(last_report_at, started_at) < %(cutoff)s
+order by coalesce(last_report_at, started_at)
+limit %(limit)s
+"""
 _LOCK_FOR_CANCEL: Final = """
 select j.status, j.cancellation_requested_at, d.name as dataset_name
 from lora_training_jobs j
@@ -142,7 +152,7 @@ REPORT_COLUMNS: Final = frozenset(
     {
         "status", "current_stage", "started_at", "completed_at", "progress", "current_epoch",
         "current_step", "current_cost", "current_metrics", "error_message", "error_code", "gpu_seconds",
-        "last_report_sequence", "estimated_finish_at", "artifact_key",
+        "last_report_sequence", "estimated_finish_at", "artifact_key", "last_report_at",
     }
 )  # fmt: skip
 
@@ -271,3 +281,11 @@ def request_cancellation(conn: Connection, job_id: UUID) -> None:
 def status_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> Deferred[str | None]:
     cursor = conn.execute(_STATUS_FOR_USER, (job_id, user_id))
     return Deferred(cursor, lambda row: str(row["status"]) if row else None)
+
+
+def silent_running_jobs(conn: Connection, cutoff: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+    """(job id, user id) of every tenant's running jobs last heard from before `cutoff`."""
+    with conn.transaction():
+        conn.execute("select set_config('pipeline.watchdog', 'on', true)")
+        rows = conn.execute(_SILENT_RUNNING, {"cutoff": cutoff, "limit": limit}).fetchall()
+    return [(row["id"], row["user_id"]) for row in rows]

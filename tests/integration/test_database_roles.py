@@ -145,16 +145,18 @@ def test_the_app_role_cannot_assign_its_own_job_to_the_workers(
         )
 
 
-def test_the_worker_role_may_write_only_assignments_to_the_outbox(
+def test_the_worker_role_may_write_only_worker_messages_to_the_outbox(
     db: psycopg.Connection[DictRow], worker_role: psycopg.Connection[DictRow]
 ) -> None:
     job = _job_with_message(db, uuid4())
-    worker_role.execute(
-        "insert into job_queue_outbox (job_id, message_type, message_version, body, destination)"
-        " values (%s, 'training_job.assigned', 1, '{}', 'worker_tasks')",
-        (job,),
-    )
-    for destination in ("jobs", "worker_control"):
+    # The dispatcher's assignments and the watchdog's stops; never a jobs-queue message.
+    for destination in ("worker_tasks", "worker_control"):
+        worker_role.execute(
+            "insert into job_queue_outbox (job_id, message_type, message_version, body, destination)"
+            " values (%s, 't', 1, '{}', %s)",
+            (job, destination),
+        )
+    for destination in ("jobs",):
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             worker_role.execute(
                 "insert into job_queue_outbox (job_id, message_type, message_version, body, destination)"

@@ -113,6 +113,8 @@ def test_duplicate_delivery_changes_nothing(db: psycopg.Connection[DictRow], sqs
     assert in_one_batch == later == {"batchItemFailures": []}
     assert _job(db, job["id"])["started_at"] == first_start
     assert len(_notifications(db, "job_initializing")) == 1
+    events = db.execute("select count(*) as n from job_events where job_id = %s", (job["id"],)).fetchone()
+    assert events == {"n": 1}
 
 
 def test_job_no_longer_queued_is_not_claimed(db: psycopg.Connection[DictRow], sqs_queue: QueueReader) -> None:

@@ -68,7 +68,8 @@ def test_routes_come_from_the_template() -> None:
         ("CatalogFunction", "GET /catalog"),
     }
     assert {(spec.logical_id, spec.schedules) for spec in specs if spec.schedules} == {
-        ("OutboxRelayFunction", ("rate(1 minute)",))
+        ("OutboxRelayFunction", ("rate(1 minute)",)),
+        ("JobWatchdogFunction", ("rate(5 minutes)",)),
     }
     assert {(spec.logical_id, spec.queues) for spec in specs if spec.queues} == {
         ("JobDispatcherFunction", (SqsSource("JobsQueue", batch_size=10, report_batch_item_failures=True),)),

@@ -49,6 +49,7 @@ def test_each_queue_and_topic_has_only_its_own_senders() -> None:
     publishers = [(name, s["Resource"]) for name, s in _statements() if "sns:Publish" in str(s["Action"])]
     assert sorted(publishers, key=str) == [
         ("CancelJobFunction", {"Fn::Ref": "WorkerControlTopic"}),
+        ("JobWatchdogFunction", {"Fn::Ref": "WorkerControlTopic"}),
         ("OutboxRelayFunction", {"Fn::Ref": "WorkerControlTopic"}),
     ]
 
@@ -235,7 +236,7 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
         "JobEventsFunction",
         "JobMetricsFunction",
     }
-    workers = {"OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction"}
+    workers = {"OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction", "JobWatchdogFunction"}
     assert _readers("ReadWorkerDatabaseSecretPolicy") == workers
     for name in sorted(workers):
         own = FUNCTIONS[name]["Properties"]["Environment"]["Variables"]
@@ -325,6 +326,7 @@ def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_rai
         "BackgroundFunctionThrottlesAlarm",
         "FunctionTimeoutsAlarm",
         "OutboxOldestPendingAgeAlarm",
+        "SilentJobsFailedAlarm",
     } <= set(alarms)
     for alarm in alarms.values():
         _alarm_actions_reach_the_topic(alarm)
@@ -367,6 +369,9 @@ def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_rai
         }
     ]
     assert 'name="OutboxOldestPendingAge"' in (ROOT / "functions" / "outbox_relay" / "app.py").read_text()
+    silent = alarms["SilentJobsFailedAlarm"]["Properties"]
+    assert (silent["Namespace"], silent["Dimensions"]) == (age["Namespace"], age["Dimensions"])
+    assert f'name="{silent["MetricName"]}"' in (ROOT / "functions" / "job_watchdog" / "app.py").read_text()
 
 
 def test_creating_jobs_is_throttled_tighter_than_the_rest_of_the_api() -> None:

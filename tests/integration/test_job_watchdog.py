@@ -1,0 +1,169 @@
+"""The watchdog: a running job whose worker went silent is failed, charged the GPU time its last report
+counted, with its events and notification, and the workers are told to stop it; a job still
+reporting, or not yet running, is left alone; a worker that comes back changes nothing."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+from psycopg.rows import DictRow
+
+from functions.job_watchdog import app as watchdog_app
+from pipeline import job_reports, job_watchdog
+from pipeline.database import Database
+from tests.api_client import FakeLambdaContext, load_event
+from tests.factories import insert_dataset, insert_job
+from tests.services import QueueReader
+
+
+def _running_job(
+    db: psycopg.Connection[DictRow],
+    worker_db: Database,
+    *,
+    silent_for: timedelta,
+    started_before: timedelta | None = None,
+) -> tuple[UUID, UUID]:
+    """A job its worker started and reported 40 of 125 steps for (960 GPU-seconds of an H100)."""
+    user_id = uuid4()
+    job_id = insert_job(
+        db, user_id=user_id, dataset_id=insert_dataset(db, user_id=user_id), status="initializing"
+    )
+    heard = datetime.now(UTC) - silent_for
+    started = datetime.now(UTC) - (started_before or silent_for)
+    for sequence, kind, at, fields in (
+        (1, "started", started, {"worker_id": "gpu-3"}),
+        (2, "progress", heard, {"step": 40, "epoch": 0, "gpu_seconds": 960, "metrics": {"train_loss": 1.9}}),
+    ):
+        body = {
+            "type": f"training_job.{kind}", "version": 1, "job_id": str(job_id), "user_id": str(user_id),
+            "sequence": sequence, "sent_at": at.isoformat(),
+        }  # fmt: skip
+        assert job_reports.apply_report(worker_db, json.dumps(body | fields), now=at) == "applied"
+    return user_id, job_id
+
+
+def _run() -> dict[str, Any]:
+    return watchdog_app.lambda_handler(load_event("job_watchdog"), FakeLambdaContext())  # type: ignore[no-any-return]
+
+
+def _job(db: psycopg.Connection[DictRow], job_id: UUID) -> dict[str, Any]:
+    row = db.execute(
+        "select status, error_code, error_message, current_cost, gpu_seconds, current_step, completed_at,"
+        " last_report_sequence from lora_training_jobs where id = %s",
+        (job_id,),
+    ).fetchone()
+    assert row is not None
+    return dict(row)
+
+
+def test_a_job_silent_past_the_limit_is_failed_charged_what_it_reported_and_stopped(
+    db: psycopg.Connection[DictRow], worker_db: Database, worker_control_queue: QueueReader
+) -> None:
+    user_id, job_id = _running_job(db, worker_db, silent_for=timedelta(minutes=16))
+
+    assert _run() == {"silent": 1, "failed": 1}
+
+    job = _job(db, job_id)
+    assert (job["status"], job["error_code"], job["current_step"]) == ("failed", "worker_lost", 40)
+    assert job["error_message"].startswith(
+        "The GPU worker stopped reporting: nothing was heard from it for 15 minutes"
+    )
+    assert (job["gpu_seconds"], job["current_cost"]) == (
+        Decimal("960.000"),
+        Decimal("1.12"),
+    )  # 960 s at $4.20/h
+    assert job["last_report_sequence"] == 3
+    events = db.execute(
+        "select type, data from job_events where job_id = %s order by id", (job_id,)
+    ).fetchall()
+    assert [e["type"] for e in events][-3:] == ["error", "status_changed", "cost"]
+    assert events[-3]["data"]["code"] == "worker_lost"
+    assert events[-2]["data"] == {"from": "running", "to": "failed"}
+    assert (events[-1]["data"]["final"], events[-1]["data"]["cost"]) == (True, 1.12)
+    notices = db.execute("select type from lora_notifications where user_id = %s", (user_id,)).fetchall()
+    assert {"type": "job_failed"} in notices
+    (stop,) = worker_control_queue.receive_all()
+    assert json.loads(stop["Body"])["type"] == "training_job.cancel_requested"
+    assert json.loads(stop["Body"])["job_id"] == str(job_id)
+    sent = db.execute(
+        "select sent_at is not null as sent from job_queue_outbox"
+        " where job_id = %s and destination = 'worker_control'",
+        (job_id,),
+    ).fetchall()
+    assert sent == [{"sent": True}]
+    assert _run() == {"silent": 0, "failed": 0}  # failed once
+
+
+def test_a_worker_that_comes_back_after_the_watchdog_changes_nothing(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
+    user_id, job_id = _running_job(db, worker_db, silent_for=timedelta(hours=1))
+    _run()
+
+    for sequence in (3, 4):  # its next report's number was taken by the watchdog; the one after is refused
+        late = {
+            "type": "training_job.completed", "version": 1, "job_id": str(job_id), "user_id": str(user_id),
+            "sequence": sequence, "sent_at": "2026-12-03T12:00:00Z", "step": 125, "epoch": 1,
+            "gpu_seconds": 3000, "artifact_key": "a",
+        }  # fmt: skip
+        assert job_reports.apply_report(worker_db, json.dumps(late)) in ("duplicate", "refused")
+
+    assert (_job(db, job_id)["status"], _job(db, job_id)["current_cost"]) == ("failed", Decimal("1.12"))
+
+
+def test_jobs_heard_from_recently_or_not_running_are_left_alone(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
+    # Started an hour ago, last heard from 5 minutes ago: silence counts from the last report.
+    _, reporting = _running_job(
+        db, worker_db, silent_for=timedelta(minutes=5), started_before=timedelta(hours=1)
+    )
+    user_id = uuid4()
+    waiting = insert_job(
+        db, user_id=user_id, dataset_id=insert_dataset(db, user_id=user_id), status="initializing"
+    )
+    db.execute(
+        "update lora_training_jobs set started_at = now() - interval '2 hours' where id = %s", (waiting,)
+    )
+
+    assert _run() == {"silent": 0, "failed": 0}
+
+    assert _job(db, reporting)["status"] == "running"
+    assert _job(db, waiting)["status"] == "initializing"
+
+
+def test_a_running_job_never_heard_from_since_its_start_is_silent_from_its_start(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
+    user_id = uuid4()
+    job_id = insert_job(db, user_id=user_id, dataset_id=insert_dataset(db, user_id=user_id), status="running")
+    db.execute(
+        "update lora_training_jobs set started_at = now() - interval '20 minutes' where id = %s", (job_id,)
+    )
+
+    run = job_watchdog.fail_silent_jobs(worker_db, watchdog_app.workers, now=datetime.now(UTC), silence_s=900)
+
+    assert (run.silent, run.failed) == (1, 1)
+    job = _job(db, job_id)
+    assert (job["status"], job["current_cost"], job["last_report_sequence"]) == ("failed", Decimal("0.00"), 1)
+
+
+def test_a_report_arriving_between_the_search_and_the_lock_wins(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
+    _, job_id = _running_job(db, worker_db, silent_for=timedelta(minutes=30))
+    now = datetime.now(UTC)
+    # The search ran with a cutoff before the report that then arrived: the re-check under the lock sees it.
+    assert not job_watchdog._fail(
+        worker_db, watchdog_app.workers, job_id, _job_user(db, job_id), now - timedelta(hours=1), now, 900
+    )
+    assert _job(db, job_id)["status"] == "running"
+
+
+def _job_user(db: psycopg.Connection[DictRow], job_id: UUID) -> UUID:
+    row = db.execute("select user_id from lora_training_jobs where id = %s", (job_id,)).fetchone()
+    assert row is not None
+    return UUID(str(row["user_id"]))
