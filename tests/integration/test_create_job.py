@@ -90,6 +90,7 @@ def test_created_job_is_stored_queued_with_server_figures(
         "estimated_finish_at": None,
         "error_code": None,
         "artifact_key": None,
+        "last_report_at": None,
     }
     data = response.body["data"]
     assert response.body["success"] is True
