@@ -111,6 +111,12 @@ def build() -> dict[str, Any]:
         ],
         ref_template="#/components/schemas/{model}",
     )
+    # Jobs store their configuration as the create request validated it: document it as those models
+    # (the response models keep plain dicts, so get and list define no request models at import).
+    for name in ("TrainingJob", "TrainingJobWithDataset"):
+        properties = top["$defs"][name]["properties"]
+        properties["gpu_config"] = {"$ref": "#/components/schemas/GpuConfig"}
+        properties["hyperparameters"] = {"$ref": "#/components/schemas/JobHyperparameters"}
     estimate_example = {
         "dataset_id": DEMO_DATASET_ID,
         "gpu_config": _GPU,
@@ -128,6 +134,14 @@ def build() -> dict[str, Any]:
             "version": "1.0.0",
             "description": f"Estimate, create, list and open LoRA training jobs. Prices: {PRICING_VERSION}.",
         },
+        "servers": [
+            {
+                "url": "https://{apiId}.execute-api.{region}.amazonaws.com",
+                "description": "Deployed: the stack's ApiUrl output",
+                "variables": {"apiId": {"default": "a1b2c3d4e5"}, "region": {"default": "us-east-1"}},
+            },
+            {"url": "http://127.0.0.1:3000", "description": "make run"},
+        ],
         "security": [{"bearerAuth": []}],
         "paths": {
             "/jobs/estimate": {
@@ -146,6 +160,20 @@ def build() -> dict[str, Any]:
                     {
                         "201": {
                             **_success(TrainingJob, "The created job (or, replayed, the original response)"),
+                            "links": {
+                                "getJob": {
+                                    "operationId": "getJob",
+                                    "parameters": {"job_id": "$response.body#/data/id"},
+                                },
+                                "jobEvents": {
+                                    "operationId": "listJobEvents",
+                                    "parameters": {"job_id": "$response.body#/data/id"},
+                                },
+                                "cancelJob": {
+                                    "operationId": "cancelJob",
+                                    "parameters": {"job_id": "$response.body#/data/id"},
+                                },
+                            },
                             "headers": {
                                 "Idempotent-Replayed": {
                                     "schema": {"const": "true"},
@@ -154,9 +182,17 @@ def build() -> dict[str, Any]:
                             },
                         },
                         "404": _error("Dataset not the caller's"),
-                        "409": _error(
-                            "Estimate out of date (data: the fresh estimate), or the same key in flight"
-                        ),
+                        "409": {
+                            **_error(
+                                "Estimate out of date (data: the fresh estimate), or the same key in flight"
+                            ),
+                            "headers": {
+                                "Retry-After": {
+                                    "schema": {"type": "integer"},
+                                    "description": "Seconds, on 'Request in progress'",
+                                }
+                            },
+                        },
                         "422": _error("Idempotency-Key already used with a different body"),
                     }
                     | _BODY_ERRORS,
@@ -179,12 +215,34 @@ def build() -> dict[str, Any]:
                 "get": _operation(
                     "listJobs",
                     "The caller's jobs, newest first",
-                    {"200": _success(JobPage, "One page of jobs"), "400": _error("Invalid query parameter")},
+                    {
+                        "200": {
+                            **_success(JobPage, "One page of jobs"),
+                            "links": {
+                                "nextPage": {
+                                    "operationId": "listJobs",
+                                    "parameters": {"cursor": "$response.body#/data/next_cursor"},
+                                    "description": "The next page, while next_cursor is not null",
+                                }
+                            },
+                        },
+                        "400": _error("Invalid query parameter, or page and cursor together"),
+                    },
                     parameters=[
                         {
                             "name": "page",
                             "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                            "required": False,
+                            # No schema default: a generated client would send it beside a cursor.
+                            "description": "Page number, 1 when absent; not with cursor",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "required": False,
+                            "description": "next_cursor of the previous page (keyset paging); not with page",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 512},
                         },
                         {
                             "name": "limit",

@@ -47,6 +47,36 @@ def test_document_has_exactly_the_templates_routes() -> None:
     assert documented == routed
 
 
+def test_a_generated_client_can_page_by_cursor_without_sending_page() -> None:
+    listing = DOCUMENT["paths"]["/jobs"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in listing["parameters"]}
+    assert set(parameters) == {"page", "limit", "status", "cursor"}
+    # A default on page would be sent by generated clients beside a cursor: a 400.
+    assert "default" not in parameters["page"]["schema"]
+    assert parameters["cursor"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 512}
+    assert listing["responses"]["200"]["links"]["nextPage"]["parameters"] == {
+        "cursor": "$response.body#/data/next_cursor"
+    }
+
+
+def test_jobs_document_their_configuration_retry_after_links_and_servers() -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+    for name in ("TrainingJob", "TrainingJobWithDataset"):
+        assert schemas[name]["properties"]["gpu_config"] == {"$ref": "#/components/schemas/GpuConfig"}
+        assert schemas[name]["properties"]["hyperparameters"] == {
+            "$ref": "#/components/schemas/JobHyperparameters"
+        }
+    create = DOCUMENT["paths"]["/jobs"]["post"]["responses"]
+    assert "Retry-After" in create["409"]["headers"]
+    assert "Retry-After" in create["503"]["headers"]
+    operations = {op["operationId"] for item in DOCUMENT["paths"].values() for op in item.values()}
+    assert {link["operationId"] for link in create["201"]["links"].values()} <= operations
+    assert [server["url"] for server in DOCUMENT["servers"]] == [
+        "https://{apiId}.execute-api.{region}.amazonaws.com",
+        "http://127.0.0.1:3000",
+    ]
+
+
 def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
     # Refs point into the document's components: validate with them alongside.
     return jsonschema.Draft202012Validator(schema | {"components": DOCUMENT["components"]})
