@@ -54,7 +54,8 @@ def _demo_commands(api: str, token: str) -> str:
         "estimated_cost": float(estimate.estimated_cost),
     }
     auth = '-H "Authorization: Bearer $TOKEN"'
-    post = f"curl -sS -X POST {auth} -H 'Content-Type: application/json'"
+    # -w '\n': the answer ends its line, so the shell prompt starts on the next one.
+    post = f"curl -sS -w '\\n' -X POST {auth} -H 'Content-Type: application/json'"
     return "\n".join(
         [
             f"  export API={api}",
@@ -65,7 +66,7 @@ def _demo_commands(api: str, token: str) -> str:
             "  # create",
             f'  {post} "$API/jobs" -d {shlex.quote(json.dumps(create_body))}',
             "  # list",
-            f'  curl -sS "$API/jobs" {auth}',
+            f"  curl -sS -w '\\n' \"$API/jobs\" {auth}",
             "",
             f"  demo user: {seeds.DEMO_USER} ({ready.user_id})",
             f"  ready dataset:     {ready.id}  ({ready.name})",
@@ -109,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from local.gpu_worker import Queues, SimulatedGpuWorker, WorkerSettings
     from local.queue_consumers import QueueConsumer, consumers_for
     from local.sqs_server import LOGICAL_IDS, REGION, LocalSqs
-    from local.web_pages import web_routes
+    from local.web_pages import not_found_page, web_routes
 
     state = state_dir()
     key = auth_tokens.SigningKey.load_or_create(state)
@@ -187,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
                     schedule_interval_s=args.schedule_interval,
                     web_routes=web_routes(key, urls.owner),
                     queue_consumers=consumers,
+                    page_not_found=not_found_page,
                 ),
                 host="127.0.0.1",
                 port=args.port,
@@ -230,7 +232,10 @@ def dataset(args: argparse.Namespace) -> int:
         training_ready=args.ready == "true",
     )
     with running_database(state_dir()) as urls:
-        print(seeds.insert_dataset(urls.owner, seed))
+        dataset_id = seeds.insert_dataset(urls.owner, seed)
+    print(dataset_id)  # stdout stays the id alone, for scripts
+    port = os.environ.get("PORT") or 3000
+    print(f"page: http://127.0.0.1:{port}/training/configure?datasetId={dataset_id}", file=sys.stderr)
     return 0
 
 

@@ -17,7 +17,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -358,12 +358,30 @@ class _AnyPathConvertor(Convertor[str]):
 register_url_convertor("anypath", _AnyPathConvertor())
 
 
+def unrouted_pages(
+    gateway: Gateway, page_not_found: Callable[[Request], Response] | None
+) -> Callable[[Request], Awaitable[Response]]:
+    """The gateway, except that a browser opening an address that is neither a page nor a route gets
+    the site's not-found page, as CloudFront serves web/404.html deployed (the page and the API share
+    an origin here only). API clients keep API Gateway's own 404 JSON."""
+
+    async def handle(request: Request) -> Response:
+        navigation = request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+        if page_not_found and navigation and gateway.routes.match(request.method, request.url.path) is None:
+            log.info("%s %s -> 404 (the not-found page)", request.method, request.url.path)
+            return page_not_found(request)
+        return await gateway.handle(request)
+
+    return handle
+
+
 def create_app(
     gateway: Gateway,
     on_startup: Callable[[], None] | None = None,
     schedule_interval_s: float = 5,
     web_routes: list[BaseRoute] | None = None,
     queue_consumers: list[QueueConsumer] | None = None,
+    page_not_found: Callable[[Request], Response] | None = None,
 ) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -389,7 +407,7 @@ def create_app(
             Route("/.well-known/jwks.json", jwks, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             *(web_routes or []),  # the page: its paths are not API routes (template.yaml has none)
-            Route("/{path:anypath}", gateway.handle, methods=methods),
+            Route("/{path:anypath}", unrouted_pages(gateway, page_not_found), methods=methods),
         ],
         lifespan=lifespan,
     )

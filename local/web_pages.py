@@ -44,6 +44,10 @@ def page_file(path: str) -> str | None:
     return None
 
 
+def not_found_page(request: Request) -> Response:
+    return FileResponse(WEB_ROOT / "404.html", status_code=404, headers=_NO_CACHE)
+
+
 def local_config() -> dict[str, Any]:
     return {
         "apiUrl": "",  # same origin as the page

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import uuid
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from local import auth_tokens
-from local.stack_process import REPO_ROOT, Stack, http, run_cli, sqs_call
+from local.stack_process import REPO_ROOT, Stack, http, run_cli, sqs_call, stack_env
 
 
 def _b64(data: bytes) -> str:
@@ -228,6 +229,7 @@ def test_printed_curl_commands_work_as_printed(stack: Stack) -> None:
         result = subprocess.run(
             ["bash", "-c", script], capture_output=True, text=True, timeout=30, check=True
         )
+        assert result.stdout.endswith("}\n"), command  # the prompt starts on a line of its own
         outputs.append(json.loads(result.stdout))
 
     estimate, created, listed = outputs
@@ -235,6 +237,22 @@ def test_printed_curl_commands_work_as_printed(stack: Stack) -> None:
     assert created["data"]["status"] == "queued"
     assert created["data"]["id"] in [job["id"] for job in listed["data"]["jobs"]]
     assert any("not-ready dataset:" in line for line in stack.stdout)
+
+
+def test_make_dataset_prints_the_id_alone_and_the_page_address_beside_it(stack: Stack) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "local", "dataset", "--user", "ivan", "--pairs", "100", "--tokens", "9000"],
+        env=stack_env(stack.state_dir) | {"PORT": str(stack.port)},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    dataset_id = str(uuid.UUID(result.stdout.strip()))  # stdout: the id, nothing else
+    assert result.stdout == f"{dataset_id}\n"
+    assert f"page: {stack.api}/training/configure?datasetId={dataset_id}" in result.stderr
 
 
 def test_make_token_prints_only_a_token_for_a_stable_user(tmp_path: Path) -> None:

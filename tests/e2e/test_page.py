@@ -818,6 +818,26 @@ def test_page_paths_do_not_shadow_api_routes(stack: Stack) -> None:
     assert http("GET", f"{stack.api}/training/nothing-here").body == {"message": "Not Found"}
 
 
+def test_an_unknown_address_shows_the_sites_not_found_page_to_a_browser_and_json_to_a_client(
+    browser: Browser, stack: Stack
+) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    response = page.goto(f"{stack.api}/training/nothing-here")
+
+    assert response is not None
+    assert response.status == 404
+    expect(page).to_have_title("Page not found · PIPELINE")
+    page.get_by_role("link", name="Go to your training jobs").click()
+    page.wait_for_url("**/training/*")  # the jobs list, or sign-in on the way to it
+    context.close()
+    for path in ("/training/nothing-here", "/nope"):  # an API client (no text/html): API Gateway's answer
+        assert (http("GET", f"{stack.api}{path}").status, http("GET", f"{stack.api}{path}").body) == (
+            404,
+            {"message": "Not Found"},
+        )
+
+
 def test_dev_token_endpoint_signs_a_token_the_gateway_accepts(stack: Stack) -> None:
     issued = http("POST", f"{stack.api}/dev/token", body={"user": "carol@example.com"})
 
