@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote
 
 from starlette.applications import Starlette
@@ -43,6 +44,9 @@ UNAUTHORIZED = {"message": "Unauthorized"}
 NOT_FOUND = {"message": "Not Found"}
 INTERNAL_ERROR = {"message": "Internal Server Error"}
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "+json")
+
+
+_ONE_INVOCATION_AT_A_TIME: Final = threading.Lock()
 
 
 @dataclass
@@ -110,8 +114,20 @@ class LoadedFunction:
         )
 
     def invoke(self, event: dict[str, Any]) -> Any:
+        from pipeline.observability import logger, metrics
+
         context = LocalLambdaContext(self.spec.logical_id, self.spec.memory_mb, self.spec.timeout_s)
-        return self.handler(event, context)
+        # Here every function shares the layer's one Logger and one Metrics (in Lambda each function has
+        # a process of its own): one invocation at a time, starting from a clean logger, so each log
+        # line names its own function and request, never another's correlation id.
+        with _ONE_INVOCATION_AT_A_TIME:
+            logger.clear_state()
+            try:
+                return self.handler(event, context)
+            finally:
+                # Disabled metrics are never flushed, so they would pile up until Powertools prints
+                # them anyway at 100 values.
+                metrics.clear_metrics()
 
 
 @dataclass(frozen=True)
