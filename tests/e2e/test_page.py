@@ -475,6 +475,12 @@ def test_jobs_list_filters_by_status_and_pages(tab: Tab, stack: Stack) -> None:
     expect(page.locator("#jobs-summary")).to_have_text("15 jobs")
     expect(page.locator("#jobs-rows tr")).to_have_count(10)
     expect(page.locator("#page-position")).to_have_text("Page 1 of 2")
+    previous = page.locator("#previous-page")
+    expect(previous).to_have_attribute("aria-disabled", "true")  # page 1: nowhere to go back to
+    assert previous.evaluate("a => getComputedStyle(a).pointerEvents") == "none"
+    assert page.locator("#next-page").evaluate("a => getComputedStyle(a).pointerEvents") == "auto"
+    expect(page.get_by_role("link", name="New training job")).to_have_attribute("href", "/datasets")
+    expect(page.locator("#jobs-rows td[data-label=Created]").first).to_have_text(re.compile(r"(UTC|GMT)"))
     tab.screenshot("jobs-list")
     page.get_by_role("link", name="Next").click()
     expect(page.locator("#jobs-rows tr")).to_have_count(5)
@@ -494,6 +500,7 @@ def test_jobs_list_filters_by_status_and_pages(tab: Tab, stack: Stack) -> None:
     expect(page.locator("#jobs-table")).to_be_hidden()
     page.goto(tab.url("/training/jobs?page=7"))  # an old bookmark, past the last page
     expect(page.locator("#jobs-empty")).to_contain_text("There is no page 7: the last one is page 2.")
+    expect(page.locator("#page-position")).to_have_text("Past the last page (2)")
     page.get_by_role("link", name="Previous").click()  # to the last page there is
     expect(page.locator("#jobs-rows tr")).to_have_count(5)
     expect(page.locator("#page-position")).to_have_text("Page 2 of 2")

@@ -21,6 +21,10 @@ test("a missing time is a dash, not 'Invalid Date'", () => {
   assert.notEqual(when("2026-12-02T14:00:00Z"), "—");
 });
 
+test("a moment says which time zone it is in", () => {
+  assert.match(when("2026-12-02T14:00:00Z"), /\b(UTC|GMT([+-]\d{1,2}(:\d\d)?)?|[A-Z]{3,5})$/);
+});
+
 test("a slider value keeps exactly the control's decimals", () => {
   assert.equal(fixed(0.000123456, 5), 0.00012);
   assert.equal(fixed("3", 0), 3);

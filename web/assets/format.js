@@ -6,8 +6,11 @@ export const money = (value) => `$${Number(value).toFixed(2)}`;
 export const hours = (value) => `${Number(value).toFixed(1)} hours`;
 /** @param {number | string} value */
 export const count = (value) => Number(value).toLocaleString("en-US");
-/** @param {string | null | undefined} iso */
-export const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
+/**
+ * A moment in the user's own time zone, with the zone shown ("12/3/2026, 1:18:13 PM UTC").
+ * @param {string | null | undefined} iso
+ */
+export const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { timeZoneName: "short" }) : "—");
 
 /**
  * A slider value as the page shows and sends it: the control's own number of decimals.

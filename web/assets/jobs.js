@@ -13,6 +13,7 @@ async function main() {
   if (!(await startSignedInPage())) return;
   const config = await loadConfig();
   $("datasets-link").href = config.datasetsUrl;
+  $("new-job").href = config.datasetsUrl; // a job starts from one of the user's datasets
 
   const catalog = await callApi("/catalog").catch((error) => error);
   if (catalog instanceof Error || !catalog.ok) {
@@ -83,7 +84,10 @@ function render({ jobs, pagination }, query) {
   $("datasets-link").hidden = total > 0;
   $("jobs-summary").textContent = `${total} ${total === 1 ? "job" : "jobs"}`;
   $("pager").hidden = totalPages <= 1 && query.page <= 1;
-  $("page-position").textContent = `Page ${query.page} of ${Math.max(totalPages, 1)}`;
+  $("page-position").textContent =
+    query.page > Math.max(totalPages, 1)
+      ? `Past the last page (${Math.max(totalPages, 1)})`
+      : `Page ${query.page} of ${Math.max(totalPages, 1)}`;
   const previous = query.page > totalPages ? Math.max(totalPages, 1) : query.page - 1; // past the end: the last
   pageLink($("previous-page"), query.page > 1 ? { ...query, page: previous } : null);
   pageLink($("next-page"), query.page < totalPages ? { ...query, page: query.page + 1 } : null);
@@ -123,10 +127,12 @@ function row(job) {
     ["Estimated cost", money(job.estimated_total_cost)],
   ];
   const numbers = new Set(["Progress", "Cost", "Estimated cost"]);
+  const unbroken = new Set(["Created", "GPU"]); // a GPU name or a date on one line
   for (const [label, content] of cells) {
     const td = document.createElement("td");
     td.dataset.label = label;
-    if (numbers.has(label)) td.className = "number";
+    td.classList.toggle("number", numbers.has(label));
+    td.classList.toggle("nowrap", unbroken.has(label));
     td.append(content);
     tr.append(td);
   }
