@@ -45,7 +45,16 @@ from local.sqs_server import LocalQueues, LocalSqs  # noqa: E402
 from local.stack_process import free_port  # noqa: E402
 from pipeline.migrate import migrate  # noqa: E402
 
-FUNCTIONS = ("estimate", "create_job", "list_jobs", "get_job", "job_events", "job_metrics", "cancel_job")
+FUNCTIONS = (
+    "estimate",
+    "create_job",
+    "list_jobs",
+    "get_job",
+    "get_dataset",
+    "job_events",
+    "job_metrics",
+    "cancel_job",
+)
 USER = uuid.UUID("8d3f6a2e-4b1c-4e9a-9f57-2c6d1e0b7a11")  # the ids in events/*.json
 DATASET = uuid.UUID("3b0e2f9c-7a4d-4c1e-8b6f-5d2a9e1c4f70")
 JOB = uuid.UUID("c7a1e5d2-9b3f-4a68-8e21-6f0d4b9c3a55")
@@ -605,7 +614,7 @@ def targets(results: Results) -> dict[str, Any]:
     verdicts: dict[str, Any] = {}
     for name, cold in results.cold_start.items():
         verdicts[f"cold start {name} <= 1.15 x floor"] = cold["ratio_to_floor"] <= 1.15
-    for name in ("estimate", "list_jobs", "get_job", "job_events", "job_metrics"):
+    for name in ("estimate", "list_jobs", "get_job", "get_dataset", "job_events", "job_metrics"):
         verdicts[f"{name} imports no boto3"] = not results.cold_start[name]["boto3_imported"]
     for name in ("estimate", "get_job"):
         verdicts[f"warm {name} p50 - floor <= 0.5 ms"] = results.warm[name]["p50_minus_floor"] <= 0.0005

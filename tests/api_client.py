@@ -67,9 +67,10 @@ def build_event(
     if path is not None:
         event["rawPath"] = path
         event["requestContext"]["http"]["path"] = path
-        if "pathParameters" in event:  # /jobs/{job_id} and /jobs/{job_id}/cancel
+        if "pathParameters" in event:  # /jobs/{job_id}/..., /datasets/{dataset_id}: the second segment
+            (name,) = event["pathParameters"]
             segments = path.strip("/").split("/")
-            event["pathParameters"] = {"job_id": segments[1] if len(segments) > 1 else ""}
+            event["pathParameters"] = {name: segments[1] if len(segments) > 1 else ""}
     if headers:
         event["headers"].update(headers)
     event["requestContext"]["requestId"] = f"test-{uuid.uuid4().hex[:16]}"

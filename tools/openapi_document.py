@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from pipeline.catalog_models import Catalog
 from pipeline.configuration_models import CreateJobRequest, EstimateRequest
+from pipeline.dataset_models import DatasetSummary
 from pipeline.estimate_models import Estimate
 from pipeline.gpu_prices import PRICING_VERSION
 from pipeline.http_api import MAX_BODY_BYTES
@@ -108,6 +109,7 @@ def build() -> dict[str, Any]:
             (JobCancellation, "serialization"),
             (JobEventPage, "serialization"),
             (JobMetrics, "serialization"),
+            (DatasetSummary, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -132,7 +134,9 @@ def build() -> dict[str, Any]:
         "info": {
             "title": "PIPELINE training-jobs API",
             "version": "1.0.0",
-            "description": f"Estimate, create, list and open LoRA training jobs. Prices: {PRICING_VERSION}.",
+            "description": (
+                f"Estimate, create, list, follow and cancel LoRA training jobs. Prices: {PRICING_VERSION}."
+            ),
         },
         "servers": [
             {
@@ -262,6 +266,19 @@ def build() -> dict[str, Any]:
                     "getCatalog",
                     "GPU types and prices, presets, validation ranges and pricing version",
                     {"200": _success(Catalog, "The catalog")},
+                )
+            },
+            "/datasets/{dataset_id}": {
+                "get": _operation(
+                    "getDataset",
+                    "One of the caller's datasets: name, size and whether a job can be created on it",
+                    {
+                        "200": _success(DatasetSummary, "The dataset"),
+                        "404": _error("No such dataset for the caller (also for a malformed id)"),
+                    },
+                    parameters=[
+                        {"name": "dataset_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
                 )
             },
             "/jobs/{job_id}": {

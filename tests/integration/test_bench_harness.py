@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = {"estimate", "create_job", "list_jobs", "get_job", "job_events", "job_metrics", "cancel_job"}
+FUNCTIONS = {
+    "estimate",
+    "create_job",
+    "list_jobs",
+    "get_job",
+    "get_dataset",
+    "job_events",
+    "job_metrics",
+    "cancel_job",
+}
 
 
 def test_tiny_benchmark_run_produces_every_figure(tmp_path: Path) -> None:

@@ -46,13 +46,16 @@ def _import_in_fresh_lambda_like_interpreter(function: str, **extra: str) -> dic
 
 
 @pytest.mark.parametrize(
-    "function", ["estimate", "list_jobs", "get_job", "job_events", "job_metrics", "catalog"]
+    "function",
+    ["estimate", "list_jobs", "get_job", "get_dataset", "job_events", "job_metrics", "catalog"],
 )
 def test_read_and_estimate_functions_do_not_import_boto3(function: str) -> None:
     assert _import_in_fresh_lambda_like_interpreter(function) == {"boto3": False, "handler": True}
 
 
-@pytest.mark.parametrize("function", ["estimate", "list_jobs", "get_job", "job_events", "job_metrics"])
+@pytest.mark.parametrize(
+    "function", ["estimate", "list_jobs", "get_job", "get_dataset", "job_events", "job_metrics"]
+)
 def test_credentials_from_secrets_manager_do_not_import_boto3_either(function: str) -> None:
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pipeline/app-AbCdEf"
     env = {"DATABASE_URL": "", "DATABASE_SECRET_ARN": arn}

@@ -14,6 +14,7 @@ from psycopg.rows import DictRow
 from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
+from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
 from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
@@ -127,6 +128,12 @@ def test_every_kind_of_response_conforms_to_the_document(db: psycopg.Connection[
     assert_documented(
         post, "/jobs", call(create_job_app, "create_job", body=changed, headers={"idempotency-key": "k"})
     )
+
+    dataset = "/datasets/{dataset_id}"
+    own = call(get_dataset_app, "get_dataset", path=f"/datasets/{dataset_id}")
+    assert own.status == 200
+    assert_documented(get, dataset, own)
+    assert_documented(get, dataset, call(get_dataset_app, "get_dataset", path="/datasets/nope"))
 
     insert_job(db, user_id=user_id, dataset_id=dataset_id, status="completed")
     assert_documented(get, "/jobs", call(list_jobs_app, "list_jobs", query={"limit": "1"}))

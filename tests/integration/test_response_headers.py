@@ -12,6 +12,7 @@ from functions.cancel_job import app as cancel_job_app
 from functions.catalog import app as catalog_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
+from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
 from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
@@ -32,6 +33,7 @@ APPS = {
     "create_job": create_job_app,
     "list_jobs": list_jobs_app,
     "get_job": get_job_app,
+    "get_dataset": get_dataset_app,
     "cancel_job": cancel_job_app,
     "job_events": job_events_app,
     "job_metrics": job_metrics_app,

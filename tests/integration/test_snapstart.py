@@ -232,7 +232,17 @@ def probe_env(db: psycopg.Connection[DictRow]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "name", ["estimate", "list_jobs", "get_job", "cancel_job", "job_events", "job_metrics", "catalog"]
+    "name",
+    [
+        "estimate",
+        "list_jobs",
+        "get_job",
+        "get_dataset",
+        "cancel_job",
+        "job_events",
+        "job_metrics",
+        "catalog",
+    ],
 )
 def test_a_snapstart_init_primes_the_function_so_its_first_request_builds_and_imports_nothing(
     name: str, probe_env: dict[str, str]

@@ -18,6 +18,7 @@ from psycopg.rows import DictRow, dict_row
 from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
+from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
 from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
@@ -158,6 +159,9 @@ def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:
         "create_job": invoke(
             create_job_app, build_event("create_job", sub=sub, body=create_body(other.dataset_id))
         ),
+        "get_dataset": invoke(
+            get_dataset_app, build_event("get_dataset", sub=sub, path=f"/datasets/{other.dataset_id}")
+        ),
         "get_job": invoke(get_job_app, build_event("get_job", sub=sub, path=f"/jobs/{other.job_id}")),
         "job_events": invoke(
             job_events_app, build_event("job_events", sub=sub, path=f"/jobs/{other.job_id}/events")
@@ -188,6 +192,8 @@ def test_every_endpoint_answers_404_or_nothing_for_the_other_tenants_ids(
 
     assert responses["estimate"].status == 404
     assert responses["create_job"].status == 404
+    assert responses["get_dataset"].status == 404
+    assert responses["get_dataset"].body == {"error": "Dataset not found or access denied"}
     assert responses["get_job"].status == 404
     assert responses["get_job"].body == {"error": "Training job not found"}
     assert responses["job_events"].status == 404

@@ -62,6 +62,7 @@ def test_routes_come_from_the_template() -> None:
         ("CreateJobFunction", "POST /jobs"),
         ("ListJobsFunction", "GET /jobs"),
         ("GetJobFunction", "GET /jobs/{job_id}"),
+        ("GetDatasetFunction", "GET /datasets/{dataset_id}"),
         ("CancelJobFunction", "POST /jobs/{job_id}/cancel"),
         ("JobEventsFunction", "GET /jobs/{job_id}/events"),
         ("JobMetricsFunction", "GET /jobs/{job_id}/metrics"),

@@ -232,6 +232,7 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
         "CreateJobFunction",
         "ListJobsFunction",
         "GetJobFunction",
+        "GetDatasetFunction",
         "CancelJobFunction",
         "JobEventsFunction",
         "JobMetricsFunction",

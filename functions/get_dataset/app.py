@@ -1,0 +1,24 @@
+"""GET /datasets/{dataset_id}: one of the caller's datasets, for the page to show before a job exists."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pipeline import dataset_queries
+from pipeline.database import Database
+from pipeline.execution_environment import finish_init
+from pipeline.http_api import caller_id, create_app, lambda_handler_for, success
+from pipeline.settings import DatabaseSettings
+
+database = Database(DatabaseSettings.from_env())
+
+
+async def get_dataset(request: Request) -> Response:
+    user_id = caller_id(request)
+    dataset = dataset_queries.get_dataset(database, user_id, request.path_params["dataset_id"])
+    return success(dataset)
+
+
+app = create_app([Route("/datasets/{dataset_id}", get_dataset, methods=["GET"])])
+lambda_handler = lambda_handler_for(app)
+finish_init(app, release=[database.release])
