@@ -98,8 +98,8 @@ unit: $(STAMP)
 integration: $(STAMP) $(SAM_STAMP)
 	$(PYTEST) tests/integration
 
-# The local stack, the page in Chromium, `sam build`'s artifacts.
-e2e: $(STAMP) $(SAM_STAMP) $(CHROMIUM)
+# The local stack, the page in Chromium (axe-core from node_modules checks it), `sam build`'s artifacts.
+e2e: $(STAMP) $(SAM_STAMP) $(CHROMIUM) $(NODE_STAMP)
 	$(PYTEST) tests/e2e
 
 # The page's modules (web/, no build step): ESLint, Prettier, TypeScript's checker over their JSDoc,

@@ -1,5 +1,5 @@
 """Playwright for the page tests: Debian's Chromium, a signed-in tab, a record of the API calls it
-makes, and screenshots (desktop and 375 px) into a git-ignored folder."""
+makes, axe-core's accessibility checks, and screenshots (desktop and 375 px) into a git-ignored folder."""
 
 import json
 import os
@@ -17,9 +17,12 @@ from local.stack_process import REPO_ROOT, Stack
 
 CHROMIUM: Final = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS: Final = Path(os.environ.get("SCREENSHOT_DIR") or REPO_ROOT / ".screenshots")
-DESKTOP: Final[ViewportSize] = {"width": 1280, "height": 900}
-PHONE: Final[ViewportSize] = {"width": 375, "height": 740}
-_API_PATHS: Final = ("/jobs", "/catalog")
+DESKTOP: Final[ViewportSize] = {"width": 1280, "height": 800}
+PHONE: Final[ViewportSize] = {"width": 375, "height": 812}
+_API_PATHS: Final = ("/jobs", "/catalog", "/datasets/")  # "/datasets" alone is the datasets page
+# axe-core from npm (package-lock.json), injected into the page under test; never served by the site.
+AXE_SCRIPT: Final = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS: Final = ("serious", "critical")
 
 
 @dataclass
@@ -56,13 +59,40 @@ class Tab:
                 raise AssertionError("condition not met in time")
             self.page.wait_for_timeout(50)
 
-    def screenshot(self, name: str) -> None:
-        """Desktop and phone width, full page, then back to the desktop size."""
+    def check_and_screenshot(self, name: str, *, on_screen: bool = False) -> None:
+        """The page as it is now, at desktop and phone size: no serious or critical axe-core violation,
+        and a full-page screenshot of each (`on_screen`: also what the screen shows, where a sticky
+        part sits); then back to the desktop size."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for label, size in (("desktop", DESKTOP), ("375px", PHONE)):
             self.page.set_viewport_size(size)
+            violations = accessibility_violations(self.page)
+            assert violations == [], f"{name} at {label}: {violations}"
             self.page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=True)
+            if on_screen:  # around the focus, as the page left it before the resize moved it
+                self.page.evaluate(
+                    "() => document.activeElement !== document.body"
+                    " && document.activeElement?.scrollIntoView({ block: 'center' })"
+                )
+                self.page.screenshot(path=SCREENSHOTS / f"{name}-{label}-screen.png")
         self.page.set_viewport_size(DESKTOP)
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now: 'rule: element, ...' each.
+    Injected through the debugging protocol (page.evaluate), so a page's CSP does not stop it."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SCRIPT.read_text())
+    found = page.evaluate(
+        """async (impacts) => {
+            const result = await window.axe.run(document, { resultTypes: ["violations"] });
+            return result.violations
+                .filter((v) => impacts.includes(v.impact))
+                .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+        }""",
+        list(BLOCKING_IMPACTS),
+    )
+    return [str(violation) for violation in found]
 
 
 def open_signed_in_tab(browser: Browser, stack: Stack, user: str | None = None) -> Tab:

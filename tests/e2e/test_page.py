@@ -27,7 +27,7 @@ from local.stack_process import REPO_ROOT, Stack, http
 from pipeline import job_reports
 from pipeline.database import Database
 from pipeline.settings import DatabaseSettings
-from tests.e2e.browser import CHROMIUM, DESKTOP, Tab, open_signed_in_tab
+from tests.e2e.browser import CHROMIUM, DESKTOP, PHONE, Tab, accessibility_violations, open_signed_in_tab
 from tests.e2e.fake_hosted_ui import FakeHostedUi
 
 # The spec's defaults (Balanced, 2 x A100-80GB) over a 5 000-pair, 1.2M-token dataset.
@@ -50,10 +50,20 @@ def tab(browser: Browser, stack: Stack) -> Iterator[Tab]:
     assert opened.errors == [], opened.errors  # no script error and no failed load on any page
 
 
-def _dataset(stack: Stack, user: str, *, pairs: int = 5000, tokens: int = 1_200_000) -> uuid.UUID:
+def _dataset(
+    stack: Stack,
+    user: str,
+    *,
+    pairs: int = 5000,
+    tokens: int = 1_200_000,
+    status: str = "ready",
+    training_ready: bool = True,
+) -> uuid.UUID:
     return insert_dataset(
         stack.owner_database_url,
-        DatasetSeed(auth_tokens.user_id_for(user), f"{user}'s dataset", pairs, tokens),
+        DatasetSeed(
+            auth_tokens.user_id_for(user), f"{user}'s dataset", pairs, tokens, status, training_ready
+        ),
     )
 
 
@@ -146,7 +156,7 @@ def test_page_shows_prices_presets_and_ranges_from_the_catalog(tab: Tab, stack: 
             str(control[k]) if not isinstance(control[k], float) else _js_number(control[k])
             for k in ("minimum", "maximum", "step")
         ], control["field"]
-    tab.screenshot("configure-default")
+    tab.check_and_screenshot("configure-default", on_screen=True)
 
 
 def test_each_preset_sets_every_slider_and_moving_one_makes_it_custom(tab: Tab, stack: Stack) -> None:
@@ -180,7 +190,7 @@ def test_each_preset_sets_every_slider_and_moving_one_makes_it_custom(tab: Tab, 
     _slider(page, "Training Epochs").focus()
     page.keyboard.press("ArrowRight")
 
-    expect(page.locator(".preset[aria-pressed='true']")).to_have_count(0)
+    expect(page.locator(".preset button[aria-pressed='true']")).to_have_count(0)
     expect(page.locator("#hyperparameters-description")).to_contain_text("Custom settings")
     expect(page.locator("#figure-total")).to_be_visible()
     page.get_by_role("button", name="Start Training").click()
@@ -227,6 +237,86 @@ def test_moving_the_gpu_count_sends_one_estimate_after_the_pause_and_shows_its_f
     expect(page.locator("#hint-gpu_config\\.count")).to_contain_text("5x faster")
 
 
+def _fully_on_screen(page: Page, selector: str) -> bool:
+    """Inside the viewport and not covered by anything else at its centre."""
+    return bool(
+        page.evaluate(
+            """(selector) => {
+                const element = document.querySelector(selector);
+                const box = element.getBoundingClientRect();
+                if (box.width === 0 || box.top < 0 || box.left < 0) return false;
+                if (box.bottom > innerHeight || box.right > innerWidth) return false;
+                const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+                return top !== null && (top === element || element.contains(top));
+            }""",
+            selector,
+        )
+    )
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280x800", "375x812"])
+def test_the_price_is_on_screen_beside_start_training_wherever_the_page_is_scrolled(
+    tab: Tab, stack: Stack, size: Any
+) -> None:
+    tab.page.set_viewport_size(size)
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height > size["height"]  # the page scrolls: the test means something
+
+    positions = [*range(0, height, size["height"] // 2), height]
+    for y in positions:
+        page.evaluate("y => window.scrollTo(0, y)", y)
+        assert _fully_on_screen(page, "#start"), y
+        assert _fully_on_screen(page, "#summary-total"), y
+        assert _fully_on_screen(page, "#summary-dataset"), y
+        expect(page.locator("#summary-total")).to_have_text(DEFAULT_TOTAL)
+        expect(page.locator("#summary-duration")).to_have_text("about 0.8 hours")
+        expect(page.locator("#summary-dataset")).to_have_text(f"{tab.user}'s dataset")
+        expect(page.get_by_role("button", name="Start Training")).to_be_enabled()
+
+    held: list[Route] = []
+    page.route("**/jobs/estimate", lambda route: held.append(route))
+    page.evaluate("window.scrollTo(0, 0)")
+    _slider(page, "Number of GPUs").focus()
+    page.keyboard.press("ArrowRight")
+    tab.wait_until(lambda: len(held) == 1)
+    # While the price is being replaced: said beside the button, and the button cannot be pressed.
+    assert _fully_on_screen(page, "#summary-state")
+    expect(page.locator("#summary-state")).to_have_text("Updating the price...")
+    expect(page.get_by_role("button", name="Start Training")).to_be_disabled()
+    held[0].continue_()
+    expect(page.locator("#summary-total")).to_have_text("$7.69")
+    expect(page.get_by_role("button", name="Start Training")).to_be_enabled()
+    tab.page.set_viewport_size(DESKTOP)
+
+
+def test_the_old_figures_stay_dimmed_while_a_new_estimate_loads_so_nothing_moves(
+    tab: Tab, stack: Stack
+) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    before = page.locator("#estimate").bounding_box()
+    below = page.locator("#summary").bounding_box()
+    held: list[Route] = []
+    page.route("**/jobs/estimate", lambda route: held.append(route))
+
+    page.get_by_role("button", name="Quality").click()
+    tab.wait_until(lambda: len(held) == 1)
+
+    expect(page.locator("#estimate-figures")).to_have_class(re.compile("stale"))
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)  # still there, dimmed
+    expect(page.locator("#estimate-loading")).to_be_visible()
+    colour = "e => getComputedStyle(e).color"
+    assert page.locator("#figure-total").evaluate(colour) == "rgb(107, 114, 128)"  # greyed
+    assert page.locator("#estimate").bounding_box() == before
+    assert page.locator("#summary").bounding_box() == below
+    tab.check_and_screenshot("configure-updating", on_screen=True)
+    held[0].continue_()
+    expect(page.locator("#estimate-figures")).not_to_have_class(re.compile("stale"))
+    expect(page.locator("#estimate-loading")).to_be_hidden()
+    assert page.locator("#estimate").bounding_box() == before
+    assert page.locator("#figure-total").evaluate(colour) == "rgb(79, 70, 229)"  # the price's own colour
+
+
 def test_an_older_estimate_arriving_late_never_replaces_the_newer_one(tab: Tab, stack: Stack) -> None:
     page = _open_configure(tab, _dataset(stack, tab.user))
     held: list[Route] = []
@@ -242,7 +332,7 @@ def test_an_older_estimate_arriving_late_never_replaces_the_newer_one(tab: Tab, 
     page.keyboard.press("ArrowRight")  # count 3: its answer is held back
     tab.wait_until(lambda: len(held) == 1)
     page.keyboard.press("ArrowRight")  # count 4: answered at once
-    expect(page.locator("#figure-total")).to_be_visible()
+    expect(page.locator("#estimate-figures")).not_to_have_class(re.compile("stale"))
     newer = page.locator("#figure-total").inner_text()
     # The stale answer arrives last. The page may already have aborted that request (one of its two
     # guards); then there is nothing left to answer.
@@ -267,11 +357,12 @@ def test_a_validation_error_appears_next_to_its_field(tab: Tab, stack: Stack) ->
     page.route("**/jobs/estimate", oversized_batch)
     page.get_by_role("button", name="Fast").click()
 
-    expect(page.locator("#error-hyperparameters\\.batch_size")).to_have_text(
-        "Input should be less than or equal to 64"
-    )
-    expect(page.locator("#estimate-error")).to_contain_text("Validation error")
+    expect(page.locator("#error-hyperparameters\\.batch_size")).to_have_text("Batch Size can be at most 64.")
+    expect(page.locator("#estimate-error")).to_have_text("Please change this: Batch Size can be at most 64.")
     expect(page.get_by_role("button", name="Start Training")).to_be_disabled()
+    expect(page.locator("#summary-total")).to_have_text("—")  # no price for what is on screen
+    expect(page.locator("#summary-state")).to_have_text("No price for these settings: see the message above.")
+    tab.check_and_screenshot("configure-validation-error", on_screen=True)
     assert _slider(page, "Batch Size").get_attribute("aria-describedby") == (
         "hint-hyperparameters.batch_size error-hyperparameters.batch_size"
     )
@@ -303,11 +394,72 @@ def test_an_estimate_that_fails_on_the_server_side_is_said_and_retried(tab: Tab,
     )
 
 
-def test_an_unknown_dataset_is_a_visible_message(tab: Tab) -> None:
-    tab.page.goto(tab.url(f"/training/configure?datasetId={uuid.uuid4()}"))
+@pytest.mark.parametrize("whose", ["unknown", "malformed", "someone-elses"])
+def test_a_dataset_that_is_not_the_users_shows_an_empty_state_and_no_form(
+    tab: Tab, stack: Stack, whose: str
+) -> None:
+    dataset_id = {
+        "unknown": str(uuid.uuid4()),
+        "malformed": "not-a-dataset",
+        "someone-elses": str(_dataset(stack, f"other-{uuid.uuid4().hex[:8]}")),
+    }[whose]
 
-    expect(tab.page.locator("#estimate-error")).to_have_text("Dataset not found or access denied")
-    expect(tab.page.get_by_role("button", name="Start Training")).to_be_disabled()
+    tab.page.goto(tab.url(f"/training/configure?datasetId={dataset_id}"))
+
+    empty = tab.page.locator("#dataset-missing")
+    expect(empty).to_contain_text("Dataset not found")
+    expect(empty).to_contain_text("This dataset is not in your account")
+    expect(empty.get_by_role("link", name="Go to Datasets")).to_have_attribute("href", "/datasets")
+    expect(tab.page.locator("#configure")).to_be_hidden()
+    expect(tab.page.locator("#dataset")).to_be_hidden()
+    assert [c.path for c in tab.calls if c.path.startswith("/datasets/")] == [f"/datasets/{dataset_id}"]
+    assert tab.calls_to("POST", "/jobs/estimate") == []
+    if whose == "unknown":
+        tab.check_and_screenshot("configure-dataset-not-found")
+
+
+def test_the_page_names_the_dataset_with_its_size_before_anything_else(tab: Tab, stack: Stack) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+
+    block = page.locator("#dataset")
+    expect(page.locator("#dataset-name")).to_have_text(f"{tab.user}'s dataset")
+    expect(page.locator("#dataset-pairs")).to_have_text("5,000")
+    expect(page.locator("#dataset-tokens")).to_have_text("1,200,000")
+    expect(page.locator("#dataset-readiness")).to_have_text("Ready for training")
+    expect(page.locator("#summary-dataset")).to_have_text(f"{tab.user}'s dataset")
+    first_card = page.locator("main section.card:visible, main form:visible").first
+    assert first_card.get_attribute("id") == "dataset"  # above the presets, the GPU and the price
+    assert block.bounding_box()["y"] < page.locator("#presets").bounding_box()["y"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("status", "training_ready", "said"),
+    [
+        ("processing", False, "This dataset is still being prepared (processing)."),
+        ("ready", False, "This dataset has not passed its training checks yet."),
+    ],
+)
+def test_a_dataset_not_ready_is_explained_and_start_training_is_never_enabled(
+    tab: Tab, stack: Stack, status: str, training_ready: bool, said: str
+) -> None:
+    dataset_id = _dataset(stack, tab.user, status=status, training_ready=training_ready)
+    page = tab.page
+
+    page.goto(tab.url(f"/training/configure?datasetId={dataset_id}"))
+
+    expect(page.locator("#dataset-not-ready")).to_contain_text(said)
+    expect(page.locator("#dataset-readiness")).to_have_text("Not ready yet")
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)  # the price, to plan with
+    expect(page.locator("#summary-state")).to_have_text("This dataset is not ready for training yet.")
+    start = page.get_by_role("button", name="Start Training")
+    expect(start).to_be_disabled()
+    page.keyboard.press("Enter")  # no way around it: the form does not submit either
+    page.evaluate("document.getElementById('configure').requestSubmit()")
+    page.wait_for_timeout(300)
+    assert tab.calls_to("POST", "/jobs") == []
+    expect(start).to_be_disabled()
+    if status == "processing":
+        tab.check_and_screenshot("configure-dataset-not-ready", on_screen=True)
 
 
 def test_missing_dataset_id_shows_an_alert_with_a_link_to_the_datasets_page(tab: Tab) -> None:
@@ -318,7 +470,7 @@ def test_missing_dataset_id_shows_an_alert_with_a_link_to_the_datasets_page(tab:
     expect(alert.get_by_role("link", name="Go to Datasets")).to_have_attribute("href", "/datasets")
     expect(tab.page.locator("#configure")).to_be_hidden()
     assert tab.calls_to("POST", "/jobs/estimate") == []
-    tab.screenshot("configure-missing-dataset")
+    tab.check_and_screenshot("configure-missing-dataset")
 
 
 def test_cancel_and_the_back_arrow_return_to_the_page_the_user_came_from(tab: Tab, stack: Stack) -> None:
@@ -386,7 +538,7 @@ def test_start_training_creates_the_job_and_its_page_follows_it_until_it_ends(ta
     assert create.body["estimated_cost"] == 5.94
     expect(page.locator("#job-status")).to_have_text("Queued")
     expect(page.locator("#job-estimated-cost")).to_have_text(DEFAULT_TOTAL)
-    tab.screenshot("job-queued")
+    tab.check_and_screenshot("job-queued")
 
     _set_job(stack, job_id, "running", progress=40)
     expect(page.locator("#job-status")).to_have_text("Running", timeout=8000)  # the next 2 s poll
@@ -436,6 +588,35 @@ def test_a_repeated_submission_reuses_its_idempotency_key_and_makes_one_job(tab:
     tab.errors.remove("Failed to load resource: net::ERR_CONNECTION_RESET")  # the lost answer, as meant
 
 
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280x800", "375x812"])
+def test_a_refusal_after_start_is_scrolled_into_view_focused_and_worded_for_people(
+    tab: Tab, stack: Stack, size: Any
+) -> None:
+    tab.page.set_viewport_size(size)
+    dataset_id = _dataset(stack, tab.user)
+    page = _open_configure(tab, dataset_id)
+    with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:  # reprocessing began
+        conn.execute("update lora_datasets set status = 'processing' where id = %s", (dataset_id,))
+    page.evaluate("window.scrollTo(0, 0)")
+
+    page.get_by_role("button", name="Start Training").click()
+
+    error = page.locator("#submit-error")
+    expect(error).to_have_text(
+        "This dataset is still being prepared (processing). Training can start once it is ready:"
+        " come back in a few minutes."
+    )
+    expect(error).to_be_focused()
+    assert _fully_on_screen(page, "#submit-error")
+    expect(page.locator("#dataset-readiness")).to_have_text("Not ready yet")  # read again, as it is now
+    expect(page.get_by_role("button", name="Start Training")).to_be_disabled()
+    assert len(tab.calls_to("POST", "/jobs")) == 1
+    assert _jobs_of(stack, tab.user) == []
+    if size == PHONE:
+        tab.check_and_screenshot("configure-start-refused", on_screen=True)
+    tab.page.set_viewport_size(DESKTOP)
+
+
 def test_an_out_of_date_estimate_shows_the_new_figure_and_starts_only_when_confirmed(
     tab: Tab, stack: Stack
 ) -> None:
@@ -452,15 +633,32 @@ def test_an_out_of_date_estimate_shows_the_new_figure_and_starts_only_when_confi
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("it was $5.94, it is now $7.89")
     expect(page.locator("#figure-total")).to_have_text("$7.89")
+    expect(page.locator("#summary-total")).to_have_text("$7.89")
     expect(page.get_by_role("button", name="Start Training at $7.89")).to_be_focused()
+    assert _fully_on_screen(page, "#confirm-start")
+    expect(
+        page.get_by_role("button", name="Start Training", exact=True)
+    ).to_be_disabled()  # only the dialog's
+    expect(page.locator("#summary-state")).to_have_text("The price changed: confirm the new price above.")
     assert _jobs_of(stack, tab.user) == []
-    tab.screenshot("configure-estimate-out-of-date")
+    tab.check_and_screenshot("configure-estimate-out-of-date", on_screen=True)
+    page.get_by_role("button", name="Keep editing").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name="Start Training", exact=True)).to_be_enabled()  # at $7.89 now
+    with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:  # and back again
+        conn.execute(
+            "update lora_datasets set total_training_pairs = 5000, total_tokens = 1200000 where id = %s",
+            (dataset_id,),
+        )
+    page.get_by_role("button", name="Start Training", exact=True).click()
+    expect(page.get_by_role("button", name="Start Training at $5.94")).to_be_focused()
 
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # confirmed in the dialog
 
     page.wait_for_url("**/training/jobs/*")
     ((_, _, _, cost, _, _),) = _jobs_of(stack, tab.user)
-    assert cost == Decimal("7.89")
+    assert cost == Decimal("5.94")
+    assert [call.body["estimated_cost"] for call in tab.calls_to("POST", "/jobs")] == [5.94, 7.89, 5.94]
 
 
 # ---- the jobs list --------------------------------------------------------------------------------
@@ -481,7 +679,7 @@ def test_jobs_list_filters_by_status_and_pages(tab: Tab, stack: Stack) -> None:
     assert page.locator("#next-page").evaluate("a => getComputedStyle(a).pointerEvents") == "auto"
     expect(page.get_by_role("link", name="New training job")).to_have_attribute("href", "/datasets")
     expect(page.locator("#jobs-rows td[data-label=Created]").first).to_have_text(re.compile(r"(UTC|GMT)"))
-    tab.screenshot("jobs-list")
+    tab.check_and_screenshot("jobs-list")
     page.get_by_role("link", name="Next").click()
     expect(page.locator("#jobs-rows tr")).to_have_count(5)
     assert page.url.endswith("/training/jobs?page=2")
@@ -596,14 +794,14 @@ def test_the_job_page_follows_a_run_with_progress_cost_chart_and_events_and_stop
         "20% · step 125 of 625 · $0.35 so far · train loss 2.100",
         "40% · step 250 of 625 · $0.70 so far · train loss 1.500",
     ]
-    tab.screenshot("job-running")
+    tab.check_and_screenshot("job-running")
 
     page.get_by_role("button", name="Cancel job").click()
     dialog = page.get_by_role("dialog", name="Cancel this training job?")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("It has cost $0.70 so far.")
     expect(dialog).to_contain_text("about $1.62 of the $2.32 estimate will not be charged")
-    tab.screenshot("job-cancel-dialog")
+    tab.check_and_screenshot("job-cancel-dialog")
     dialog.get_by_role("button", name="Keep training").click()
     expect(dialog).to_be_hidden()
 
@@ -625,7 +823,7 @@ def test_the_job_page_follows_a_run_with_progress_cost_chart_and_events_and_stop
         "Running → Completed.",
         "Final cost $2.25 of $2.32 estimated; $0.07 of the estimate not charged.",
     ]
-    tab.screenshot("job-completed")
+    tab.check_and_screenshot("job-completed")
     job_polls = len(tab.calls_to("GET", f"/jobs/{job.id}"))
     feed_polls = len(tab.calls_to("GET", f"/jobs/{job.id}/events"))
     page.wait_for_timeout(4500)  # two poll intervals
@@ -664,7 +862,7 @@ def test_cancelling_a_running_job_states_the_charge_and_ends_with_what_it_cost(
     expect(page.locator("#cancel-note")).to_have_text(
         "Cancelled. Charged $0.73; $1.59 of the estimate not charged."
     )
-    tab.screenshot("job-cancelled")
+    tab.check_and_screenshot("job-cancelled")
 
 
 def test_a_failed_job_shows_its_reason_and_is_not_polled(tab: Tab, job_on_stack: JobOnStack) -> None:
@@ -685,7 +883,7 @@ def test_a_failed_job_shows_its_reason_and_is_not_polled(tab: Tab, job_on_stack:
     expect(page.locator("#job-current-cost")).to_have_text("$0.36")
     expect(page.locator("#cancel-job")).to_be_hidden()
     tab.wait_until(lambda: "Failed: CUDA out of memory on GPU 0 (out_of_memory)." in _event_texts(page))
-    tab.screenshot("job-failed")
+    tab.check_and_screenshot("job-failed")
     page.wait_for_timeout(2500)
     assert len(tab.calls_to("GET", f"/jobs/{job.id}")) == 1
 
@@ -738,6 +936,20 @@ def test_pages_run_under_the_deployed_content_security_policy(browser: Browser, 
         page.wait_for_timeout(50)
     assert any("inline script" in v for v in violations), violations
     context.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/training/signin?next=/training/jobs", "/training/no-such-page"], ids=["sign-in", "not-found"]
+)
+def test_pages_seen_before_signing_in_have_no_serious_accessibility_violation(
+    browser: Browser, stack: Stack, path: str
+) -> None:
+    for size in (DESKTOP, PHONE):
+        page = browser.new_page(viewport=size)
+        page.goto(f"{stack.api}{path}")
+        page.wait_for_load_state("networkidle")
+        assert accessibility_violations(page) == [], (path, size)
+        page.close()
 
 
 def test_pages_fit_a_375_px_screen(tab: Tab, stack: Stack) -> None:

@@ -3,6 +3,7 @@
 // start the job. Prices, presets and slider ranges all come from GET /catalog.
 import { callApi, describeFailure, newIdempotencyKey } from "./api_client.js";
 import { loadConfig } from "./config.js";
+import { fieldSentences, notReadySentence, problemSentence } from "./error_wording.js";
 import { count, fixed, hours, money } from "./format.js";
 import { clearError, showError, startSignedInPage } from "./page_shell.js";
 import { $ } from "./dom.js";
@@ -17,6 +18,7 @@ const ESTIMATE_RETRY_S = 5;
 
 const state = {
   datasetId: null,
+  dataset: null, // GET /datasets/{id}: name, size, readiness
   catalog: null,
   presetId: DEFAULT_PRESET, // a preset's id, or "custom" once a slider moved
   basePreset: null, // the preset the custom settings started from
@@ -26,6 +28,7 @@ const state = {
   estimate: null, // the server's estimate for exactly the configuration on screen, or null
   estimatePending: false,
   submitting: false,
+  confirming: false, // the 409 dialog is open: only its own button may start the job
   idempotencyKey: null, // one per configuration: a double click or a retry sends the same key
 };
 let estimateTimer = null;
@@ -45,18 +48,31 @@ async function main() {
     return;
   }
 
-  let result;
+  $("dataset-missing-link").href = config.datasetsUrl;
+  let catalog, dataset;
   try {
-    result = await callApi("/catalog");
+    [catalog, dataset] = await Promise.all([
+      callApi("/catalog"),
+      callApi(`/datasets/${encodeURIComponent(state.datasetId)}`),
+    ]);
   } catch (error) {
     showError($("page-error"), describeFailure(error));
     return;
   }
-  if (!result.ok) {
-    showError($("page-error"), describeFailure(result));
+  if (dataset.status === 404) {
+    // Unknown, malformed or someone else's: nothing to configure, only the way to a dataset.
+    $("dataset-missing").hidden = false;
     return;
   }
-  state.catalog = result.body.data;
+  for (const result of [dataset, catalog]) {
+    if (!result.ok) {
+      showError($("page-error"), problemSentence(result));
+      return;
+    }
+  }
+  state.dataset = dataset.body.data;
+  state.catalog = catalog.body.data;
+  renderDataset();
   renderForm();
   applyPreset(findPreset(DEFAULT_PRESET) ?? state.catalog.presets[0]);
   $("configure").hidden = false;
@@ -65,6 +81,46 @@ async function main() {
 function goBack() {
   if (history.length > 1) history.back();
   else location.assign("/training/jobs");
+}
+
+// ---- the dataset ----------------------------------------------------------------------------------
+
+function renderDataset() {
+  const dataset = state.dataset;
+  const orDash = (value) => (value === null || value === undefined ? "—" : count(value));
+  document.title = `Configure Training Job: ${dataset.name} · PIPELINE`;
+  $("dataset-name").textContent = dataset.name;
+  $("dataset-pairs").textContent = orDash(dataset.total_training_pairs);
+  $("dataset-tokens").textContent = orDash(dataset.total_tokens);
+  $("dataset-format").textContent = dataset.format ?? "—";
+  $("dataset-readiness").textContent = dataset.ready_for_training ? "Ready for training" : "Not ready yet";
+  $("summary-dataset").textContent = dataset.name;
+  if (dataset.ready_for_training) clearError($("dataset-not-ready"));
+  else showError($("dataset-not-ready"), notReadySentence(dataset));
+  $("dataset").hidden = false;
+}
+
+/** Create said the dataset is not ready (it was when the page opened): show it as it is now. */
+async function refreshDataset() {
+  try {
+    const result = await callApi(`/datasets/${encodeURIComponent(state.datasetId)}`);
+    if (result.ok) {
+      state.dataset = result.body.data;
+      renderDataset();
+      return;
+    }
+  } catch {
+    // Unreachable now: the refusal already says why, so assume what it said.
+  }
+  state.dataset = { ...state.dataset, ready_for_training: false };
+}
+
+/** Field path -> the label the page shows for it (for the errors' wording). */
+function fieldLabels() {
+  return Object.fromEntries([
+    ["gpu_config.type", "GPU Type"],
+    ...state.catalog.controls.map((control) => [control.field, control.label]),
+  ]);
 }
 
 // ---- the form -------------------------------------------------------------------------------------
@@ -101,30 +157,32 @@ function renderForm() {
     startTraining();
   });
   $("confirm-start").addEventListener("click", () => {
-    $("confirm").hidden = true;
+    closeConfirm();
     startTraining();
   });
   $("confirm-cancel").addEventListener("click", () => {
-    $("confirm").hidden = true;
+    closeConfirm();
+    updateStartButton();
     $("start").focus();
   });
 }
 
 function presetCard(preset) {
-  const card = document.createElement("button");
-  card.type = "button";
+  // The button holds the preset's name only, so its accessible name is the text it shows ("Fast"),
+  // as voice control expects; the whole card presses it (CSS stretches its hit area over the card).
+  const card = document.createElement("div");
   card.className = "preset";
   card.dataset.preset = preset.id;
-  card.setAttribute("aria-pressed", "false");
   const title = document.createElement("h3");
-  title.textContent = preset.name;
-  title.id = `preset-${preset.id}-name`;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = preset.name;
+  button.setAttribute("aria-pressed", "false");
+  title.append(button);
   const description = document.createElement("p");
   description.textContent = preset.description;
   description.id = `preset-${preset.id}-description`;
-  // Named by its title alone ("Fast"), described by the rest, for screen readers and voice control.
-  card.setAttribute("aria-labelledby", title.id);
-  card.setAttribute("aria-describedby", description.id);
+  button.setAttribute("aria-describedby", description.id);
   const facts = document.createElement("dl");
   for (const [label, value] of [
     ["Learning Rate", preset.learning_rate],
@@ -139,7 +197,7 @@ function presetCard(preset) {
     facts.append(term, detail);
   }
   card.append(title, description, facts);
-  card.addEventListener("click", () => applyPreset(preset));
+  button.addEventListener("click", () => applyPreset(preset));
   return card;
 }
 
@@ -227,8 +285,10 @@ function applyPreset(preset) {
 }
 
 function showPresetSelection() {
-  for (const card of $("presets").children) {
-    card.setAttribute("aria-pressed", String(card.dataset.preset === state.presetId));
+  for (const card of $("presets").querySelectorAll(".preset")) {
+    const selected = card instanceof HTMLElement && card.dataset.preset === state.presetId;
+    card.classList.toggle("selected", selected);
+    card.querySelector("button").setAttribute("aria-pressed", String(selected));
   }
   $("hyperparameters-description").textContent =
     state.presetId === "custom"
@@ -264,7 +324,7 @@ function configurationChanged() {
   state.estimate = null;
   state.idempotencyKey = null; // a different configuration is a different job
   state.estimatePending = true;
-  $("confirm").hidden = true;
+  closeConfirm();
   clearError($("submit-error"));
   showEstimateLoading();
   clearTimeout(estimateTimer);
@@ -297,10 +357,11 @@ async function requestEstimate() {
     state.estimate = result.body.data;
     renderEstimate();
   } else if (result.status >= 500) {
-    retryEstimateLater(describeFailure(result), result.headers.get("Retry-After"));
+    retryEstimateLater(problemSentence(result, fieldLabels()), result.headers.get("Retry-After"));
   } else {
+    clearFigures(); // no price applies to what is on screen
     showFieldErrors(result.body?.details);
-    showError($("estimate-error"), describeFailure(result));
+    showError($("estimate-error"), problemSentence(result, fieldLabels()));
   }
   updateStartButton();
 }
@@ -321,16 +382,34 @@ function retryEstimateLater(message, retryAfter) {
 function finishEstimate() {
   state.estimatePending = false;
   estimateInFlight = null;
-  $("estimate-loading").hidden = true;
+  $("estimate-loading").classList.add("idle");
   $("estimate").setAttribute("aria-busy", "false");
 }
 
+/** The figures on screen stay, dimmed, until the next estimate replaces them: nothing moves. */
 function showEstimateLoading() {
   clearFieldErrors();
   clearError($("estimate-error"));
-  $("estimate-figures").hidden = true;
-  $("estimate-loading").hidden = false;
+  $("estimate-figures").classList.add("stale");
+  $("summary-figures").classList.add("stale");
+  $("estimate-loading").classList.remove("idle");
   $("estimate").setAttribute("aria-busy", "true");
+}
+
+const FIGURES = [
+  "figure-compute",
+  "figure-storage",
+  "figure-total",
+  "figure-duration",
+  "figure-hourly-rate",
+  "figure-total-steps",
+  "figure-throughput",
+  "summary-total",
+];
+
+function clearFigures() {
+  for (const id of FIGURES) $(id).textContent = "—";
+  $("summary-duration").textContent = "";
 }
 
 function renderEstimate() {
@@ -343,15 +422,17 @@ function renderEstimate() {
   $("figure-total-steps").textContent = count(estimate.training_details.total_steps);
   $("figure-throughput").textContent =
     `${count(estimate.training_details.estimated_throughput_tokens_per_sec)} tok/s`;
-  $("estimate-figures").hidden = false;
+  $("summary-total").textContent = money(estimate.estimated_cost);
+  $("summary-duration").textContent = `about ${hours(estimate.estimated_duration_hours)}`;
+  $("estimate-figures").classList.remove("stale");
+  $("summary-figures").classList.remove("stale");
 }
 
-/** A 400's details are keyed by dotted field path: each message goes next to its field. */
+/** A 400's details are keyed by dotted field path: each goes next to its field, in words. */
 function showFieldErrors(details) {
-  if (!details || typeof details !== "object") return;
-  for (const [field, messages] of Object.entries(details)) {
-    const slot = $(`error-${field}`);
-    if (slot && Array.isArray(messages)) slot.textContent = messages.join(" ");
+  for (const [field, sentence] of Object.entries(fieldSentences(details, fieldLabels()))) {
+    const slot = document.getElementById(`error-${field}`);
+    if (slot) slot.textContent = sentence;
   }
 }
 
@@ -361,16 +442,45 @@ function clearFieldErrors() {
 
 // ---- starting the job -----------------------------------------------------------------------------
 
+/** Start Training is enabled only beside the server's price for exactly what is on screen. */
 function updateStartButton() {
-  const ready = state.estimate !== null && !state.estimatePending && !state.submitting;
+  const priced = state.estimate !== null && !state.estimatePending;
+  const ready = priced && state.dataset.ready_for_training && !state.submitting && !state.confirming;
   $("start").disabled = !ready;
   $("cancel").disabled = state.submitting;
   $("start-spinner").hidden = !state.submitting;
   $("start-label").textContent = state.submitting ? "Creating Job..." : "Start Training";
+  $("summary-state").textContent = summaryState(priced);
+}
+
+function summaryState(priced) {
+  if (state.submitting) return "Creating the job...";
+  if (state.confirming) return "The price changed: confirm the new price above.";
+  if (state.estimatePending) return "Updating the price...";
+  if (!priced) return "No price for these settings: see the message above.";
+  if (!state.dataset.ready_for_training) return "This dataset is not ready for training yet.";
+  return "Estimated total for these settings";
+}
+
+/** Scrolled to the middle of the screen (clear of the sticky summary), then focused. */
+function bringIntoView(element) {
+  element.scrollIntoView({ block: "center" });
+  element.focus({ preventScroll: true });
+}
+
+function showStartError(message) {
+  showError($("submit-error"), message);
+  bringIntoView($("submit-error"));
+}
+
+function closeConfirm() {
+  state.confirming = false;
+  $("confirm").hidden = true;
 }
 
 async function startTraining() {
   if (state.submitting || state.estimate === null || state.estimatePending) return;
+  if (!state.dataset.ready_for_training || state.confirming) return;
   state.submitting = true; // before any await: a second click finds the button already disabled
   updateStartButton();
   clearError($("submit-error"));
@@ -400,13 +510,14 @@ async function startTraining() {
         await sleep(Number(result.headers.get("Retry-After") || 1) * 1000);
         continue;
       }
+      if (result.body?.error === "Dataset not ready for training") await refreshDataset();
       showFieldErrors(result.body?.details);
-      showError($("submit-error"), describeFailure(result));
+      showStartError(problemSentence(result, fieldLabels()));
       break;
     }
   } catch (error) {
     // The job may or may not exist: a retry sends the same Idempotency-Key, so it is never made twice.
-    showError($("submit-error"), describeFailure(error));
+    showStartError(problemSentence(error));
   }
   state.submitting = false;
   updateStartButton();
@@ -422,8 +533,9 @@ function offerNewEstimate(body) {
     `The cost of this configuration changed since it was estimated: it was ${money(previous)}, ` +
     `it is now ${now}. Start training at the new cost?`;
   $("confirm-start").textContent = `Start Training at ${now}`;
+  state.confirming = true;
   $("confirm").hidden = false;
-  $("confirm-start").focus();
+  bringIntoView($("confirm-start"));
 }
 
 function sleep(ms) {

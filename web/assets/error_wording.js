@@ -1,0 +1,134 @@
+// @ts-check
+// What the configuration page tells a person when the API refuses something: the API's own texts
+// (precise, for programs and developers) turned into sentences about the user's settings and dataset.
+// Pure: no DOM, no fetch. Anything not recognised falls back to the API's words, never to nothing.
+import { describeFailure } from "./api_client.js";
+import { count, money } from "./format.js";
+
+/** @typedef {import("./api_client.js").ApiResult} ApiResult */
+
+/** Field paths the page has no slider for, named as a person would. */
+const FIELD_NAMES = {
+  dataset_id: "The dataset",
+  "gpu_config.type": "GPU type",
+  "gpu_config.count": "Number of GPUs",
+  preset_id: "The preset",
+  estimated_cost: "The estimate",
+};
+
+/**
+ * A field's name on the page: the slider's label when there is one.
+ * @param {string} field dotted field path, as the API keys its details
+ * @param {Record<string, string>} labels field path -> label (from the catalog's controls)
+ */
+export function fieldName(field, labels) {
+  return labels[field] ?? FIELD_NAMES[field] ?? field.split(".").pop().replaceAll("_", " ");
+}
+
+/**
+ * One validation message of the API as a sentence about the field.
+ * @param {string} field
+ * @param {string} message the API's (pydantic's) message
+ * @param {Record<string, string>} labels
+ * @returns {string}
+ */
+export function fieldSentence(field, message, labels) {
+  const name = fieldName(field, labels);
+  if (field === "dataset_id") {
+    return "The dataset in this page's address is not valid. Open the dataset again from your datasets page.";
+  }
+  let match;
+  if ((match = /less than or equal to (\S+)/.exec(message))) return `${name} can be at most ${match[1]}.`;
+  if ((match = /greater than or equal to (\S+)/.exec(message)))
+    return `${name} must be at least ${match[1]}.`;
+  if ((match = /less than (\S+)/.exec(message))) return `${name} must be below ${match[1]}.`;
+  if ((match = /greater than (\S+)/.exec(message))) return `${name} must be above ${match[1]}.`;
+  if (/multiple of/.test(message)) return `${name} must be one of the slider's steps.`;
+  if (/Field required/.test(message)) return `${name} is missing.`;
+  if (/integer|number|valid/.test(message)) return `${name} must be chosen with its control on this page.`;
+  if (/Input should be/.test(message)) return `${name} must be one of the options offered.`;
+  return `${name}: ${message}`;
+}
+
+/**
+ * The API's validation details, as sentences, keyed by field.
+ * @param {unknown} details
+ * @param {Record<string, string>} labels
+ * @returns {Record<string, string>}
+ */
+export function fieldSentences(details, labels) {
+  /** @type {Record<string, string>} */
+  const sentences = {};
+  if (!details || typeof details !== "object") return sentences;
+  for (const [field, messages] of Object.entries(details)) {
+    if (!Array.isArray(messages)) continue;
+    sentences[field] = messages.map((message) => fieldSentence(field, String(message), labels)).join(" ");
+  }
+  return sentences;
+}
+
+/**
+ * A dataset that is not ready, in words (from GET /datasets/{id}: status and training_ready).
+ * @param {{status: string, training_ready: boolean}} dataset
+ */
+export function notReadySentence(dataset) {
+  if (dataset.status === "failed") {
+    return "This dataset could not be processed, so it cannot be trained on. Fix it on the datasets page or pick another one.";
+  }
+  if (dataset.status !== "ready") {
+    return `This dataset is still being prepared (${dataset.status}). Training can start once it is ready: come back in a few minutes.`;
+  }
+  return "This dataset has not passed its training checks yet. Training can start once it has: come back in a few minutes.";
+}
+
+/**
+ * What went wrong, for the person on the configuration page: one or two sentences.
+ * @param {ApiResult | Error} resultOrError
+ * @param {Record<string, string>} [labels]
+ * @returns {string}
+ */
+export function problemSentence(resultOrError, labels = {}) {
+  if (resultOrError instanceof Error) return describeFailure(resultOrError);
+  const { status, body } = resultOrError;
+  const error = body && typeof body.error === "string" ? body.error : "";
+  if (error === "Dataset not ready for training") {
+    const current = /status='([^']*)', training_ready=(true|false)/.exec(String(body.details ?? ""));
+    return current
+      ? notReadySentence({ status: current[1], training_ready: current[2] === "true" })
+      : notReadySentence({ status: "processing", training_ready: false });
+  }
+  if (error === "Dataset not found or access denied") {
+    return "This dataset was not found in your account: it may have been deleted. Pick a dataset on your datasets page.";
+  }
+  if (error === "Validation error") {
+    const sentences = Object.values(fieldSentences(body.details, labels));
+    return sentences.length ? `Please change this: ${sentences.join(" ")}` : "Some settings need a change.";
+  }
+  if (error === "Configuration too large") return tooLargeSentence(body.details);
+  if (error === "Request in progress") {
+    return "Your job is still being created. Wait a moment, then press Start Training again: it will not be created twice.";
+  }
+  if (error === "Idempotency-Key reused") {
+    return "These settings changed while the job was being created. Reload the page and start again.";
+  }
+  if (status === 413) return "The request was too large to send.";
+  if (status === 500) {
+    const reference = body && typeof body.request_id === "string" ? ` (reference ${body.request_id})` : "";
+    return `Something went wrong on our side${reference}. Nothing was charged. Please try again; if it keeps happening, contact support with the reference.`;
+  }
+  return describeFailure(resultOrError);
+}
+
+/**
+ * @param {any} details {limits: {...}, exceeded: {...}} of a 422 Configuration too large
+ */
+function tooLargeSentence(details) {
+  const exceeded = details?.exceeded ?? {};
+  const limits = details?.limits ?? {};
+  const parts = [];
+  if ("estimated_cost" in exceeded) parts.push(`it would cost more than ${money(limits.estimated_cost)}`);
+  if ("total_steps" in exceeded) parts.push(`it would take more than ${count(limits.total_steps)} steps`);
+  if ("gpu_days" in exceeded) parts.push(`it would use more than ${count(limits.gpu_days)} GPU-days`);
+  const why = parts.length ? `: ${parts.join(", and ")}` : "";
+  return `This configuration is larger than one job allows${why}. Try fewer epochs or a larger batch size.`;
+}
