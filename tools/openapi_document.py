@@ -251,7 +251,10 @@ def build() -> dict[str, Any]:
                         {
                             "name": "limit",
                             "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                            "required": False,
+                            # No schema default either: sent beside a cursor of another limit, it is a 400.
+                            "description": "Jobs per page, 10 when absent; with cursor, the cursor's own",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
                         },
                         {
                             "name": "status",

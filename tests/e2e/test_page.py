@@ -699,6 +699,7 @@ def test_jobs_list_filters_by_status_and_pages(tab: Tab, stack: Stack) -> None:
     page.goto(tab.url("/training/jobs?page=7"))  # an old bookmark, past the last page
     expect(page.locator("#jobs-empty")).to_contain_text("There is no page 7: the last one is page 2.")
     expect(page.locator("#page-position")).to_have_text("Past the last page (2)")
+    tab.check_and_screenshot("jobs-list-past-the-end")
     page.get_by_role("link", name="Previous").click()  # to the last page there is
     expect(page.locator("#jobs-rows tr")).to_have_count(5)
     expect(page.locator("#page-position")).to_have_text("Page 2 of 2")

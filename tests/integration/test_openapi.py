@@ -52,8 +52,9 @@ def test_a_generated_client_can_page_by_cursor_without_sending_page() -> None:
     listing = DOCUMENT["paths"]["/jobs"]["get"]
     parameters = {parameter["name"]: parameter for parameter in listing["parameters"]}
     assert set(parameters) == {"page", "limit", "status", "cursor"}
-    # A default on page would be sent by generated clients beside a cursor: a 400.
+    # A default on page (or limit) would be sent by generated clients beside a cursor: a 400.
     assert "default" not in parameters["page"]["schema"]
+    assert "default" not in parameters["limit"]["schema"]
     assert parameters["cursor"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 512}
     assert listing["responses"]["200"]["links"]["nextPage"]["parameters"] == {
         "cursor": "$response.body#/data/next_cursor"
