@@ -30,12 +30,17 @@ help:
 	@echo "make clean     remove the virtual environment and caches"
 
 # Installed from the locks only (every package pinned, with hashes; `make lock` writes them): rebuilt
-# only when a lock changes.
-PIP_INSTALL_LOCKED := -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps
+# only when a lock changes. Each step says what it does; pip's own progress follows (on stderr, so a
+# command's stdout stays its answer).
+PIP_INSTALL_LOCKED := -m pip install --disable-pip-version-check --require-hashes --no-deps --progress-bar on
+STEP = @echo "==> $(1)" >&2
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (set PYTHON=...)" >&2; exit 1; }
-	@test -x $(VENV_PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV_PY) || { echo "==> creating the virtual environment $(VENV) ($$($(PYTHON) --version))" >&2; \
+		$(PYTHON) -m venv $(VENV); }
+	$(call STEP,installing the $$(grep -c '^[a-z]' requirements-dev.txt) locked packages of requirements-dev.txt into $(VENV) (once; about a minute))
 	@$(VENV_PY) $(PIP_INSTALL_LOCKED) -r requirements-dev.txt >&2
+	$(call STEP,$(VENV) is ready)
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -54,6 +59,7 @@ export PYTHON312
 $(SAM_STAMP): requirements-sam.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (set PYTHON=...)" >&2; exit 1; }
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(call STEP,installing AWS SAM CLI from requirements-sam.txt into $(SAM_VENV) (once))
 	@$(SAM_VENV)/bin/python $(PIP_INSTALL_LOCKED) -r requirements-sam.txt >&2
 	@touch $(SAM_STAMP)
 
@@ -110,6 +116,7 @@ WEB_SOURCES := web tests/web eslint.config.js
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "Installing Debian's nodejs and npm for the page's checks" >&2; \
 		$(APT_GET) install -y -qq nodejs npm >&2 || { $(APT_GET) update -qq >&2 && $(APT_GET) install -y -qq nodejs npm >&2; }; }
+	$(call STEP,installing the page's check tools from package-lock.json into node_modules (once))
 	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2
 	@touch $(NODE_STAMP)
 

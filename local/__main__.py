@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
                     target=worker.serve, args=(worker_stop,), name="gpu-worker", daemon=True
                 )
         try:
+            log.info("loading the functions of %s", args.template)
             gateway = Gateway(Path(args.template), key.jwks(), urls.by_secret_parameter())
             api = f"http://127.0.0.1:{args.port}"
             consumers: list[QueueConsumer] = []

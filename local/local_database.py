@@ -59,7 +59,9 @@ def running_database(state: Path) -> Iterator[DatabaseUrls]:
 
     # pgserver counts the processes using a data folder and stops the server with the last one, so
     # `make dataset` can share the server `make run` started, or start (and stop) its own.
-    server = pgserver.get_server(state / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
+    data = state / "pgdata"
+    log.info("embedded PostgreSQL: %s %s", "starting from" if data.exists() else "creating", data)
+    server = pgserver.get_server(data, cleanup_mode="stop")  # type: ignore[attr-defined]
     try:
         url = str(server.get_uri())
         applied = migrate(url)
