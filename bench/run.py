@@ -53,6 +53,8 @@ FUNCTIONS = (
     "get_dataset",
     "job_events",
     "job_metrics",
+    "job_checkpoints",
+    "job_download",
     "cancel_job",
 )
 USER = uuid.UUID("8d3f6a2e-4b1c-4e9a-9f57-2c6d1e0b7a11")  # the ids in events/*.json
@@ -614,7 +616,15 @@ def targets(results: Results) -> dict[str, Any]:
     verdicts: dict[str, Any] = {}
     for name, cold in results.cold_start.items():
         verdicts[f"cold start {name} <= 1.15 x floor"] = cold["ratio_to_floor"] <= 1.15
-    for name in ("estimate", "list_jobs", "get_job", "get_dataset", "job_events", "job_metrics"):
+    for name in (
+        "estimate",
+        "list_jobs",
+        "get_job",
+        "get_dataset",
+        "job_events",
+        "job_metrics",
+        "job_checkpoints",
+    ):
         verdicts[f"{name} imports no boto3"] = not results.cold_start[name]["boto3_imported"]
     for name in ("estimate", "get_job"):
         verdicts[f"warm {name} p50 - floor <= 0.5 ms"] = results.warm[name]["p50_minus_floor"] <= 0.0005

@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
                         tasks=queues.worker_tasks, control=queues.worker_control_host, reports=queues.reports
                     ),
                     WorkerSettings(speed=args.worker_speed, fail_rate=args.worker_fail_rate),
+                    s3=sqs.s3_client(),
                 )
                 worker_thread = threading.Thread(
                     target=worker.serve, args=(worker_stop,), name="gpu-worker", daemon=True

@@ -9,6 +9,9 @@ contract", schemas/), through the queues, and imports nothing of ours.
   the job within one tick, reporting `cancelled` with the GPU time used; a cancel for a job it has
   not started yet means it never starts it.
 - `fail_rate`: that share of jobs fails part-way with an out-of-memory error.
+- Writes a small stand-in file (a few hundred bytes of text saying what it stands for, not weights) for
+  each checkpoint and for the final adapter, under the assignment's `output` bucket and prefix, and
+  reports their keys, so downloads work end to end in `make run`.
 Reports go to the reports queue (FIFO, MessageGroupId = job_id), with a per-job sequence from 1.
 """
 
@@ -26,6 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
 log = logging.getLogger("pipeline.local")
@@ -88,11 +92,13 @@ class SimulatedGpuWorker:
         queues: Queues,
         settings: WorkerSettings,
         *,
+        s3: "S3Client",
         worker_id: str = "local-gpu-worker",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._sqs, self._queues, self._settings = sqs, queues, settings
+        self._s3 = s3
         self._worker_id = worker_id
         self._clock, self._sleep = clock, sleep
         self._cancels = _Cancels()
@@ -201,6 +207,14 @@ class SimulatedGpuWorker:
         start_loss = rng.uniform(2.2, 2.8)
         floor = rng.uniform(0.35, 0.6)
         learning_rate = float(assignment["hyperparameters"]["learning_rate"])
+        bucket, prefix = str(assignment["output"]["bucket"]), str(assignment["output"]["prefix"])
+
+        def write(name: str, what: str) -> str:
+            """A stand-in file under the job's prefix; its key, to report."""
+            key = f"{prefix}{name}"
+            body = f"PIPELINE local stand-in, not model weights: {what} of job {job_id}.\n".encode()
+            self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/octet-stream")
+            return key
 
         def metrics(step: int, with_validation: bool) -> dict[str, float]:
             fraction = step / total_steps
@@ -242,7 +256,9 @@ class SimulatedGpuWorker:
                     step=at,
                     epoch=epoch,
                     gpu_seconds=gpu_seconds,
-                    object_key=f"jobs/{job_id}/checkpoints/epoch-{epoch}/adapter_model.safetensors",
+                    object_key=write(
+                        f"checkpoints/step-{at}/adapter_model.safetensors", f"the checkpoint at step {at}"
+                    ),
                     metrics=metrics(at, with_validation=True),
                 )
             if reached >= total_steps:
@@ -251,7 +267,7 @@ class SimulatedGpuWorker:
                     step=total_steps,
                     epoch=total_epochs,
                     gpu_seconds=gpu_seconds,
-                    artifact_key=f"jobs/{job_id}/adapter/adapter_model.safetensors",
+                    artifact_key=write("adapter/adapter_model.safetensors", "the final LoRA adapter"),
                     metrics=metrics(total_steps, with_validation=True),
                 )
                 log.info("simulated GPU worker: job %s completed", job_id)

@@ -17,6 +17,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
@@ -33,6 +34,7 @@ WORKER_CONTROL_TOPIC = "pipeline-worker-control"
 # What a worker host subscribes to the control topic (in AWS, the worker team's own queue).
 WORKER_CONTROL_HOST_QUEUE = "pipeline-worker-control-local"
 REGION = "us-east-1"
+ARTIFACTS_BUCKET = "pipeline-artifacts-local"
 # template.yaml's logical id of each queue created here, for the functions' SQS event sources.
 LOGICAL_IDS = {
     "JobsQueue": JOBS_QUEUE,
@@ -51,6 +53,7 @@ class LocalQueues:
     worker_tasks: str
     worker_control_topic_arn: str
     worker_control_host: str  # the local worker host's subscription to the control topic
+    artifacts_bucket: str = ARTIFACTS_BUCKET  # created beside them (create_artifacts_bucket)
 
     def environment(self) -> dict[str, str]:
         """The functions' variables that the template fills with !Ref of these resources."""
@@ -58,7 +61,14 @@ class LocalQueues:
             "JOBS_QUEUE_URL": self.jobs,
             "WORKER_TASKS_QUEUE_URL": self.worker_tasks,
             "WORKER_CONTROL_TOPIC_ARN": self.worker_control_topic_arn,
+            "ARTIFACTS_BUCKET": self.artifacts_bucket,
         }
+
+
+def create_artifacts_bucket(s3: "S3Client") -> str:
+    """The template's artifacts bucket, where the local worker writes its stand-in files."""
+    s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
+    return ARTIFACTS_BUCKET
 
 
 def create_queues(sqs: "SQSClient", sns: "SNSClient") -> LocalQueues:
@@ -164,7 +174,18 @@ class LocalSqs:
             aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
         )
 
+    def s3_client(self) -> "S3Client":
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
+        )
+
     def create_queues(self) -> LocalQueues:
+        """The queues, the control topic and the artifacts bucket."""
+        create_artifacts_bucket(self.s3_client())
         return create_queues(self.client(), self.sns_client())
 
     def queue_url(self, name: str) -> str:

@@ -30,7 +30,7 @@ from psycopg.rows import DictRow, dict_row
 from local.gateway import database_url_for, function_environment
 from local.local_database import APP_ROLE, WORKER_ROLE, url_for_role
 from local.sam_template import FunctionSpec, template_functions
-from local.sqs_server import LocalQueues, create_queues
+from local.sqs_server import LocalQueues, create_artifacts_bucket, create_queues
 from pipeline.database import Database
 from pipeline.migrate import migrate
 from pipeline.settings import DatabaseSettings
@@ -88,6 +88,7 @@ def start() -> None:
     queues = create_queues(
         boto3.client("sqs", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
     )
+    create_artifacts_bucket(boto3.client("s3", region_name="us-east-1"))
     _state["queues"] = queues
     os.environ.update(queues.environment())
     _import_worker_functions()

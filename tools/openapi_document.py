@@ -12,6 +12,7 @@ from typing import Any, Final
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
+from pipeline.artifact_models import ArtifactDownload, JobCheckpoints
 from pipeline.catalog_models import Catalog
 from pipeline.configuration_models import CreateJobRequest, EstimateRequest
 from pipeline.dataset_models import DatasetSummary
@@ -110,6 +111,8 @@ def build() -> dict[str, Any]:
             (JobEventPage, "serialization"),
             (JobMetrics, "serialization"),
             (DatasetSummary, "serialization"),
+            (JobCheckpoints, "serialization"),
+            (ArtifactDownload, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -345,6 +348,60 @@ def build() -> dict[str, Any]:
                             "in": "query",
                             "required": False,
                             "schema": {"type": "integer", "minimum": 10, "maximum": MAX_METRIC_POINTS},
+                        },
+                    ],
+                )
+            },
+            "/jobs/{job_id}/checkpoints": {
+                "get": _operation(
+                    "listJobCheckpoints",
+                    "One of the caller's jobs' checkpoints (step, epoch, losses), in step order, and whether"
+                    " its final adapter can be downloaded",
+                    {
+                        "200": {
+                            **_success(JobCheckpoints, "The checkpoints"),
+                            "links": {
+                                "downloadAdapter": {
+                                    "operationId": "downloadJobArtifact",
+                                    "parameters": {"job_id": "$response.body#/data/job_id"},
+                                    "description": "While adapter_available is true",
+                                }
+                            },
+                        },
+                        "404": _error("No such job for the caller (also for a malformed id)"),
+                    },
+                    parameters=[
+                        {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                )
+            },
+            "/jobs/{job_id}/download": {
+                "get": _operation(
+                    "downloadJobArtifact",
+                    "A presigned URL (GET, no Authorization header, valid for 5 minutes) for one of the"
+                    " caller's jobs' final adapter or one of its checkpoints",
+                    {
+                        "200": _success(ArtifactDownload, "The URL and when it expires"),
+                        "400": _error("Invalid artifact or step, or a step without artifact=checkpoint"),
+                        "404": _error(
+                            "No such job for the caller, or no such file yet (Artifact not available)"
+                        ),
+                    },
+                    parameters=[
+                        {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "artifact",
+                            "in": "query",
+                            "required": False,
+                            "description": "adapter (the final one, when absent) or checkpoint",
+                            "schema": {"type": "string", "enum": ["adapter", "checkpoint"]},
+                        },
+                        {
+                            "name": "step",
+                            "in": "query",
+                            "required": False,
+                            "description": "The checkpoint's step; only with artifact=checkpoint",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 100_000_000},
                         },
                     ],
                 )

@@ -63,6 +63,8 @@ expect job_watchdog "$(invoke JobWatchdogFunction job_watchdog)" 'a == {"silent"
 expect outbox_relay "$(invoke OutboxRelayFunction outbox_relay)" 'set(a) == {"sent", "failed", "backlog"}'
 expect job_reports "$(invoke JobReportsFunction job_reports)" 'a == {"batchItemFailures": []}'
 expect job_metrics "$(invoke JobMetricsFunction job_metrics)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["reported_points"] >= 0'
+expect job_checkpoints "$(invoke JobCheckpointsFunction job_checkpoints)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["checkpoints"] == []'
+expect job_download "$(invoke JobDownloadFunction job_download)" 'a["statusCode"] == 404 and json.loads(a["body"])["error"] == "Artifact not available"'
 expect job_events "$(invoke JobEventsFunction job_events)" 'a["statusCode"] == 200 and [e["type"] for e in json.loads(a["body"])["data"]["events"]][:1] == ["status_changed"]'
 expect cancel_job "$(invoke CancelJobFunction cancel_job)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["cancellation"] == "requested"'
 expect migrate_delete "$(invoke MigrateFunction migrate_delete)" 'a["Status"] == "SUCCESS"'

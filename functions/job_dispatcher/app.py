@@ -7,6 +7,7 @@ Reports only the records that failed (ReportBatchItemFailures), so SQS retries j
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
 from pipeline import job_dispatch
+from pipeline.artifacts import ArtifactsSettings
 from pipeline.database import Database
 from pipeline.execution_environment import finish_init
 from pipeline.queue_consumer import sqs_consumer
@@ -15,9 +16,10 @@ from pipeline.sqs_publisher import WorkerTasksQueueSettings, worker_tasks_publis
 
 database = Database(DatabaseSettings.from_env())
 workers = worker_tasks_publisher(WorkerTasksQueueSettings.from_env())
+artifacts_bucket = ArtifactsSettings.from_env().artifacts_bucket
 lambda_handler = sqs_consumer(
     BatchProcessor(event_type=EventType.SQS),
-    lambda body: job_dispatch.dispatch(database, body, workers),
+    lambda body: job_dispatch.dispatch(database, body, workers, artifacts_bucket),
     {
         job_dispatch.Outcome.CLAIMED: "JobsClaimed",
         job_dispatch.Outcome.ALREADY_CLAIMED: "JobMessagesDuplicate",

@@ -63,13 +63,22 @@ class JobAlreadyFinished(DomainError):
         self.status = status
 
 
-class InvalidListQuery(DomainError):
-    """A list query the request's own validation cannot see is wrong (its cursor, with what came
-    with it). `field` names the query parameter."""
+class InvalidQuery(DomainError):
+    """A query the request's own validation cannot see is wrong (a list's cursor with what came with
+    it, a download's step without its artifact). `field` names the query parameter."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.message = message
+
+
+class ArtifactNotAvailable(DomainError):
+    """The caller's job has no such file (yet): no adapter before it completed, no checkpoint at that
+    step."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
         self.message = message
 
 

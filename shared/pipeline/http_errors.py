@@ -121,8 +121,12 @@ def _job_already_finished(exc: domain_errors.JobAlreadyFinished) -> ApiError:
     return ApiError(409, "Job already finished", f"The job is {exc.status}: there is nothing to cancel")
 
 
-def _invalid_list_query(exc: domain_errors.InvalidListQuery) -> ApiError:
+def _invalid_query(exc: domain_errors.InvalidQuery) -> ApiError:
     return ApiError(400, "Validation error", {exc.field: [exc.message]})
+
+
+def _artifact_not_available(exc: domain_errors.ArtifactNotAvailable) -> ApiError:
+    return ApiError(404, "Artifact not available", exc.message)
 
 
 def _creation_outcome_unknown(exc: domain_errors.CreationOutcomeUnknown) -> ApiError:
@@ -154,7 +158,8 @@ _ANSWERS: Final[tuple[tuple[type[domain_errors.DomainError], Callable[[Any], Api
     (domain_errors.IdempotencyKeyReused, _idempotency_key_reused),
     (domain_errors.JobNotFound, _fixed(404, "Training job not found")),
     (domain_errors.JobAlreadyFinished, _job_already_finished),
-    (domain_errors.InvalidListQuery, _invalid_list_query),
+    (domain_errors.ArtifactNotAvailable, _artifact_not_available),
+    (domain_errors.InvalidQuery, _invalid_query),
     (domain_errors.CreationOutcomeUnknown, _creation_outcome_unknown),
     (domain_errors.DatabaseUnavailable, _database_unavailable),
 )

@@ -3,13 +3,13 @@
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from pipeline import cost_model
+from pipeline import artifacts, cost_model
 from pipeline.gpu_prices import GPU_TYPES
 from pipeline.jobs_repository import ClaimedJob
 from pipeline.worker_messages import TrainingJobAssigned
 
 
-def assignment_for(job: ClaimedJob, now: datetime) -> TrainingJobAssigned:
+def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAssigned:
     """The job as a worker needs it, with the run its estimate expects. Steps and duration come from
     the cost model over the job's own configuration and its dataset's statistics, as the estimate
     did; the duration depends on throughput alone, never on a price."""
@@ -45,6 +45,7 @@ def assignment_for(job: ClaimedJob, now: datetime) -> TrainingJobAssigned:
             "total_steps": job.total_steps,
             "steps_per_epoch": figures.steps_per_epoch,
             "estimated_duration_seconds": int(seconds),
+            "output": {"bucket": bucket, "prefix": artifacts.job_prefix(job.user_id, job.id)},
             "assigned_at": now,
         }
     )

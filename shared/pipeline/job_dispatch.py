@@ -60,7 +60,7 @@ def parse_message(body: str) -> TrainingJobQueuedMessage | None:
         return None
 
 
-def dispatch(database: Database, body: str, workers: Publisher) -> Outcome:
+def dispatch(database: Database, body: str, workers: Publisher, artifacts_bucket: str) -> Outcome:
     message = parse_message(body)
     if message is None:
         return Outcome.UNPROCESSABLE
@@ -90,7 +90,7 @@ def dispatch(database: Database, body: str, workers: Publisher) -> Outcome:
             job_id=message.job_id,
             dataset_name=claimed.dataset_name,
         )
-        assignment = assignment_for(claimed, datetime.now(UTC)).model_dump_json()
+        assignment = assignment_for(claimed, datetime.now(UTC), artifacts_bucket).model_dump_json()
         outbox_repository.insert(
             conn,
             job_id=claimed.id,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pipeline import job_events_repository, jobs_repository
 from pipeline.database import Connection, Database
-from pipeline.domain_errors import InvalidListQuery, JobNotFound
+from pipeline.domain_errors import InvalidQuery, JobNotFound
 from pipeline.job_event_models import JobEvent, JobEventPage, JobEventsQuery
 
 _CURSOR_PREFIX = "e1:"
@@ -57,4 +57,4 @@ def _after(cursor: str, job_id: UUID) -> int:
             raise ValueError(text)
         return int(after)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidListQuery("cursor", "Invalid cursor") from None
+        raise InvalidQuery("cursor", "Invalid cursor") from None

@@ -64,6 +64,7 @@ class ReportPlan:
     events: list[PlannedEvent] = field(default_factory=list)
     notify: JobMoment | None = None
     metric_point: dict[str, Any] | None = None  # step, epoch, train_loss, validation_loss
+    checkpoint: dict[str, Any] | None = None  # step, epoch, object_key, metrics (job_checkpoints)
 
 
 _FINAL_STATUS: Final = {
@@ -136,6 +137,12 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
         plan.updates["estimated_finish_at"] = _estimated_finish(started_at, now, report.step, job.total_steps)
         if isinstance(report, CheckpointSaved):
             plan.events.append(PlannedEvent("checkpoint", usage | {"object_key": report.object_key}))
+            plan.checkpoint = {
+                "step": report.step,
+                "epoch": report.epoch,
+                "object_key": report.object_key,
+                "metrics": report.metrics.model_dump(exclude_none=True),
+            }
         elif _is_milestone(job, report.epoch, progress):
             plan.events.append(
                 PlannedEvent("progress", usage | {"metrics": plan.updates.get("current_metrics", {})})

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pipeline import jobs_repository, pagination_cursor
 from pipeline.database import Connection, Database
-from pipeline.domain_errors import InvalidListQuery, JobNotFound
+from pipeline.domain_errors import InvalidQuery, JobNotFound
 from pipeline.job_list_models import JobPage, ListJobsQuery, Pagination
 from pipeline.job_models import TrainingJobWithDataset
 
@@ -63,17 +63,17 @@ def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_se
 def _position(query: ListJobsQuery, user_id: UUID, secret: str) -> pagination_cursor.CursorPosition:
     assert query.cursor is not None
     if query.page is not None:
-        raise InvalidListQuery("cursor", "Send either page or cursor, not both")
+        raise InvalidQuery("cursor", "Send either page or cursor, not both")
     try:
         position = pagination_cursor.decode(query.cursor, secret, user_id=user_id)
     except (pagination_cursor.InvalidCursor, ValueError, TypeError):
         # Altered, truncated or someone else's: never a page of anything.
-        raise InvalidListQuery("cursor", "Invalid cursor") from None
+        raise InvalidQuery("cursor", "Invalid cursor") from None
     if query.status is not None and query.status != position.status:
-        raise InvalidListQuery("cursor", "The cursor was issued for another status filter")
+        raise InvalidQuery("cursor", "The cursor was issued for another status filter")
     # Without a limit the cursor's own applies; another one would skip or repeat rows.
     if "limit" in query.model_fields_set and query.limit != position.limit:
-        raise InvalidListQuery(
+        raise InvalidQuery(
             "limit", f"The cursor was issued for limit={position.limit}; send that limit or none"
         )
     return position

@@ -14,7 +14,13 @@ from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
-from pipeline import job_events_repository, job_notifications, jobs_repository
+from pipeline import (
+    artifacts,
+    checkpoints_repository,
+    job_events_repository,
+    job_notifications,
+    jobs_repository,
+)
 from pipeline.database import Connection, Database
 from pipeline.gpu_prices import prices_for
 from pipeline.job_lifecycle import JobSnapshot, Report, plan_report
@@ -54,6 +60,16 @@ def apply_report(database: Database, body: str, *, now: datetime | None = None) 
     if report is None:
         return Outcome.UNPROCESSABLE
     job_id = report.job_id
+    key = getattr(report, "object_key", None) or getattr(report, "artifact_key", None)
+    if key is not None and not artifacts.belongs_to_job(key, report.user_id, job_id):
+        # Outside the prefix the assignment gave: never stored, so never signed for anyone.
+        logger.warning(
+            "worker report with a key outside its job's prefix acknowledged",
+            job_id=str(job_id),
+            report_type=report.type,
+            expected_prefix=artifacts.job_prefix(report.user_id, job_id),
+        )
+        return Outcome.UNPROCESSABLE
     # The report names its user: row level security then shows only that user's job, so a report with
     # a wrong user_id finds nothing.
     with database.tenant_transaction(report.user_id) as conn:
@@ -117,6 +133,10 @@ def apply_locked(conn: Connection, row: dict[str, Any], report: Report, now: dat
     if plan.metric_point is not None:
         job_events_repository.insert_metric_point(
             conn, job_id=job_id, user_id=report.user_id, point=plan.metric_point
+        )
+    if plan.checkpoint is not None:
+        checkpoints_repository.insert_checkpoint(
+            conn, job_id=job_id, user_id=report.user_id, **plan.checkpoint
         )
     if plan.notify is not None:
         job_notifications.notify(

@@ -109,6 +109,9 @@ returning j.id, j.user_id, j.preset_id, j.gpu_config, j.hyperparameters, j.total
 """
 _STATUS_OF: Final = "select status from lora_training_jobs where id = %s"
 _STATUS_FOR_USER: Final = "select status from lora_training_jobs where id = %s and user_id = %s"
+_ARTIFACT_FOR_USER: Final = (
+    "select status, artifact_key from lora_training_jobs where id = %s and user_id = %s"
+)
 # The job as a worker's report finds it, locked until the report's transaction ends: reports for one
 # job are applied one at a time, in sequence order.
 _LOCK_FOR_REPORT: Final = """
@@ -276,6 +279,12 @@ def cancel_now(conn: Connection, job_id: UUID) -> None:
 def request_cancellation(conn: Connection, job_id: UUID) -> None:
     """Ask a running job to stop; a second request keeps the first one's time."""
     conn.execute(_REQUEST_CANCELLATION, (job_id,))
+
+
+def artifact_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> Deferred[dict[str, Any] | None]:
+    """The job's status and its final adapter's key (null until it completed)."""
+    cursor = conn.execute(_ARTIFACT_FOR_USER, (job_id, user_id))
+    return Deferred(cursor, lambda row: dict(row) if row else None)
 
 
 def status_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> Deferred[str | None]:

@@ -36,6 +36,15 @@ class AssignedDataset(Model):
     total_tokens: int | None
 
 
+class AssignedOutput(Model):
+    """Where the worker writes the job's files: every object key it reports must start with prefix."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    prefix: str = Field(description="users/<user_id>/jobs/<job_id>/: checkpoints and the adapter below it")
+
+
 class TrainingJobAssigned(Model):
     """A job for a worker to run: its configuration and the run the estimate expects."""
 
@@ -55,6 +64,7 @@ class TrainingJobAssigned(Model):
     estimated_duration_seconds: int = Field(
         ge=0, description="The estimate's wall-clock run, overheads included (the cost model's figure)"
     )
+    output: AssignedOutput
     assigned_at: UtcDatetime
 
 

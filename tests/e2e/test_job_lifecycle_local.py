@@ -4,6 +4,7 @@ and followed over HTTP to its end: completed with its events and final cost, can
 the charge for what it used, failed with its error."""
 
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -133,6 +134,20 @@ def test_a_created_job_runs_on_the_local_worker_to_completed_with_its_events_and
     assert chart["reported_points"] == len(points) >= 3
     assert points[0]["train_loss"] > points[-1]["train_loss"]  # the loss falls
     assert (points[-1]["step"], points[-1]["validation_loss"] is not None) == (625, True)
+
+    # What it produced: its checkpoint, and the adapter, each fetched through its presigned URL from the
+    # local S3 (moto) where the worker wrote it.
+    saved = user.call("GET", f"/jobs/{created['id']}/checkpoints")
+    assert [c["step"] for c in saved["checkpoints"]] == [625]
+    assert saved["adapter_available"] is True
+    for query, what in (("", "the final LoRA adapter"), ("?artifact=checkpoint&step=625", "the checkpoint")):
+        link = user.call("GET", f"/jobs/{created['id']}/download{query}")
+        with urllib.request.urlopen(link["url"], timeout=10) as response:  # noqa: S310 - loopback moto
+            content = response.read().decode()
+            disposition = response.headers["Content-Disposition"]
+        assert content.startswith(f"PIPELINE local stand-in, not model weights: {what}")
+        assert created["id"] in content
+        assert disposition == f'attachment; filename="{link["file_name"]}"'
 
     with psycopg.connect(worker_stack.owner_database_url, autocommit=True) as conn:
         notices = conn.execute(

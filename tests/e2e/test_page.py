@@ -11,8 +11,10 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import boto3
 import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
@@ -23,6 +25,7 @@ from local.auth_tokens import SigningKey
 from local.local_database import WORKER_ROLE, url_for_role
 from local.sam_template import load_template
 from local.seeds import DatasetSeed, insert_dataset
+from local.sqs_server import ARTIFACTS_BUCKET
 from local.stack_process import REPO_ROOT, Stack, http
 from pipeline import job_reports
 from pipeline.database import Database
@@ -742,6 +745,7 @@ class JobOnStack:
             DatabaseSettings(DATABASE_URL=url_for_role(stack.owner_database_url, WORKER_ROLE))
         )
         self._sequence = 0
+        self._stack = stack
 
     def report(self, kind: str, **fields: Any) -> None:
         self._sequence += 1
@@ -750,6 +754,18 @@ class JobOnStack:
             "user_id": str(self.user_id), "sequence": self._sequence, "sent_at": "2026-12-03T12:00:00Z",
         }  # fmt: skip
         assert job_reports.apply_report(self._database, json.dumps(body | fields)) == "applied"
+
+    def key(self, name: str, *, content: bytes | None = None) -> str:
+        """An object key under the job's prefix, as the assignment tells a worker to write; with
+        `content`, the object is written there (the stack's local S3), as a worker does first."""
+        key = f"users/{self.user_id}/jobs/{self.id}/{name}"
+        if content is not None:
+            s3 = boto3.client(
+                "s3", endpoint_url=self._stack.sqs, region_name="us-east-1",
+                aws_access_key_id="local", aws_secret_access_key="local",
+            )  # fmt: skip
+            s3.put_object(Bucket=ARTIFACTS_BUCKET, Key=key, Body=content)
+        return key
 
     def progress(self, step: int, loss: float) -> None:
         self.report("progress", step=step, epoch=0, gpu_seconds=step * 2.4, metrics={"train_loss": loss})
@@ -817,12 +833,15 @@ def test_the_job_page_follows_a_run_with_progress_cost_chart_and_events_and_stop
     expect(dialog).to_be_hidden()
 
     job.report(
-        "checkpoint_saved", step=625, epoch=1, gpu_seconds=1500, object_key="k",
+        "checkpoint_saved", step=625, epoch=1, gpu_seconds=1500,
+        object_key=job.key("checkpoints/step-625/adapter_model.safetensors", content=b"checkpoint 625"),
         metrics={"train_loss": 0.8, "validation_loss": 0.92},
     )  # fmt: skip
     job.report(
-        "completed", step=625, epoch=1, gpu_seconds=1500, artifact_key="a", metrics={"train_loss": 0.8}
-    )
+        "completed", step=625, epoch=1, gpu_seconds=1500,
+        artifact_key=job.key("adapter/adapter_model.safetensors", content=b"the adapter"),
+        metrics={"train_loss": 0.8},
+    )  # fmt: skip
 
     expect(page.locator("#job-status")).to_have_text("Completed", timeout=5000)
     expect(page.locator("#job-current-cost-label")).to_have_text("Charged")
@@ -834,7 +853,26 @@ def test_the_job_page_follows_a_run_with_progress_cost_chart_and_events_and_stop
         "Running → Completed.",
         "Final cost $2.25 of $2.32 estimated; $0.07 of the estimate not charged.",
     ]
+    # What it produced, offered for download: the adapter and its one checkpoint, saved as files.
+    expect(page.locator("#adapter-note")).to_have_text("The trained LoRA adapter is ready to download.")
+    expect(page.locator("#checkpoints li span")).to_have_text(
+        ["Step 625 · epoch 1 · train loss 0.800 · validation loss 0.920"]
+    )
     tab.check_and_screenshot("job-completed")
+    for button, saved_as, content in (
+        (page.get_by_role("button", name="Download adapter"), "adapter", b"the adapter"),
+        (
+            page.get_by_role("button", name="Download the checkpoint at step 625"),
+            "step-625",
+            b"checkpoint 625",
+        ),
+    ):
+        with page.expect_download() as started:
+            button.click()
+        downloaded = started.value
+        assert downloaded.suggested_filename == f"{job.id}-{saved_as}-adapter_model.safetensors"
+        assert Path(downloaded.path()).read_bytes() == content
+    assert page.url.endswith(f"/training/jobs/{job.id}")  # the page stayed
     job_polls = len(tab.calls_to("GET", f"/jobs/{job.id}"))
     feed_polls = len(tab.calls_to("GET", f"/jobs/{job.id}/events"))
     page.wait_for_timeout(4500)  # two poll intervals

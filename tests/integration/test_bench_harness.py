@@ -15,6 +15,8 @@ FUNCTIONS = {
     "get_dataset",
     "job_events",
     "job_metrics",
+    "job_checkpoints",
+    "job_download",
     "cancel_job",
 }
 

@@ -11,6 +11,7 @@ from psycopg.rows import DictRow
 
 from functions.cancel_job import app as cancel_job_app
 from pipeline import job_reports
+from pipeline.artifacts import job_prefix
 from pipeline.database import Database
 from tests.api_client import ApiResponse, build_event, invoke
 from tests.factories import insert_dataset, insert_job
@@ -131,7 +132,9 @@ def test_a_completion_that_reaches_us_before_the_worker_saw_the_cancel_wins(
     job = _job(db, "running")
     _cancel(job)
 
-    body = _report(job, "completed", step=125, epoch=1, artifact_key="jobs/x/adapter")
+    body = _report(
+        job, "completed", step=125, epoch=1, artifact_key=f"{job_prefix(*job)}adapter/a.safetensors"
+    )
     assert job_reports.apply_report(worker_db, body) is job_reports.Outcome.APPLIED
 
     assert db.execute("select status from lora_training_jobs where id = %s", (job[1],)).fetchone() == {

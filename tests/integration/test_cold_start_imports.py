@@ -47,7 +47,16 @@ def _import_in_fresh_lambda_like_interpreter(function: str, **extra: str) -> dic
 
 @pytest.mark.parametrize(
     "function",
-    ["estimate", "list_jobs", "get_job", "get_dataset", "job_events", "job_metrics", "catalog"],
+    [
+        "estimate",
+        "list_jobs",
+        "get_job",
+        "get_dataset",
+        "job_events",
+        "job_metrics",
+        "job_checkpoints",
+        "catalog",
+    ],
 )
 def test_read_and_estimate_functions_do_not_import_boto3(function: str) -> None:
     assert _import_in_fresh_lambda_like_interpreter(function) == {"boto3": False, "handler": True}
@@ -65,6 +74,14 @@ def test_credentials_from_secrets_manager_do_not_import_boto3_either(function: s
 
 def test_create_job_imports_boto3_so_the_check_can_see_it() -> None:
     assert _import_in_fresh_lambda_like_interpreter("create_job") == {"boto3": True, "handler": True}
+
+
+def test_job_download_imports_boto3_for_its_s3_presigner() -> None:
+    bucket = {"ARTIFACTS_BUCKET": "pipeline-artifacts"}
+    assert _import_in_fresh_lambda_like_interpreter("job_download", **bucket) == {
+        "boto3": True,
+        "handler": True,
+    }
 
 
 def test_cancel_job_imports_boto3_for_its_control_topic_client() -> None:

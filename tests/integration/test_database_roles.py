@@ -27,6 +27,7 @@ FORCED_TABLES = (
     "job_queue_outbox",
     "job_events",
     "job_metric_points",
+    "job_checkpoints",
 )
 
 
@@ -180,6 +181,10 @@ def test_the_worker_role_may_write_only_worker_messages_to_the_outbox(
         "insert into job_metric_points (job_id, user_id, step, epoch) select id, user_id, 1, 0"
         " from lora_training_jobs",
         "update lora_training_jobs set gpu_seconds = 0",
+        # Checkpoints are the worker's report: the API reads them and signs downloads, nothing more.
+        "insert into job_checkpoints (job_id, user_id, step, epoch, object_key) select id, user_id, 1, 0, 'k'"
+        " from lora_training_jobs",
+        "update lora_training_jobs set artifact_key = 'users/x'",
     ],
 )
 def test_the_app_role_may_not(app_role: psycopg.Connection[DictRow], statement: str) -> None:
@@ -221,6 +226,8 @@ def test_the_worker_role_sees_every_tenants_outbox_rows_and_no_tenants_jobs_with
         "update job_events set data = '{}'",  # the feed is append-only
         "delete from job_events",
         "update lora_training_jobs set cancellation_requested_at = now()",  # the user's, not a worker's
+        "update job_checkpoints set object_key = 'users/x'",  # a saved checkpoint stays where it was
+        "delete from job_checkpoints",
     ],
 )
 def test_the_worker_role_may_not(worker_role: psycopg.Connection[DictRow], statement: str) -> None:

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -257,6 +258,11 @@ def test_a_claimed_job_is_assigned_to_the_workers_once_with_the_run_its_estimate
         "total_steps": 3750,  # 5000 pairs / batch 4 x 3 epochs
         "steps_per_epoch": 1250,
         "estimated_duration_seconds": 2808,  # the estimate's 0.78 h
+        # Where the worker writes the job's files: the template's bucket, the job's own prefix.
+        "output": {
+            "bucket": os.environ["ARTIFACTS_BUCKET"],
+            "prefix": f"users/{job['user_id']}/jobs/{job['id']}/",
+        },
     }
     rows = db.execute(
         "select destination, sent_at is not null as sent from job_queue_outbox where job_id = %s order by id",

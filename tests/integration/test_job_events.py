@@ -11,6 +11,7 @@ from psycopg.rows import DictRow
 
 from functions.job_events import app as job_events_app
 from pipeline import job_reports
+from pipeline.artifacts import job_prefix
 from pipeline.database import Database
 from tests.api_client import ApiResponse, build_event, invoke
 from tests.factories import insert_dataset, insert_job
@@ -63,7 +64,15 @@ def test_the_feed_gives_each_event_once_oldest_first_while_new_ones_arrive(
 
     first, cursor = _tail(job, None)
     job_reports.apply_report(
-        worker_db, _report(job, 5, "completed", step=125, gpu_seconds=1250, artifact_key="a")
+        worker_db,
+        _report(
+            job,
+            5,
+            "completed",
+            step=125,
+            gpu_seconds=1250,
+            artifact_key=f"{job_prefix(*job)}adapter/a.safetensors",
+        ),
     )
     later, _ = _tail(job, cursor)
 

@@ -11,6 +11,7 @@ from psycopg.rows import DictRow
 
 from functions.job_metrics import app as job_metrics_app
 from pipeline import job_reports
+from pipeline.artifacts import job_prefix
 from pipeline.database import Database
 from tests.api_client import ApiResponse, build_event, invoke
 from tests.factories import insert_dataset, insert_job
@@ -49,7 +50,8 @@ def test_the_chart_is_the_reported_losses_in_step_order(
     job_reports.apply_report(
         worker_db,
         _report(
-            job, 5, "checkpoint_saved", step=125, epoch=1, gpu_seconds=1250, object_key="k",
+            job, 5, "checkpoint_saved", step=125, epoch=1, gpu_seconds=1250,
+            object_key=f"{job_prefix(*job)}checkpoints/step-125/a.safetensors",
             metrics={"train_loss": 0.9, "validation_loss": 1.05},
         ),
     )  # fmt: skip

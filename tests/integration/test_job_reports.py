@@ -12,6 +12,7 @@ import pytest
 from psycopg.rows import DictRow
 
 from pipeline import job_reports
+from pipeline.artifacts import job_prefix
 from pipeline.database import Database
 from pipeline.job_reports import Outcome
 from tests.factories import insert_dataset, insert_job
@@ -67,10 +68,14 @@ def test_a_job_runs_to_completion_through_its_reports(
         _report("started", job, 1, worker_id="gpu-1"),
         _progress(job, 2, step=50, gpu_seconds=600),
         _report(
-            "checkpoint_saved", job, 3, step=100, epoch=0, gpu_seconds=1200, object_key="jobs/x/step-100"
+            "checkpoint_saved", job, 3, step=100, epoch=0, gpu_seconds=1200,
+            object_key=f"{job_prefix(*job)}checkpoints/step-100/a.safetensors",
         ),
-        _report("completed", job, 4, step=125, epoch=1, gpu_seconds=1500, artifact_key="jobs/x/adapter"),
-    ]
+        _report(
+            "completed", job, 4, step=125, epoch=1, gpu_seconds=1500,
+            artifact_key=f"{job_prefix(*job)}adapter/a.safetensors",
+        ),
+    ]  # fmt: skip
 
     assert [job_reports.apply_report(worker_db, body) for body in reports] == [Outcome.APPLIED] * 4
 
@@ -83,7 +88,7 @@ def test_a_job_runs_to_completion_through_its_reports(
         "last_report_sequence": 4,
         "error_code": None,
         "error_message": None,
-        "artifact_key": "jobs/x/adapter",
+        "artifact_key": f"{job_prefix(*job)}adapter/a.safetensors",
         "completed": True,
     }
     events = _events(db, job[1])

@@ -13,6 +13,7 @@ from psycopg.rows import DictRow
 
 from functions.job_watchdog import app as watchdog_app
 from pipeline import job_reports, job_watchdog
+from pipeline.artifacts import job_prefix
 from pipeline.database import Database
 from tests.api_client import FakeLambdaContext, load_event
 from tests.factories import insert_dataset, insert_job
@@ -107,7 +108,7 @@ def test_a_worker_that_comes_back_after_the_watchdog_changes_nothing(
         late = {
             "type": "training_job.completed", "version": 1, "job_id": str(job_id), "user_id": str(user_id),
             "sequence": sequence, "sent_at": "2026-12-03T12:00:00Z", "step": 125, "epoch": 1,
-            "gpu_seconds": 3000, "artifact_key": "a",
+            "gpu_seconds": 3000, "artifact_key": f"{job_prefix(user_id, job_id)}adapter/a.safetensors",
         }  # fmt: skip
         assert job_reports.apply_report(worker_db, json.dumps(late)) in ("duplicate", "refused")
 

@@ -16,6 +16,8 @@ from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
+from functions.job_checkpoints import app as job_checkpoints_app
+from functions.job_download import app as job_download_app
 from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
@@ -154,6 +156,28 @@ def test_every_kind_of_response_conforms_to_the_document(db: psycopg.Connection[
     too_many = call(job_metrics_app, "job_metrics", path=f"{job_path}/metrics", query={"max_points": "501"})
     assert too_many.status == 400
     assert_documented(get, chart, too_many)
+    listed = "/jobs/{job_id}/checkpoints"
+    assert_documented(
+        get, listed, call(job_checkpoints_app, "job_checkpoints", path=f"{job_path}/checkpoints")
+    )
+    assert_documented(
+        get, listed, call(job_checkpoints_app, "job_checkpoints", path="/jobs/nope/checkpoints")
+    )
+    download = "/jobs/{job_id}/download"
+    not_yet = call(job_download_app, "job_download", path=f"{job_path}/download")
+    assert not_yet.status == 404
+    assert_documented(get, download, not_yet)
+    confused = call(job_download_app, "job_download", path=f"{job_path}/download", query={"step": "1"})
+    assert confused.status == 400
+    assert_documented(get, download, confused)
+    done = insert_job(db, user_id=user_id, dataset_id=dataset_id, status="completed")
+    db.execute(
+        "update lora_training_jobs set artifact_key = %s where id = %s",
+        (f"users/{user_id}/jobs/{done}/adapter/a.safetensors", done),
+    )
+    signed = call(job_download_app, "job_download", path=f"/jobs/{done}/download")
+    assert signed.status == 200
+    assert_documented(get, download, signed)
     cancel = "/jobs/{job_id}/cancel"
     assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path=f"{job_path}/cancel"))
     assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path="/jobs/nope/cancel"))

@@ -14,6 +14,7 @@ from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
+from functions.job_checkpoints import app as job_checkpoints_app
 from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
@@ -37,6 +38,7 @@ APPS = {
     "cancel_job": cancel_job_app,
     "job_events": job_events_app,
     "job_metrics": job_metrics_app,
+    "job_checkpoints": job_checkpoints_app,
     "catalog": catalog_app,
 }
 

@@ -20,6 +20,8 @@ from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
+from functions.job_checkpoints import app as job_checkpoints_app
+from functions.job_download import app as job_download_app
 from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
@@ -169,6 +171,13 @@ def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:
         "job_metrics": invoke(
             job_metrics_app, build_event("job_metrics", sub=sub, path=f"/jobs/{other.job_id}/metrics")
         ),
+        "job_checkpoints": invoke(
+            job_checkpoints_app,
+            build_event("job_checkpoints", sub=sub, path=f"/jobs/{other.job_id}/checkpoints"),
+        ),
+        "job_download": invoke(
+            job_download_app, build_event("job_download", sub=sub, path=f"/jobs/{other.job_id}/download")
+        ),
         "cancel_job": invoke(
             cancel_job_app, build_event("cancel_job", sub=sub, path=f"/jobs/{other.job_id}/cancel")
         ),
@@ -200,6 +209,8 @@ def test_every_endpoint_answers_404_or_nothing_for_the_other_tenants_ids(
     assert responses["job_events"].body == {"error": "Training job not found"}
     assert responses["job_metrics"].status == 404
     assert responses["job_metrics"].body == {"error": "Training job not found"}
+    for name in ("job_checkpoints", "job_download"):
+        assert (responses[name].status, responses[name].body) == (404, {"error": "Training job not found"})
     assert responses["cancel_job"].status == 404
     assert responses["cancel_job"].body == {"error": "Training job not found"}
     statuses = db.execute("select status, cancellation_requested_at from lora_training_jobs").fetchall()

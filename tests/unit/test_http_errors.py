@@ -41,7 +41,8 @@ FRESH = Estimate(
         (domain_errors.IdempotencyKeyReused(), 422, "Idempotency-Key reused", {}),
         (domain_errors.JobNotFound(), 404, "Training job not found", {}),
         (domain_errors.JobAlreadyFinished("completed"), 409, "Job already finished", {}),
-        (domain_errors.InvalidListQuery("cursor", "Invalid cursor"), 400, "Validation error", {}),
+        (domain_errors.ArtifactNotAvailable("No checkpoint"), 404, "Artifact not available", {}),
+        (domain_errors.InvalidQuery("cursor", "Invalid cursor"), 400, "Validation error", {}),
         (domain_errors.DatabaseUnavailable(), 503, "Service unavailable", {"Retry-After": "5"}),
         (domain_errors.ConnectionLost(commit_sent=False), 503, "Service unavailable", {"Retry-After": "5"}),
         (domain_errors.CreationOutcomeUnknown(), 503, "Service unavailable", {"Retry-After": "5"}),
@@ -72,7 +73,7 @@ def test_every_domain_error_class_is_answered() -> None:
 
 
 def test_the_details_name_the_field_and_carry_the_fresh_estimate() -> None:
-    assert for_domain_error(domain_errors.InvalidListQuery("limit", "send that limit")).body() == {
+    assert for_domain_error(domain_errors.InvalidQuery("limit", "send that limit")).body() == {
         "error": "Validation error",
         "details": {"limit": ["send that limit"]},
     }

@@ -2,6 +2,7 @@
 one Metrics: each invocation still logs as its own function and request, and metrics that are off
 locally never print, however many accumulate."""
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -37,15 +38,21 @@ def _lines(out: str) -> list[dict[str, Any]]:
 
 
 def test_each_invocation_logs_as_its_own_function_and_request_only(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from pipeline.observability import logger
+
+    # The layer's logger writes to the stdout it found when first imported (perhaps a capture of an
+    # earlier test's): read what it writes from its own handler.
+    written = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", written)
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     api, consumer = _function(tmp_path, "ListJobsFunction"), _function(tmp_path, "JobDispatcherFunction")
 
     api.invoke({"correlation_id": "request-of-the-list"})
     consumer.invoke({})
 
-    first, second = [line for line in _lines(capfd.readouterr().out) if line.get("message") == "handled"]
+    first, second = [line for line in _lines(written.getvalue()) if line.get("message") == "handled"]
     assert (first["function_name"], first["correlation_id"]) == ("ListJobsFunction", "request-of-the-list")
     assert second["function_name"] == "JobDispatcherFunction"
     assert "correlation_id" not in second

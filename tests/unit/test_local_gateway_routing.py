@@ -66,6 +66,8 @@ def test_routes_come_from_the_template() -> None:
         ("CancelJobFunction", "POST /jobs/{job_id}/cancel"),
         ("JobEventsFunction", "GET /jobs/{job_id}/events"),
         ("JobMetricsFunction", "GET /jobs/{job_id}/metrics"),
+        ("JobCheckpointsFunction", "GET /jobs/{job_id}/checkpoints"),
+        ("JobDownloadFunction", "GET /jobs/{job_id}/download"),
         ("CatalogFunction", "GET /catalog"),
     }
     assert {(spec.logical_id, spec.schedules) for spec in specs if spec.schedules} == {

@@ -38,6 +38,7 @@ ASSIGNMENT: dict[str, Any] = {
     "total_steps": 200,
     "steps_per_epoch": 100,
     "estimated_duration_seconds": 2000,
+    "output": {"bucket": "artifacts", "prefix": f"users/{USER_ID}/jobs/{JOB_ID}/"},
     "assigned_at": "2026-12-03T12:00:00Z",
 }
 CANCEL = json.dumps(
@@ -70,6 +71,17 @@ class RecordingSqs:
         return [json.loads(call["MessageBody"]) for kind, call in self.calls if kind == "send"]
 
 
+class RecordingS3:
+    """The worker's S3 writes: key -> body."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+
+    def put_object(self, *, Bucket: str, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:
+        self.objects[(Bucket, Key)] = Body
+        return {}
+
+
 class FakeClock:
     """Time that passes only when the worker sleeps; `on_tick` runs at each sleep."""
 
@@ -88,11 +100,14 @@ class FakeClock:
             self.on_tick(self.ticks)
 
 
-def _worker(sqs: RecordingSqs, clock: FakeClock, **settings: Any) -> SimulatedGpuWorker:
+def _worker(
+    sqs: RecordingSqs, clock: FakeClock, s3: RecordingS3 | None = None, **settings: Any
+) -> SimulatedGpuWorker:
     return SimulatedGpuWorker(
         sqs,  # type: ignore[arg-type]
         QUEUES,
         WorkerSettings(**({"speed": 100.0} | settings)),
+        s3=s3 or RecordingS3(),  # type: ignore[arg-type]
         worker_id="gpu-test-1",
         clock=clock,
         sleep=clock.sleep,
@@ -111,9 +126,9 @@ def _assert_speaks_the_contract(reports: list[dict[str, Any]]) -> None:
 
 
 def test_a_job_runs_to_completion_with_a_checkpoint_per_epoch_and_a_falling_loss() -> None:
-    sqs, clock = RecordingSqs(), FakeClock()
+    sqs, clock, s3 = RecordingSqs(), FakeClock(), RecordingS3()
 
-    last = _worker(sqs, clock).run_job(ASSIGNMENT, "receipt-1", threading.Event())
+    last = _worker(sqs, clock, s3).run_job(ASSIGNMENT, "receipt-1", threading.Event())
 
     assert last == "training_job.completed"
     reports = sqs.reports()
@@ -133,10 +148,15 @@ def test_a_job_runs_to_completion_with_a_checkpoint_per_epoch_and_a_falling_loss
     assert all(call["MessageGroupId"] == JOB_ID for kind, call in sqs.calls if kind == "send")
     checkpoints = [r for r in reports if r["type"] == "training_job.checkpoint_saved"]
     assert [(c["epoch"], c["step"]) for c in checkpoints] == [(1, 100), (2, 200)]
-    assert checkpoints[0]["object_key"] == f"jobs/{JOB_ID}/checkpoints/epoch-1/adapter_model.safetensors"
+    prefix = f"users/{USER_ID}/jobs/{JOB_ID}/"
+    assert checkpoints[0]["object_key"] == f"{prefix}checkpoints/step-100/adapter_model.safetensors"
     completed = reports[-1]
     assert (completed["step"], completed["epoch"]) == (200, 2)
-    assert completed["artifact_key"] == f"jobs/{JOB_ID}/adapter/adapter_model.safetensors"
+    assert completed["artifact_key"] == f"{prefix}adapter/adapter_model.safetensors"
+    # Every reported key was written first, in the assignment's bucket.
+    reported = [c["object_key"] for c in checkpoints] + [completed["artifact_key"]]
+    assert sorted(s3.objects) == sorted(("artifacts", key) for key in reported)
+    assert s3.objects[("artifacts", completed["artifact_key"])].startswith(b"PIPELINE local stand-in")
     # 2000 s over 200 steps, within the simulation's 0.95 to 1.1 spread, on 2 GPUs.
     assert 2 * 2000 * 0.95 <= completed["gpu_seconds"] <= 2 * 2000 * 1.1
     progress = [r for r in reports if r["type"] == "training_job.progress"]

@@ -236,6 +236,8 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
         "CancelJobFunction",
         "JobEventsFunction",
         "JobMetricsFunction",
+        "JobCheckpointsFunction",
+        "JobDownloadFunction",
     }
     workers = {"OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction", "JobWatchdogFunction"}
     assert _readers("ReadWorkerDatabaseSecretPolicy") == workers
@@ -324,6 +326,8 @@ def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_rai
         "ApiFunctionErrorsAlarm",
         "BackgroundFunctionErrorsAlarm",
         "ApiFunctionThrottlesAlarm",
+        "ApiJobDetailsFunctionErrorsAlarm",
+        "ApiJobDetailsFunctionThrottlesAlarm",
         "BackgroundFunctionThrottlesAlarm",
         "FunctionTimeoutsAlarm",
         "OutboxOldestPendingAgeAlarm",
@@ -340,7 +344,11 @@ def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_rai
     for metric in ("Errors", "Throttles"):
         watched = {
             m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::Ref"]
-            for alarm in (f"ApiFunction{metric}Alarm", f"BackgroundFunction{metric}Alarm")
+            for alarm in (
+                f"ApiFunction{metric}Alarm",
+                f"ApiJobDetailsFunction{metric}Alarm",
+                f"BackgroundFunction{metric}Alarm",
+            )
             for m in alarms[alarm]["Properties"]["Metrics"]
             if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == metric
         }

@@ -57,7 +57,7 @@ def test_schemas_holds_exactly_the_generated_message_schemas() -> None:
 
 
 def test_the_assignment_the_dispatcher_sends_passes_its_schema() -> None:
-    body = assignment_for(CLAIMED, NOW).model_dump(mode="json")
+    body = assignment_for(CLAIMED, NOW, "pipeline-artifacts").model_dump(mode="json")
 
     _validator("training_job.assigned.v1.schema.json").validate(body)
     assert (body["type"], body["version"], body["total_steps"], body["steps_per_epoch"]) == (
@@ -67,6 +67,10 @@ def test_the_assignment_the_dispatcher_sends_passes_its_schema() -> None:
         1250,
     )
     assert body["dataset"]["name"] == "support-conversations"
+    assert body["output"] == {
+        "bucket": "pipeline-artifacts",
+        "prefix": f"users/{CLAIMED.user_id}/jobs/{CLAIMED.id}/",
+    }
 
 
 def test_the_cancel_request_passes_its_schema() -> None:
@@ -90,12 +94,13 @@ BREAKS: dict[str, Any] = {
     "no-gpu-config": lambda m: m.pop("gpu_config"),
     "unknown-gpu": lambda m: m["gpu_config"].update(type="TPU-v5"),
     "job-id-not-a-uuid": lambda m: m.update(job_id="job-1"),
+    "no-output": lambda m: m.pop("output"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(BREAKS))
 def test_the_assignment_schema_refuses_a_broken_message(name: str) -> None:
-    body = assignment_for(CLAIMED, NOW).model_dump(mode="json")
+    body = assignment_for(CLAIMED, NOW, "pipeline-artifacts").model_dump(mode="json")
     BREAKS[name](body)
 
     with pytest.raises(jsonschema.ValidationError):

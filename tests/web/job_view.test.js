@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  adapterText,
   cancelChargeText,
+  checkpointText,
   cancelOutcomeText,
   chartGeometry,
   chartSummary,
@@ -136,4 +138,19 @@ test("the chart's summary reads the first and last losses", () => {
     ]),
     "Train loss from 2.500 at step 10 to 0.610 at step 625; validation loss 0.700 at step 625.",
   );
+});
+
+test("a checkpoint reads as its step, epoch and losses", () => {
+  assert.equal(
+    checkpointText({ step: 1250, epoch: 2, metrics: { train_loss: 0.81234, validation_loss: 0.9 } }),
+    "Step 1,250 · epoch 2 · train loss 0.812 · validation loss 0.900",
+  );
+  assert.equal(checkpointText({ step: 60, epoch: 0, metrics: {} }), "Step 60 · epoch 0");
+});
+
+test("the adapter line says when it can be downloaded, and why not", () => {
+  assert.equal(adapterText("completed", true), "The trained LoRA adapter is ready to download.");
+  assert.equal(adapterText("running", false), "The adapter can be downloaded once the job has completed.");
+  assert.match(adapterText("failed", false), /^No adapter: the job failed before it finished/);
+  assert.match(adapterText("cancelled", false), /^No adapter: the job was cancelled/);
 });

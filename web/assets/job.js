@@ -8,7 +8,9 @@ import { clearError, showError, startSignedInPage } from "./page_shell.js";
 import { $ } from "./dom.js";
 import {
   ACTIVE_STATUSES,
+  adapterText,
   cancelChargeText,
+  checkpointText,
   cancelOutcomeText,
   chartGeometry,
   chartSummary,
@@ -28,6 +30,9 @@ let job = null;
 let eventsCursor = null;
 /** @type {string | null} */
 let chartedAt = null; // status and step the chart was last read at
+/** @type {string | null} */
+let filesAt = null; // status and checkpoint count the files were last read at
+let checkpointEvents = 0;
 let timer = null;
 let stopped = false;
 /** @type {Promise<void> | null} */
@@ -39,6 +44,7 @@ async function main() {
   $("cancel-job").addEventListener("click", openCancelDialog);
   $("cancel-keep").addEventListener("click", () => $("cancel-dialog").close());
   $("cancel-confirm").addEventListener("click", confirmCancel);
+  $("download-adapter").addEventListener("click", () => download("artifact=adapter", $("download-adapter")));
   await refresh();
 }
 
@@ -87,6 +93,7 @@ async function poll() {
   render(job);
   // Read after the job: they hold at least what the job's answer reflects (its final events too).
   await Promise.all([followEvents(), followChart(job)]);
+  await followFiles(job); // after the events: a new checkpoint event says the list changed
   if (ACTIVE_STATUSES.has(job.status)) {
     schedule();
   } else {
@@ -218,6 +225,7 @@ function appendEvents(events) {
   for (const event of events) {
     const item = document.createElement("li");
     item.dataset.type = event.type;
+    if (event.type === "checkpoint") checkpointEvents += 1;
     const time = document.createElement("time");
     time.dateTime = event.created_at;
     time.textContent = new Date(event.created_at).toLocaleTimeString();
@@ -228,6 +236,58 @@ function appendEvents(events) {
     list.append(item);
   }
   $("events-empty").hidden = list.children.length > 0;
+}
+
+// ---- the adapter and checkpoints ------------------------------------------------------------------
+
+async function followFiles(shown) {
+  const reached = `${shown.status}:${checkpointEvents}`;
+  if (reached === filesAt) return; // no new checkpoint and no new status since the last read
+  let result;
+  try {
+    result = await callApi(`${path}/checkpoints`);
+  } catch {
+    return;
+  }
+  if (!result.ok) return;
+  filesAt = reached;
+  const { checkpoints, adapter_available: available } = result.body.data;
+  $("adapter-note").textContent = adapterText(shown.status, available);
+  $("download-adapter").hidden = !available;
+  $("checkpoints").replaceChildren(
+    ...checkpoints.map((checkpoint) => {
+      const item = document.createElement("li");
+      const text = document.createElement("span");
+      text.textContent = checkpointText(checkpoint);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button";
+      button.textContent = "Download";
+      button.setAttribute("aria-label", `Download the checkpoint at step ${checkpoint.step}`);
+      button.addEventListener("click", () => download(`artifact=checkpoint&step=${checkpoint.step}`, button));
+      item.append(text, button);
+      return item;
+    }),
+  );
+  $("checkpoints-empty").hidden = checkpoints.length > 0;
+}
+
+/** A fresh presigned URL at each click (they last minutes), then the browser downloads it. */
+async function download(query, button) {
+  button.disabled = true;
+  $("files-error").textContent = "";
+  try {
+    const result = await callApi(`${path}/download?${query}`);
+    if (result.ok) {
+      location.assign(result.body.data.url); // Content-Disposition: attachment, so the page stays
+    } else {
+      $("files-error").textContent = describeFailure(result);
+    }
+  } catch (error) {
+    $("files-error").textContent = describeFailure(error);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // ---- the loss chart -------------------------------------------------------------------------------

@@ -171,3 +171,32 @@ export function chartSummary(points) {
   }
   return `${parts.join("; ")}.`;
 }
+
+/**
+ * One checkpoint as the files list says it: step, epoch and its losses.
+ * @param {{step: number, epoch: number, metrics: Record<string, number>}} checkpoint
+ */
+export function checkpointText(checkpoint) {
+  const losses = [];
+  if (checkpoint.metrics.train_loss != null)
+    losses.push(`train loss ${checkpoint.metrics.train_loss.toFixed(3)}`);
+  if (checkpoint.metrics.validation_loss != null) {
+    losses.push(`validation loss ${checkpoint.metrics.validation_loss.toFixed(3)}`);
+  }
+  return [`Step ${checkpoint.step.toLocaleString("en-US")}`, `epoch ${checkpoint.epoch}`, ...losses].join(
+    " · ",
+  );
+}
+
+/**
+ * What the files list says of the final adapter, by the job's status.
+ * @param {string} status
+ * @param {boolean} available
+ */
+export function adapterText(status, available) {
+  if (available) return "The trained LoRA adapter is ready to download.";
+  if (status === "failed" || status === "cancelled") {
+    return `No adapter: the job ${status === "failed" ? "failed" : "was cancelled"} before it finished. Its checkpoints, if any, are below.`;
+  }
+  return "The adapter can be downloaded once the job has completed.";
+}

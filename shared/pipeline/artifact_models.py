@@ -1,0 +1,41 @@
+"""A job's checkpoints and downloads as the API answers them (GET /jobs/{job_id}/checkpoints and
+GET /jobs/{job_id}/download)."""
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from pipeline.models import Model, RequestModel, UtcDatetime
+
+
+class Checkpoint(Model):
+    step: int = Field(description="The step the checkpoint was saved at")
+    epoch: int
+    metrics: dict[str, float] = Field(description="The losses at that step, as its worker measured them")
+    saved_at: UtcDatetime
+
+
+class JobCheckpoints(Model):
+    job_id: UUID
+    checkpoints: list[Checkpoint] = Field(description="Step order")
+    adapter_available: bool = Field(description="True once the job completed with its final adapter")
+
+
+class DownloadQuery(RequestModel):
+    artifact: Literal["adapter", "checkpoint"] = Field(
+        default="adapter", description="The final adapter, or one checkpoint (with step)"
+    )
+    step: int | None = Field(
+        default=None, ge=0, le=100_000_000, description="The checkpoint's step; only with checkpoint"
+    )
+
+
+class ArtifactDownload(Model):
+    """A presigned GET of one object of the caller's job: valid until expires_at, then refused by S3."""
+
+    url: str = Field(description="GET it (no Authorization header) before expires_at")
+    expires_at: UtcDatetime
+    artifact: Literal["adapter", "checkpoint"]
+    step: int | None
+    file_name: str = Field(description="What the download is saved as (Content-Disposition)")
