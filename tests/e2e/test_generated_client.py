@@ -200,6 +200,13 @@ def test_a_jobs_events_metrics_and_cancel_through_the_client(api: Api, dataset_i
     assert (feed[0].data["from"], feed[0].data["to"]) == ("queued", "cancelled")
     assert (feed[1].data["final"], feed[1].data["cost"]) == (True, 0)
     assert (metrics.parsed.data.points, metrics.parsed.data.reported_points) == ([], 0)
+    saved = api.call("list_job_checkpoints", job_id=job_id)
+    assert (saved.parsed.data.checkpoints, saved.parsed.data.adapter_available) == ([], False)
+    nothing = api.call("download_job_artifact", job_id=job_id)
+    assert (nothing.status_code, nothing.parsed.error) == (404, "Artifact not available")
+    kind = api.model("DownloadJobArtifactArtifact")
+    confused = api.call("download_job_artifact", job_id=job_id, artifact=kind("adapter"), step=1)
+    assert (confused.status_code, confused.parsed.error) == (400, "Validation error")
     assert api.call("get_job", job_id=job_id).parsed.data.status.value == "cancelled"
 
 
