@@ -163,6 +163,11 @@ def seed(owner_url: str) -> None:
             " '{\"rank\": 8}', 1.23, '2025-12-25', now())",
             (JOB, USER, DATASET),
         )
+        # Where its adapter would lie: job_download signs a URL (only artifact_key is read for it).
+        conn.execute(
+            "update lora_training_jobs set artifact_key = %s where id = %s",
+            (f"users/{USER}/jobs/{JOB}/adapter/adapter_model.safetensors", JOB),
+        )
         # A feed and a chart as a long run leaves them: a full events page, a chart to downsample.
         conn.execute(
             "insert into job_events (job_id, user_id, type, data) select %s, %s, 'progress',"

@@ -69,6 +69,15 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ref(ErrorResponse), description)
 
 
+def _not_found(description: str) -> dict[str, Any]:
+    """A path with an id: the function's 404, or API Gateway's own when the path matches no route (an id
+    holding a slash or a line break never reaches a function)."""
+    return _json(
+        {"oneOf": [_ref(ErrorResponse), _ref(GatewayErrorResponse)]},
+        f'{description}; {{"message": "Not Found"}} from API Gateway for a path no route matches',
+    )
+
+
 _UNAUTHORIZED = _json(
     {"oneOf": [_ref(GatewayErrorResponse), _ref(ErrorResponse)]},
     "No valid bearer token (API Gateway's authorizer), or no caller in it",
@@ -280,7 +289,7 @@ def build() -> dict[str, Any]:
                     "One of the caller's datasets: name, size and whether a job can be created on it",
                     {
                         "200": _success(DatasetSummary, "The dataset"),
-                        "404": _error("No such dataset for the caller (also for a malformed id)"),
+                        "404": _not_found("No such dataset for the caller (also for a malformed id)"),
                     },
                     parameters=[
                         {"name": "dataset_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -293,7 +302,7 @@ def build() -> dict[str, Any]:
                     "One of the caller's jobs, with its dataset",
                     {
                         "200": _success(TrainingJobWithDataset, "The job"),
-                        "404": _error("No such job for the caller (also for a malformed id)"),
+                        "404": _not_found("No such job for the caller (also for a malformed id)"),
                     },
                     parameters=[
                         {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -309,7 +318,7 @@ def build() -> dict[str, Any]:
                     {
                         "200": _success(JobEventPage, "A page of events"),
                         "400": _error("Invalid limit or cursor"),
-                        "404": _error("No such job for the caller (also for a malformed id)"),
+                        "404": _not_found("No such job for the caller (also for a malformed id)"),
                     },
                     parameters=[
                         {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},
@@ -339,7 +348,7 @@ def build() -> dict[str, Any]:
                     {
                         "200": _success(JobMetrics, "The chart's series"),
                         "400": _error("Invalid max_points"),
-                        "404": _error("No such job for the caller (also for a malformed id)"),
+                        "404": _not_found("No such job for the caller (also for a malformed id)"),
                     },
                     parameters=[
                         {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},
@@ -368,7 +377,7 @@ def build() -> dict[str, Any]:
                                 }
                             },
                         },
-                        "404": _error("No such job for the caller (also for a malformed id)"),
+                        "404": _not_found("No such job for the caller (also for a malformed id)"),
                     },
                     parameters=[
                         {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -382,8 +391,11 @@ def build() -> dict[str, Any]:
                     " caller's jobs' final adapter or one of its checkpoints",
                     {
                         "200": _success(ArtifactDownload, "The URL and when it expires"),
-                        "400": _error("Invalid artifact or step, or a step without artifact=checkpoint"),
-                        "404": _error(
+                        "400": _error(
+                            "Invalid artifact or step, artifact=checkpoint without a step, or a step"
+                            " with artifact=adapter"
+                        ),
+                        "404": _not_found(
                             "No such job for the caller, or no such file yet (Artifact not available)"
                         ),
                     },
@@ -393,7 +405,9 @@ def build() -> dict[str, Any]:
                             "name": "artifact",
                             "in": "query",
                             "required": False,
-                            "description": "adapter (the final one, when absent) or checkpoint",
+                            "description": (
+                                "adapter or checkpoint; absent: checkpoint with a step, else adapter"
+                            ),
                             "schema": {"type": "string", "enum": ["adapter", "checkpoint"]},
                         },
                         {
@@ -414,7 +428,7 @@ def build() -> dict[str, Any]:
                     " A repeated cancel answers as the first did.",
                     {
                         "200": _success(JobCancellation, "What the cancel did and what the job is charged"),
-                        "404": _error("No such job for the caller (also for a malformed id)"),
+                        "404": _not_found("No such job for the caller (also for a malformed id)"),
                         "409": _error("Job already finished: it completed or failed"),
                     },
                     parameters=[

@@ -50,6 +50,8 @@ from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, inser
 with psycopg.connect("postgresql://postgres@/$DB?host=$PG_SOCKET_DIR", autocommit=True, row_factory=dict_row) as db:
     insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
     insert_job(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID)
+    db.execute("update lora_training_jobs set artifact_key = %s where id = %s",
+               (f"users/{EVENT_USER_ID}/jobs/{EVENT_JOB_ID}/adapter/a.safetensors", EVENT_JOB_ID))
 PY
 expect migrate_update "$(invoke MigrateFunction migrate_update)" 'a["Status"] == "SUCCESS"'
 expect estimate "$(invoke EstimateFunction estimate)" 'a["statusCode"] == 200'
@@ -64,7 +66,7 @@ expect outbox_relay "$(invoke OutboxRelayFunction outbox_relay)" 'set(a) == {"se
 expect job_reports "$(invoke JobReportsFunction job_reports)" 'a == {"batchItemFailures": []}'
 expect job_metrics "$(invoke JobMetricsFunction job_metrics)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["reported_points"] >= 0'
 expect job_checkpoints "$(invoke JobCheckpointsFunction job_checkpoints)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["checkpoints"] == []'
-expect job_download "$(invoke JobDownloadFunction job_download)" 'a["statusCode"] == 404 and json.loads(a["body"])["error"] == "Artifact not available"'
+expect job_download "$(invoke JobDownloadFunction job_download)" 'a["statusCode"] == 200 and "X-Amz-Signature=" in json.loads(a["body"])["data"]["url"]'
 expect job_events "$(invoke JobEventsFunction job_events)" 'a["statusCode"] == 200 and [e["type"] for e in json.loads(a["body"])["data"]["events"]][:1] == ["status_changed"]'
 expect cancel_job "$(invoke CancelJobFunction cancel_job)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["cancellation"] == "requested"'
 expect migrate_delete "$(invoke MigrateFunction migrate_delete)" 'a["Status"] == "SUCCESS"'

@@ -23,8 +23,9 @@ class JobCheckpoints(Model):
 
 
 class DownloadQuery(RequestModel):
-    artifact: Literal["adapter", "checkpoint"] = Field(
-        default="adapter", description="The final adapter, or one checkpoint (with step)"
+    artifact: Literal["adapter", "checkpoint"] | None = Field(
+        default=None,
+        description="The final adapter, or one checkpoint; absent: checkpoint with a step, else adapter",
     )
     step: int | None = Field(
         default=None, ge=0, le=100_000_000, description="The checkpoint's step; only with checkpoint"

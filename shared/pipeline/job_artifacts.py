@@ -52,10 +52,11 @@ def download(
     now: datetime,
 ) -> ArtifactDownload:
     job_id = _job_id(raw_job_id)
-    if query.artifact == "checkpoint" and query.step is None:
+    artifact = query.artifact or ("checkpoint" if query.step is not None else "adapter")
+    if artifact == "checkpoint" and query.step is None:
         raise InvalidQuery("step", "Send the checkpoint's step with artifact=checkpoint")
-    if query.artifact == "adapter" and query.step is not None:
-        raise InvalidQuery("step", "A step names a checkpoint: send artifact=checkpoint with it")
+    if artifact == "adapter" and query.step is not None:
+        raise InvalidQuery("step", "A step names a checkpoint, not the adapter: send artifact=checkpoint")
 
     def queue(conn: Connection) -> Callable[[], tuple[dict[str, Any] | None, str | None]]:
         job = jobs_repository.artifact_for_user(conn, job_id, user_id)
@@ -69,7 +70,7 @@ def download(
     job, checkpoint_key = database.read(user_id, queue, one_snapshot=True)
     if job is None:
         raise JobNotFound()
-    if query.artifact == "adapter":
+    if artifact == "adapter":
         key, label = job["artifact_key"], "adapter"
         if key is None:
             raise ArtifactNotAvailable("The adapter can be downloaded once the job has completed")
@@ -86,7 +87,7 @@ def download(
     return ArtifactDownload(
         url=url,
         expires_at=now + timedelta(seconds=artifacts.DOWNLOAD_SECONDS),
-        artifact=query.artifact,
+        artifact=artifact,
         step=query.step,
         file_name=name,
     )

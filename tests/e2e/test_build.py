@@ -179,6 +179,11 @@ def test_each_handler_imported_from_the_artifact_answers_its_event(
 ) -> None:
     insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
     insert_job(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID)
+    # The event job's adapter, so job_download signs a URL (it reads only artifact_key for that).
+    db.execute(
+        "update lora_training_jobs set artifact_key = %s where id = %s",
+        (f"users/{EVENT_USER_ID}/jobs/{EVENT_JOB_ID}/adapter/a.safetensors", EVENT_JOB_ID),
+    )
     properties = FUNCTIONS[name]["Properties"]
     folder = properties["CodeUri"].strip("/").removeprefix("functions/")
     event: dict[str, Any] = json.loads((ROOT / "events" / f"{folder}.json").read_text())

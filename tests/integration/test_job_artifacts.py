@@ -240,7 +240,12 @@ def test_each_checkpoint_can_be_downloaded_by_its_step(
     _run_with_two_checkpoints(worker_db, job, complete=False)
 
     answer = _download(job, artifact="checkpoint", step="60")
+    by_step_alone = _download(job, step="120")
 
+    assert (by_step_alone.status, by_step_alone.body["data"]["artifact"]) == (200, "checkpoint")
+    assert urlsplit(by_step_alone.body["data"]["url"]).path.endswith(
+        "/checkpoints/step-120/adapter_model.safetensors"
+    )
     assert answer.status == 200, answer.raw_body
     data = answer.body["data"]
     assert urlsplit(data["url"]).path.endswith(
@@ -280,7 +285,7 @@ def test_what_the_job_does_not_have_is_not_found_and_a_confused_query_is_a_400(
     )
     assert step_of_adapter.status == 400
     assert step_of_adapter.body["details"] == {
-        "step": ["A step names a checkpoint: send artifact=checkpoint with it"]
+        "step": ["A step names a checkpoint, not the adapter: send artifact=checkpoint"]
     }
     assert (unknown.status, list(unknown.body["details"])) == (400, ["artifact"])
 

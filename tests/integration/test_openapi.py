@@ -167,7 +167,12 @@ def test_every_kind_of_response_conforms_to_the_document(db: psycopg.Connection[
     not_yet = call(job_download_app, "job_download", path=f"{job_path}/download")
     assert not_yet.status == 404
     assert_documented(get, download, not_yet)
-    confused = call(job_download_app, "job_download", path=f"{job_path}/download", query={"step": "1"})
+    confused = call(
+        job_download_app,
+        "job_download",
+        path=f"{job_path}/download",
+        query={"artifact": "adapter", "step": "1"},
+    )
     assert confused.status == 400
     assert_documented(get, download, confused)
     done = insert_job(db, user_id=user_id, dataset_id=dataset_id, status="completed")
