@@ -157,26 +157,17 @@ class LocalSqs:
         return self
 
     def client(self) -> "SQSClient":
-        return boto3.client(
-            "sqs",
-            endpoint_url=self.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
-        )
+        return self._client("sqs")  # type: ignore[no-any-return]
 
     def sns_client(self) -> "SNSClient":
-        return boto3.client(
-            "sns",
-            endpoint_url=self.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
-        )
+        return self._client("sns")  # type: ignore[no-any-return]
 
     def s3_client(self) -> "S3Client":
+        return self._client("s3")  # type: ignore[no-any-return]
+
+    def _client(self, service: str) -> Any:
         return boto3.client(
-            "s3",
+            service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint_url,
             region_name=REGION,
             aws_access_key_id="local",
