@@ -66,6 +66,7 @@ SMALL_USER, BIG_USER = uuid.uuid4(), uuid.uuid4()
 @dataclass
 class Sizes:
     cold_runs: int
+    restore_runs: int
     warm_calls: int
     list_calls: int
     big_user_jobs: int
@@ -75,8 +76,10 @@ class Sizes:
     @classmethod
     def for_mode(cls, tiny: bool) -> "Sizes":
         if tiny:
+            # One of each: the tiny run proves the harness works (make test), it measures nothing.
             return cls(
-                cold_runs=2,
+                cold_runs=1,
+                restore_runs=1,
                 warm_calls=20,
                 list_calls=10,
                 big_user_jobs=12_000,
@@ -85,6 +88,7 @@ class Sizes:
             )
         return cls(
             cold_runs=21,
+            restore_runs=5,
             warm_calls=1000,
             list_calls=300,
             big_user_jobs=100_000,
@@ -447,7 +451,7 @@ def restore(sizes: Sizes, env: dict[str, str], events_dir: Path) -> dict[str, An
     for name in RESTORE_FUNCTIONS:
         code = REPO / "functions" / name
         runs: dict[str, list[dict[str, float]]] = {"primed": [], "unprimed": []}
-        for _ in range(max(3, sizes.cold_runs // 4)):
+        for _ in range(sizes.restore_runs):
             for variant, init_type in (("primed", "snap-start"), ("unprimed", "on-demand")):
                 lambda_env = (
                     env | lambda_environment(name, code) | {"AWS_LAMBDA_INITIALIZATION_TYPE": init_type}
