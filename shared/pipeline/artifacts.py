@@ -1,4 +1,5 @@
-"""Where a job's files lie in the artifacts bucket, and which keys a job may name: pure, no I/O.
+"""Where a job's files lie in the artifacts bucket, which keys a job may name (pure functions), and the
+bucket's setting.
 
 Every object of a job lies under its own prefix, `users/<user_id>/jobs/<job_id>/`, which the
 assignment gives the worker. A report naming a key outside it is refused, and a download is only ever
