@@ -10,11 +10,12 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: sam-local-check help venv test lint typecheck web-check unit integration e2e migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
+.PHONY: webhook-receiver sam-local-check help venv test lint typecheck web-check unit integration e2e migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
 	@echo "make token USER=alice                          print a bearer token for a user"
+	@echo "make webhook-receiver [SECRET=whsec_...] [RECEIVER_PORT=9400]   print make run's webhook deliveries, verified"
 	@echo "make dataset USER=alice PAIRS=5000 TOKENS=1200000 [STATUS=ready|processing] [READY=true|false] [NAME=...]"
 	@echo "make build [ARCH=arm64|x86_64]   sam build without containers into .aws-sam/build (needs Python 3.12)"
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
@@ -141,6 +142,9 @@ NAME ?= Local dataset
 # about 20 s), and the share of jobs it fails part-way.
 WORKER_SPEED ?= 90
 WORKER_FAIL_RATE ?= 0
+# make webhook-receiver: where it listens, and the endpoint's secret that verifies what it receives.
+RECEIVER_PORT ?= 9400
+SECRET ?=
 run: $(STAMP)
 	@$(LOCAL) run --worker-speed "$(WORKER_SPEED)" --worker-fail-rate "$(WORKER_FAIL_RATE)"
 
@@ -150,6 +154,11 @@ token: $(STAMP)
 dataset: $(STAMP)
 	@test -n "$(PAIRS)" -a -n "$(TOKENS)" || { echo "usage: make dataset USER=<name> PAIRS=<n> TOKENS=<n> [STATUS=ready|processing] [READY=true|false] [NAME=...]" >&2; exit 2; }
 	@$(LOCAL) dataset --user "$(LOCAL_USER)" --pairs "$(PAIRS)" --tokens "$(TOKENS)" --status "$(STATUS)" --ready "$(READY)" --name "$(NAME)"
+
+# A receiver for `make run`'s webhooks: prints each delivery, verified with SECRET (the whsec_ that
+# POST /webhooks answered) by the Standard Webhooks reference library.
+webhook-receiver: $(STAMP)
+	@$(VENV_PY) -m local.webhook_receiver --port "$(RECEIVER_PORT)" --secret "$(SECRET)"
 
 bench: $(STAMP)
 	$(VENV_PY) bench/run.py

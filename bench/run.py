@@ -56,12 +56,18 @@ FUNCTIONS = (
     "job_checkpoints",
     "job_download",
     "cancel_job",
+    "list_webhooks",
+    "list_webhook_deliveries",
+    "rotate_webhook_secret",
 )
+# Not benched: create_webhook and delete_webhook, whose events cannot be answered 2xx again and again
+# (an account's endpoint limit, a deleted endpoint); they import what list and rotate import.
 # The functions that hold an AWS client (SQS, SNS, S3) and so import boto3; every other one must not.
 AWS_CLIENT_FUNCTIONS = ("create_job", "job_download", "cancel_job")
 USER = uuid.UUID("8d3f6a2e-4b1c-4e9a-9f57-2c6d1e0b7a11")  # the ids in events/*.json
 DATASET = uuid.UUID("3b0e2f9c-7a4d-4c1e-8b6f-5d2a9e1c4f70")
 JOB = uuid.UUID("c7a1e5d2-9b3f-4a68-8e21-6f0d4b9c3a55")
+WEBHOOK = uuid.UUID("5b8e2f47-1c3a-4d6e-9f80-7a2b3c4d5e6f")
 SMALL_USER, BIG_USER = uuid.uuid4(), uuid.uuid4()
 
 
@@ -185,6 +191,23 @@ def seed(owner_url: str) -> None:
             "insert into job_metric_points (job_id, user_id, step, epoch, train_loss, validation_loss)"
             " select %s, %s, n, 0, 2.5 * exp(-n / 2000.0), null from generate_series(1, 5000) as n",
             (JOB, USER),
+        )
+        # A webhook endpoint with a full page of deliveries, each tried three times.
+        conn.execute(
+            "insert into webhook_endpoints (id, user_id, url, events, secret) values (%s, %s,"
+            " 'https://hooks.example.com/pipeline', array['job.status_changed'],"
+            " 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')",
+            (WEBHOOK, USER),
+        )
+        conn.execute(
+            "insert into webhook_deliveries (endpoint_id, user_id, job_id, event_type, payload, status, attempts)"
+            " select %s, %s, %s, 'job.status_changed', '{}', 'delivered', 3 from generate_series(1, 25)",
+            (WEBHOOK, USER, JOB),
+        )
+        conn.execute(
+            "insert into webhook_delivery_attempts (delivery_id, user_id, attempt, response_status, response_body,"
+            " duration_ms) select d.id, d.user_id, n, case when n < 3 then 503 else 200 end, '{}', 120"
+            " from webhook_deliveries d, generate_series(1, 3) as n",
         )
 
 

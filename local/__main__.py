@@ -53,6 +53,10 @@ def _demo_commands(api: str, token: str) -> str:
         "hyperparameters": hyperparameters | {"alpha": 32, "dropout": 0.1},
         "estimated_cost": float(estimate.estimated_cost),
     }
+    webhook_body = {
+        "url": "http://127.0.0.1:9400/pipeline",
+        "events": ["job.status_changed", "job.completed", "job.failed", "job.cancelled"],
+    }
     auth = '-H "Authorization: Bearer $TOKEN"'
     # -w '\n': the answer ends its line, so the shell prompt starts on the next one.
     post = f"curl -sS -w '\\n' -X POST {auth} -H 'Content-Type: application/json'"
@@ -67,6 +71,9 @@ def _demo_commands(api: str, token: str) -> str:
             f'  {post} "$API/jobs" -d {shlex.quote(json.dumps(create_body))}',
             "  # list",
             f"  curl -sS -w '\\n' \"$API/jobs\" {auth}",
+            "  # webhooks: register a receiver (its secret is in the answer), then, in another terminal,",
+            "  #   make webhook-receiver SECRET=whsec_...   prints each signed event of your jobs",
+            f'  {post} "$API/webhooks" -d {shlex.quote(json.dumps(webhook_body))}',
             "",
             f"  demo user: {seeds.DEMO_USER} ({ready.user_id})",
             f"  ready dataset:     {ready.id}  ({ready.name})",
@@ -115,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     state = state_dir()
     key = auth_tokens.SigningKey.load_or_create(state)
     os.environ.setdefault("PAGINATION_CURSOR_SECRET", _cursor_secret(state))
+    # Webhooks to a receiver on this machine (http://127.0.0.1:...); in AWS only https to public hosts.
+    os.environ.setdefault("WEBHOOKS_ALLOW_LOCAL_RECEIVERS", "true")
     # EMF metric lines are CloudWatch's input; on a terminal they only bury the banner and the logs.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     with running_database(state) as urls:

@@ -30,6 +30,8 @@ REPORTS_QUEUE = "pipeline-job-reports.fifo"  # FIFO names end in .fifo
 REPORTS_DLQ = "pipeline-job-reports-dlq.fifo"
 WORKER_TASKS_QUEUE = "pipeline-worker-tasks.fifo"
 WORKER_TASKS_DLQ = "pipeline-worker-tasks-dlq.fifo"
+WEBHOOK_DELIVERIES_QUEUE = "pipeline-webhook-deliveries"
+WEBHOOK_DELIVERIES_DLQ = "pipeline-webhook-deliveries-dlq"
 WORKER_CONTROL_TOPIC = "pipeline-worker-control"
 # What a worker host subscribes to the control topic (in AWS, the worker team's own queue).
 WORKER_CONTROL_HOST_QUEUE = "pipeline-worker-control-local"
@@ -43,6 +45,8 @@ LOGICAL_IDS = {
     "JobReportsDeadLetterQueue": REPORTS_DLQ,
     "WorkerTasksQueue": WORKER_TASKS_QUEUE,
     "WorkerTasksDeadLetterQueue": WORKER_TASKS_DLQ,
+    "WebhookDeliveriesQueue": WEBHOOK_DELIVERIES_QUEUE,
+    "WebhookDeliveriesDeadLetterQueue": WEBHOOK_DELIVERIES_DLQ,
 }
 
 
@@ -53,6 +57,8 @@ class LocalQueues:
     worker_tasks: str
     worker_control_topic_arn: str
     worker_control_host: str  # the local worker host's subscription to the control topic
+    webhook_deliveries: str
+    webhook_deliveries_dlq: str
     artifacts_bucket: str = ARTIFACTS_BUCKET  # created beside them (create_artifacts_bucket)
 
     def environment(self) -> dict[str, str]:
@@ -61,6 +67,8 @@ class LocalQueues:
             "JOBS_QUEUE_URL": self.jobs,
             "WORKER_TASKS_QUEUE_URL": self.worker_tasks,
             "WORKER_CONTROL_TOPIC_ARN": self.worker_control_topic_arn,
+            "WEBHOOK_DELIVERIES_QUEUE_URL": self.webhook_deliveries,
+            "WEBHOOK_DELIVERIES_DLQ_URL": self.webhook_deliveries_dlq,
             "ARTIFACTS_BUCKET": self.artifacts_bucket,
         }
 
@@ -72,17 +80,19 @@ def create_artifacts_bucket(s3: "S3Client") -> str:
 
 
 def create_queues(sqs: "SQSClient", sns: "SNSClient") -> LocalQueues:
-    """The template's queues, each redriving to its DLQ after 5 receives, and the control topic with a
-    worker host's queue subscribed (raw delivery, as a worker team would subscribe theirs)."""
+    """The template's queues, each redriving to its DLQ after the template's receives, and the control
+    topic with a worker host's queue subscribed (raw delivery, as a worker team would subscribe theirs)."""
     urls = {}
-    for queue, dlq, visibility in (
-        (REPORTS_QUEUE, REPORTS_DLQ, 60),
-        (JOBS_QUEUE, JOBS_DLQ, 60),
-        (WORKER_TASKS_QUEUE, WORKER_TASKS_DLQ, 900),
+    dlq_urls = {}
+    for queue, dlq, visibility, receives in (
+        (REPORTS_QUEUE, REPORTS_DLQ, 60, 5),
+        (JOBS_QUEUE, JOBS_DLQ, 60, 5),
+        (WORKER_TASKS_QUEUE, WORKER_TASKS_DLQ, 900, 5),
+        (WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_DELIVERIES_DLQ, 540, 12),
     ):
         kind: dict[QueueAttributeNameType, str] = {"FifoQueue": "true"} if queue.endswith(".fifo") else {}
-        dlq_url = sqs.create_queue(QueueName=dlq, Attributes=kind)["QueueUrl"]
-        redrive = json.dumps({"deadLetterTargetArn": _arn(sqs, dlq_url), "maxReceiveCount": "5"})
+        dlq_url = dlq_urls[queue] = sqs.create_queue(QueueName=dlq, Attributes=kind)["QueueUrl"]
+        redrive = json.dumps({"deadLetterTargetArn": _arn(sqs, dlq_url), "maxReceiveCount": str(receives)})
         urls[queue] = sqs.create_queue(
             QueueName=queue,
             Attributes=kind | {"RedrivePolicy": redrive, "VisibilityTimeout": str(visibility)},
@@ -101,6 +111,8 @@ def create_queues(sqs: "SQSClient", sns: "SNSClient") -> LocalQueues:
         worker_tasks=urls[WORKER_TASKS_QUEUE],
         worker_control_topic_arn=topic_arn,
         worker_control_host=host_url,
+        webhook_deliveries=urls[WEBHOOK_DELIVERIES_QUEUE],
+        webhook_deliveries_dlq=dlq_urls[WEBHOOK_DELIVERIES_QUEUE],
     )
 
 

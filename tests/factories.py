@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 EVENT_USER_ID = UUID("8d3f6a2e-4b1c-4e9a-9f57-2c6d1e0b7a11")
 EVENT_DATASET_ID = UUID("3b0e2f9c-7a4d-4c1e-8b6f-5d2a9e1c4f70")
 EVENT_JOB_ID = UUID("c7a1e5d2-9b3f-4a68-8e21-6f0d4b9c3a55")
+EVENT_WEBHOOK_ID = UUID("5b8e2f47-1c3a-4d6e-9f80-7a2b3c4d5e6f")  # the webhook events' endpoint
 
 
 def insert_dataset(
@@ -95,3 +96,22 @@ def insert_job(
         ),
     )
     return job_id
+
+
+def insert_webhook(
+    db: psycopg.Connection[DictRow],
+    *,
+    user_id: UUID,
+    webhook_id: UUID | None = None,
+    url: str | None = None,
+) -> UUID:
+    """A webhook endpoint as POST /webhooks leaves it (every event type, a fixed test secret)."""
+    row = db.execute(
+        "insert into webhook_endpoints (id, user_id, url, events, secret)"
+        " values (coalesce(%s, gen_random_uuid()), %s, %s,"
+        " array['job.status_changed', 'job.completed', 'job.failed', 'job.cancelled'],"
+        " 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') returning id",
+        (webhook_id, user_id, url or "https://hooks.example.com/pipeline"),
+    ).fetchone()
+    assert row is not None
+    return UUID(str(row["id"]))

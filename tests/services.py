@@ -47,6 +47,7 @@ TABLES = (
     "lora_training_jobs",
     "lora_datasets",
     "job_counts",
+    "webhook_endpoints",
 )
 
 

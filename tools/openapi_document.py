@@ -24,6 +24,15 @@ from pipeline.job_list_models import MAX_PAGE, JobPage
 from pipeline.job_metric_models import MAX_METRIC_POINTS, JobMetrics
 from pipeline.job_models import JobCancellation, TrainingJob, TrainingJobWithDataset
 from pipeline.models import JOB_STATUSES, Model
+from pipeline.webhook_models import (
+    EVENT_TYPES,
+    MAX_DELIVERIES_PER_PAGE,
+    CreateWebhookRequest,
+    WebhookDeliveryPage,
+    WebhookEndpointList,
+    WebhookEndpointWithSecret,
+    WebhookPayload,
+)
 
 # Documentation only: the functions write these shapes from pipeline.http_errors and API Gateway's own.
 
@@ -100,6 +109,9 @@ def _operation(operation_id: str, summary: str, responses: dict[str, Any], **ext
     return {"operationId": operation_id, "summary": summary, **extra, "responses": responses | _COMMON_ERRORS}
 
 
+_WEBHOOK_ID: Final = {"name": "webhook_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
 def _request_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": _ref(model), "example": example}}}
 
@@ -122,6 +134,11 @@ def build() -> dict[str, Any]:
             (DatasetSummary, "serialization"),
             (JobCheckpoints, "serialization"),
             (ArtifactDownload, "serialization"),
+            (CreateWebhookRequest, "validation"),
+            (WebhookEndpointWithSecret, "serialization"),
+            (WebhookEndpointList, "serialization"),
+            (WebhookDeliveryPage, "serialization"),
+            (WebhookPayload, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -436,6 +453,128 @@ def build() -> dict[str, Any]:
                     ],
                 )
             },
+            "/webhooks": {
+                "post": _operation(
+                    "createWebhook",
+                    "Register a receiver of the caller's job events (at most 10 per account). Each"
+                    " delivery is signed per Standard Webhooks; the secret that verifies them is in this"
+                    " answer only.",
+                    {
+                        "201": _success(WebhookEndpointWithSecret, "The endpoint, with its secret"),
+                        **_BODY_ERRORS,
+                        "400": _error(
+                            "Invalid JSON or a validation error; for url also: not https, or a host that"
+                            " is or resolves to a private, loopback, link-local or metadata address"
+                        ),
+                        "409": _error("Webhook limit reached"),
+                    },
+                    requestBody=_request_body(
+                        CreateWebhookRequest,
+                        {
+                            "url": "https://hooks.example.com/pipeline",
+                            "events": list(EVENT_TYPES),
+                            "description": "CI pipeline",
+                        },
+                    ),
+                ),
+                "get": _operation(
+                    "listWebhooks",
+                    "The caller's webhook endpoints, oldest first (never their secrets)",
+                    {"200": _success(WebhookEndpointList, "The endpoints")},
+                ),
+            },
+            "/webhooks/{webhook_id}": {
+                "delete": _operation(
+                    "deleteWebhook",
+                    "Delete one of the caller's endpoints with its deliveries: nothing more is sent to it",
+                    {
+                        "204": {"description": "Deleted"},
+                        "404": _not_found("No such endpoint for the caller (also for a malformed id)"),
+                    },
+                    parameters=[_WEBHOOK_ID],
+                )
+            },
+            "/webhooks/{webhook_id}/rotate-secret": {
+                "post": _operation(
+                    "rotateWebhookSecret",
+                    "A new signing secret for one of the caller's endpoints, in this answer only. For 24"
+                    " hours deliveries carry a signature by the previous secret too, so a receiver can"
+                    " switch without refusing any.",
+                    {
+                        "200": _success(WebhookEndpointWithSecret, "The endpoint, with its new secret"),
+                        "404": _not_found("No such endpoint for the caller (also for a malformed id)"),
+                    },
+                    parameters=[_WEBHOOK_ID],
+                )
+            },
+            "/webhooks/{webhook_id}/deliveries": {
+                "get": _operation(
+                    "listWebhookDeliveries",
+                    "One of the caller's endpoints' deliveries, newest first, each with every attempt"
+                    " (time, response code, the first bytes of the answer, or why there was none)",
+                    {
+                        "200": _success(WebhookDeliveryPage, "A page of deliveries"),
+                        "400": _error("Invalid limit or cursor"),
+                        "404": _not_found("No such endpoint for the caller (also for a malformed id)"),
+                    },
+                    parameters=[
+                        _WEBHOOK_ID,
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_DELIVERIES_PER_PAGE},
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "required": False,
+                            "description": "next_cursor of an earlier page",
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                        },
+                    ],
+                )
+            },
+        },
+        "webhooks": {
+            "jobEvent": {
+                "post": {
+                    "operationId": "receiveJobEvent",
+                    "summary": "What a registered endpoint receives: job.status_changed on every change of"
+                    " a job's status, and job.completed, job.failed or job.cancelled when it ends (each"
+                    " only if subscribed). A failed delivery is retried with the same webhook-id after"
+                    " 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; answer 2xx within 10 s.",
+                    "parameters": [
+                        {
+                            "name": "webhook-id",
+                            "in": "header",
+                            "required": True,
+                            "description": "msg_...: the same on every retry; drop a repeat",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "webhook-timestamp",
+                            "in": "header",
+                            "required": True,
+                            "description": "Seconds since the epoch of this attempt; refuse an old one",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "webhook-signature",
+                            "in": "header",
+                            "required": True,
+                            "description": "v1,<base64 HMAC-SHA256 of id.timestamp.body>, space-separated"
+                            " when a rotated-out secret still signs",
+                            "schema": {"type": "string"},
+                        },
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref(WebhookPayload)}},
+                    },
+                    "responses": {"2XX": {"description": "Received; any other answer is retried"}},
+                }
+            }
         },
         "components": {
             "schemas": top["$defs"],

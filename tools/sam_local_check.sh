@@ -24,7 +24,8 @@ env_file=$(mktemp --suffix=.json)
 import json, sys
 env = json.load(open("events/env.json"))
 env["Parameters"]["DATABASE_URL"] = "postgresql://pipeline_app@/$DB?host=/var/task"
-for worker in ("OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction", "JobWatchdogFunction"):
+for worker in ("OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction", "JobWatchdogFunction",
+               "WebhookDeliveryFunction"):
     env[worker]["DATABASE_URL"] = "postgresql://pipeline_worker@/$DB?host=/var/task"
 env["MigrateFunction"]["MIGRATION_DATABASE_URL"] = "postgresql://postgres@/$DB?host=/var/task"
 json.dump(env, open(sys.argv[1], "w"))
@@ -46,10 +47,11 @@ expect migrate "$(invoke MigrateFunction migrate)" 'a["Status"] == "SUCCESS" and
 PYTHONPATH=shared:. .venv/bin/python - <<PY
 import psycopg
 from psycopg.rows import dict_row
-from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, insert_dataset, insert_job
+from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, EVENT_WEBHOOK_ID, insert_dataset, insert_job, insert_webhook
 with psycopg.connect("postgresql://postgres@/$DB?host=$PG_SOCKET_DIR", autocommit=True, row_factory=dict_row) as db:
     insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
     insert_job(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID)
+    insert_webhook(db, user_id=EVENT_USER_ID, webhook_id=EVENT_WEBHOOK_ID)
     db.execute("update lora_training_jobs set artifact_key = %s where id = %s",
                (f"users/{EVENT_USER_ID}/jobs/{EVENT_JOB_ID}/adapter/a.safetensors", EVENT_JOB_ID))
 PY
@@ -69,5 +71,12 @@ expect job_checkpoints "$(invoke JobCheckpointsFunction job_checkpoints)" 'a["st
 expect job_download "$(invoke JobDownloadFunction job_download)" 'a["statusCode"] == 200 and "X-Amz-Signature=" in json.loads(a["body"])["data"]["url"]'
 expect job_events "$(invoke JobEventsFunction job_events)" 'a["statusCode"] == 200 and [e["type"] for e in json.loads(a["body"])["data"]["events"]][:1] == ["status_changed"]'
 expect cancel_job "$(invoke CancelJobFunction cancel_job)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["cancellation"] == "requested"'
+expect create_webhook "$(invoke CreateWebhookFunction create_webhook)" 'a["statusCode"] == 201 and json.loads(a["body"])["data"]["secret"].startswith("whsec_")'
+expect list_webhooks "$(invoke ListWebhooksFunction list_webhooks)" 'a["statusCode"] == 200 and len(json.loads(a["body"])["data"]["webhooks"]) == 2'
+expect rotate_webhook_secret "$(invoke RotateWebhookSecretFunction rotate_webhook_secret)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["previous_secret_expires_at"] is not None'
+expect list_webhook_deliveries "$(invoke ListWebhookDeliveriesFunction list_webhook_deliveries)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["deliveries"] == []'
+# Its event names a delivery that does not exist (as once its endpoint is deleted): dropped, acknowledged.
+expect webhook_delivery "$(invoke WebhookDeliveryFunction webhook_delivery)" 'a == {"batchItemFailures": []}'
+expect delete_webhook "$(invoke DeleteWebhookFunction delete_webhook)" 'a["statusCode"] == 204'
 expect migrate_delete "$(invoke MigrateFunction migrate_delete)" 'a["Status"] == "SUCCESS"'
 exit $failed

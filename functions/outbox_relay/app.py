@@ -17,7 +17,9 @@ from pipeline.sqs_publisher import (
     QueueSettings,
     SqsJobPublisher,
     SqsPublisher,
+    WebhookDeliveriesQueueSettings,
     WorkerTasksQueueSettings,
+    webhook_deliveries_publisher,
     worker_tasks_publisher,
 )
 
@@ -26,6 +28,7 @@ publishers: dict[Destination, SqsPublisher | SnsControlPublisher] = {
     Destination.JOBS: SqsJobPublisher(QueueSettings.from_env()),
     Destination.WORKER_TASKS: worker_tasks_publisher(WorkerTasksQueueSettings.from_env()),
     Destination.WORKER_CONTROL: SnsControlPublisher(ControlTopicSettings.from_env()),
+    Destination.WEBHOOKS: webhook_deliveries_publisher(WebhookDeliveriesQueueSettings.from_env()),
 }
 settings = RelaySettings.from_env()
 

@@ -82,6 +82,24 @@ class ArtifactNotAvailable(DomainError):
         self.message = message
 
 
+class WebhookNotFound(DomainError):
+    """No such webhook endpoint, or another user's."""
+
+
+class WebhookUrlRefused(DomainError):
+    """The URL may not receive webhooks (not https, or not a public address): `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WebhookLimitReached(DomainError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"webhook endpoint limit reached: {limit}")
+        self.limit = limit
+
+
 class DatabaseUnavailable(DomainError):
     """Refused, lost, timed out, past the request's deadline, or no credentials: transient."""
 

@@ -129,6 +129,18 @@ def _artifact_not_available(exc: domain_errors.ArtifactNotAvailable) -> ApiError
     return ApiError(404, "Artifact not available", exc.message)
 
 
+def _webhook_url_refused(exc: domain_errors.WebhookUrlRefused) -> ApiError:
+    return ApiError(400, "Validation error", {"url": [exc.reason]})
+
+
+def _webhook_limit_reached(exc: domain_errors.WebhookLimitReached) -> ApiError:
+    return ApiError(
+        409,
+        "Webhook limit reached",
+        f"An account can have {exc.limit} webhook endpoints: delete one to add another",
+    )
+
+
 def _creation_outcome_unknown(exc: domain_errors.CreationOutcomeUnknown) -> ApiError:
     return ApiError(
         503,
@@ -160,6 +172,9 @@ _ANSWERS: Final[tuple[tuple[type[domain_errors.DomainError], Callable[[Any], Api
     (domain_errors.JobAlreadyFinished, _job_already_finished),
     (domain_errors.ArtifactNotAvailable, _artifact_not_available),
     (domain_errors.InvalidQuery, _invalid_query),
+    (domain_errors.WebhookNotFound, _fixed(404, "Webhook not found")),
+    (domain_errors.WebhookUrlRefused, _webhook_url_refused),
+    (domain_errors.WebhookLimitReached, _webhook_limit_reached),
     (domain_errors.CreationOutcomeUnknown, _creation_outcome_unknown),
     (domain_errors.DatabaseUnavailable, _database_unavailable),
 )

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Final
 from uuid import UUID
 
-from pipeline import job_events_repository, job_notifications, jobs_repository, worker_control
+from pipeline import job_event_log, job_notifications, jobs_repository, worker_control
 from pipeline.database import Connection, Database
 from pipeline.domain_errors import JobAlreadyFinished, JobNotFound
 from pipeline.job_models import JobCancellation, TrainingJob
@@ -81,4 +81,4 @@ def cancel_job(database: Database, user_id: UUID, raw_job_id: str, workers: Publ
 
 
 def _event(conn: Connection, job_id: UUID, user_id: UUID, type: str, data: dict[str, object]) -> None:
-    job_events_repository.insert_event(conn, job_id=job_id, user_id=user_id, type=type, data=data)
+    job_event_log.record(conn, job_id=job_id, user_id=user_id, type=type, data=data)

@@ -19,7 +19,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from pipeline import (
-    job_events_repository,
+    job_event_log,
     job_notifications,
     jobs_repository,
     outbox_delivery,
@@ -76,7 +76,7 @@ def dispatch(database: Database, body: str, workers: Publisher, artifacts_bucket
             )
             return outcome
         # The feed's first move, in the claim's transaction like every other.
-        job_events_repository.insert_event(
+        job_event_log.record(
             conn,
             job_id=claimed.id,
             user_id=message.user_id,

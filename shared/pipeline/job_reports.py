@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from pipeline import (
     artifacts,
     checkpoints_repository,
+    job_event_log,
     job_events_repository,
     job_notifications,
     jobs_repository,
@@ -127,8 +128,8 @@ def apply_locked(conn: Connection, row: dict[str, Any], report: Report, now: dat
     # Heard from: the watchdog measures a running job's silence from here.
     jobs_repository.update_for_report(conn, job_id, plan.updates | {"last_report_at": now})
     for event in plan.events:
-        job_events_repository.insert_event(
-            conn, job_id=job_id, user_id=report.user_id, type=event.type, data=event.data
+        job_event_log.record(
+            conn, job_id=job_id, user_id=report.user_id, type=event.type, data=event.data, at=now
         )
     if plan.metric_point is not None:
         job_events_repository.insert_metric_point(

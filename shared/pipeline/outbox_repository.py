@@ -8,11 +8,12 @@ from pipeline.database import Connection
 
 
 class Destination(StrEnum):
-    """Where a row's message goes (migration 0010)."""
+    """Where a row's message goes (migrations 0010 and 0013)."""
 
     JOBS = "jobs"  # the jobs queue, read by the dispatcher
     WORKER_TASKS = "worker_tasks"  # the workers' FIFO queue of assigned jobs
     WORKER_CONTROL = "worker_control"  # the workers' control topic
+    WEBHOOKS = "webhooks"  # the webhook deliveries queue (webhook.delivery_due), read by their function
 
 
 class OutboxMessage(NamedTuple):
@@ -42,13 +43,14 @@ update job_queue_outbox set sent_at = now(), attempts = attempts + 1, last_error
 where job_id = %s and destination = %s and sent_at is null
 """
 # Oldest first; rows another relay holds are skipped, not waited for, so two relays never send the
-# same row at once. Rows younger than min_age are left to the API's own send right after commit.
+# same row at once. Rows younger than min_age are left to their writer's own send right after commit;
+# webhook deliveries have no such send, so the relay takes them at once.
 _CLAIM_DUE: Final = """
 select id, job_id, message_type, message_version, body, destination
 from job_queue_outbox
 where sent_at is null
   and next_attempt_at <= now()
-  and created_at <= now() - make_interval(secs => %(min_age_s)s)
+  and (destination = 'webhooks' or created_at <= now() - make_interval(secs => %(min_age_s)s))
 order by created_at, id
 limit %(limit)s
 for update skip locked

@@ -19,15 +19,37 @@ from pipeline.observability import logger, metrics, tracer
 ConsumerHandler = Callable[[dict[str, Any], Any], PartialItemFailureResponse]
 
 
+class LeaveForRetry(Exception):
+    """Raised by a record's handler that handled it and wants it back later: counted under `outcome`,
+    then reported failed, so SQS delivers it again (when is the handler's to set: its visibility)."""
+
+    def __init__(self, outcome: StrEnum) -> None:
+        super().__init__(str(outcome))
+        self.outcome = outcome
+
+
 def sqs_consumer(
     processor: BasePartialBatchProcessor,
     handle: Callable[[str], StrEnum],
     metric_names: Mapping[StrEnum, str],
 ) -> ConsumerHandler:
     """The Lambda entry point: `handle(body)` per record (raising leaves the record for a retry)."""
+    return sqs_record_consumer(processor, lambda record: handle(record.body), metric_names)
+
+
+def sqs_record_consumer(
+    processor: BasePartialBatchProcessor,
+    handle: Callable[[SQSRecord], StrEnum],
+    metric_names: Mapping[StrEnum, str],
+) -> ConsumerHandler:
+    """As sqs_consumer, for a handler that needs the whole record (its receipt handle, its attributes)."""
 
     def record_handler(record: SQSRecord) -> str:
-        outcome = handle(record.body)
+        try:
+            outcome = handle(record)
+        except LeaveForRetry as retry:
+            metrics.add_metric(name=metric_names[retry.outcome], unit=MetricUnit.Count, value=1)
+            raise
         metrics.add_metric(name=metric_names[outcome], unit=MetricUnit.Count, value=1)
         return outcome
 

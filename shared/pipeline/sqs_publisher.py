@@ -1,4 +1,5 @@
-"""Sends messages to SQS: job messages to the jobs queue, assigned jobs to the worker tasks queue (FIFO).
+"""Sends messages to SQS: job messages to the jobs queue, assigned jobs to the worker tasks queue (FIFO),
+webhook deliveries that are due to their queue.
 
 The client is created once per execution environment (pipeline.lean_sqs_client builds it for a short
 cold start, or plainly). boto3 honours AWS_ENDPOINT_URL, so a local SQS (moto server) works with no code
@@ -35,6 +36,12 @@ class QueueSettings(EnvSettings):
 
 class WorkerTasksQueueSettings(EnvSettings):
     worker_tasks_queue_url: str = Field(alias="WORKER_TASKS_QUEUE_URL", pattern=r"^https?://.*\.fifo$")
+    aws_region: str = Field(alias="AWS_REGION", min_length=1)
+    client_shortcuts: bool = Field(default=True, alias="SQS_CLIENT_SHORTCUTS")
+
+
+class WebhookDeliveriesQueueSettings(EnvSettings):
+    webhook_deliveries_queue_url: str = Field(alias="WEBHOOK_DELIVERIES_QUEUE_URL", pattern=r"^https?://")
     aws_region: str = Field(alias="AWS_REGION", min_length=1)
     client_shortcuts: bool = Field(default=True, alias="SQS_CLIENT_SHORTCUTS")
 
@@ -98,6 +105,15 @@ def worker_tasks_publisher(settings: WorkerTasksQueueSettings) -> SqsPublisher:
     """The worker tasks queue (training_job.assigned), read by the GPU workers."""
     return SqsPublisher(
         settings.worker_tasks_queue_url, region=settings.aws_region, shortcuts=settings.client_shortcuts
+    )
+
+
+def webhook_deliveries_publisher(settings: WebhookDeliveriesQueueSettings) -> SqsPublisher:
+    """The webhook deliveries queue (webhook.delivery_due), read by the webhook delivery function."""
+    return SqsPublisher(
+        settings.webhook_deliveries_queue_url,
+        region=settings.aws_region,
+        shortcuts=settings.client_shortcuts,
     )
 
 

@@ -225,3 +225,33 @@ def test_refusals_come_back_as_the_documented_error_model(api: Api, dataset_id: 
     assert stale.status_code == 409
     assert stale.parsed.error == "Estimate out of date"
     assert stale.parsed.data.estimated_cost == 5.94  # the fresh estimate, typed
+
+
+def test_webhook_endpoints_through_the_client(api: Api) -> None:
+    request = api.model("CreateWebhookRequest").from_dict(
+        {"url": "https://hooks.example.com/client", "events": ["job.completed", "job.failed"]}
+    )
+
+    created = api.call("create_webhook", body=request)
+    assert created.status_code == 201
+    endpoint = created.parsed.data
+    assert endpoint.secret.startswith("whsec_")
+    assert [event.value for event in endpoint.events] == ["job.completed", "job.failed"]
+    listed = api.call("list_webhooks").parsed.data.webhooks
+    assert [hook.id for hook in listed] == [endpoint.id]
+    rotated = api.call("rotate_webhook_secret", webhook_id=str(endpoint.id)).parsed.data
+    assert rotated.secret != endpoint.secret
+    assert rotated.previous_secret_expires_at is not None
+    page = api.call("list_webhook_deliveries", webhook_id=str(endpoint.id), limit=10).parsed.data
+    assert (page.deliveries, page.next_cursor) == ([], None)
+    refused = api.call(
+        "create_webhook", body=request.from_dict(request.to_dict() | {"url": "https://10.1.1.1/"})
+    )
+    assert (refused.status_code, refused.parsed.error, list(refused.parsed.details)) == (
+        400,
+        "Validation error",
+        ["url"],
+    )
+    assert api.call("delete_webhook", webhook_id=str(endpoint.id)).status_code == 204
+    gone = api.call("delete_webhook", webhook_id=str(endpoint.id))
+    assert (gone.status_code, gone.parsed.error) == (404, "Webhook not found")

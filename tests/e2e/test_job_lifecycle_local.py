@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from local.stack_process import Stack, http, run_cli
+from local.webhook_receiver import WebhookReceiver
 
 # Fast on 1 x A100-80GB: $3.50 per GPU-hour, 1,872 simulated seconds on the 5,000-pair dataset.
 A100_PER_HOUR = Decimal("3.50")
@@ -155,6 +156,46 @@ def test_a_created_job_runs_on_the_local_worker_to_completed_with_its_events_and
             (created["id"],),
         ).fetchall()
     assert [n[0] for n in notices] == ["job_queued", "job_initializing", "job_completed"]
+
+
+def test_a_registered_receiver_gets_the_signed_events_of_a_job_that_completes(worker_stack: Stack) -> None:
+    user = User(worker_stack, "ivan", pairs=5000, tokens=1_200_000)
+    receiver = WebhookReceiver(answers=[500])  # the first delivery fails: it comes again, same id
+    with receiver.serving() as url:
+        endpoint = user.call(
+            "POST",
+            "/webhooks",
+            {"url": f"{url}/pipeline", "events": ["job.status_changed", "job.completed"]},
+        )
+        created = user.create_fast_job()
+        job = user.job_when(created["id"], lambda j: j["status"] == "completed", 60)
+        # Three changes of status and the completion; one of them twice (the failed first attempt).
+        arrived = receiver.wait_for(5, timeout_s=60)
+
+    assert len(arrived) == 5, [r.headers.get("webhook-id") for r in arrived]
+    payloads = [request.verified_with(endpoint["secret"]) for request in arrived]
+    ids = [request.headers["webhook-id"] for request in arrived]
+    assert len(set(ids)) == 4
+    retried = next(msg_id for msg_id in ids if ids.count(msg_id) == 2)
+    first, again = (i for i, msg_id in enumerate(ids) if msg_id == retried)
+    assert arrived[first].body == arrived[again].body
+    by_id = {msg_id: payload for msg_id, payload in zip(ids, payloads, strict=True)}
+    moves = sorted(
+        (p["data"]["previous_status"], p["data"]["status"])
+        for p in by_id.values()
+        if p["type"] == "job.status_changed"
+    )
+    assert moves == [("initializing", "running"), ("queued", "initializing"), ("running", "completed")]
+    [completed] = [p for p in by_id.values() if p["type"] == "job.completed"]
+    assert completed["data"]["job_id"] == created["id"]
+    assert _money(completed["data"]["current_cost"]) == _money(job["current_cost"])
+    assert completed["data"]["adapter_available"] is True
+
+    listed = user.call("GET", f"/webhooks/{endpoint['id']}/deliveries")["deliveries"]
+    assert sorted(d["id"] for d in listed) == sorted(set(ids))
+    assert {d["status"] for d in listed} == {"delivered"}
+    [twice] = [d for d in listed if d["id"] == retried]
+    assert [a["response_status"] for a in twice["attempt_log"]] == [500, 200]
 
 
 def test_cancelling_a_job_mid_run_stops_it_and_charges_the_gpu_time_it_used(worker_stack: Stack) -> None:

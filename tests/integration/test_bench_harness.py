@@ -18,6 +18,9 @@ FUNCTIONS = {
     "job_checkpoints",
     "job_download",
     "cancel_job",
+    "list_webhooks",
+    "list_webhook_deliveries",
+    "rotate_webhook_secret",
 }
 
 

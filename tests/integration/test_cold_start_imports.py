@@ -56,6 +56,11 @@ def _import_in_fresh_lambda_like_interpreter(function: str, **extra: str) -> dic
         "job_metrics",
         "job_checkpoints",
         "catalog",
+        "create_webhook",
+        "list_webhooks",
+        "delete_webhook",
+        "rotate_webhook_secret",
+        "list_webhook_deliveries",
     ],
 )
 def test_read_and_estimate_functions_do_not_import_boto3(function: str) -> None:

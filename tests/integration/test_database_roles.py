@@ -28,6 +28,9 @@ FORCED_TABLES = (
     "job_events",
     "job_metric_points",
     "job_checkpoints",
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "webhook_delivery_attempts",
 )
 
 
@@ -185,6 +188,14 @@ def test_the_worker_role_may_write_only_worker_messages_to_the_outbox(
         "insert into job_checkpoints (job_id, user_id, step, epoch, object_key) select id, user_id, 1, 0, 'k'"
         " from lora_training_jobs",
         "update lora_training_jobs set artifact_key = 'users/x'",
+        # Endpoints: the API may change a secret (rotation), never where an endpoint points or who owns it.
+        "update webhook_endpoints set url = 'https://elsewhere.example.com/'",
+        "update webhook_endpoints set user_id = gen_random_uuid()",
+        # Deliveries are recorded by the delivery function: the API lists them, never edits them.
+        "update webhook_deliveries set status = 'delivered'",
+        "delete from webhook_deliveries",
+        "insert into webhook_delivery_attempts (delivery_id, user_id, attempt, duration_ms)"
+        " values (gen_random_uuid(), gen_random_uuid(), 1, 0)",
     ],
 )
 def test_the_app_role_may_not(app_role: psycopg.Connection[DictRow], statement: str) -> None:
@@ -228,6 +239,12 @@ def test_the_worker_role_sees_every_tenants_outbox_rows_and_no_tenants_jobs_with
         "update lora_training_jobs set cancellation_requested_at = now()",  # the user's, not a worker's
         "update job_checkpoints set object_key = 'users/x'",  # a saved checkpoint stays where it was
         "delete from job_checkpoints",
+        # It signs with an endpoint's secret and records attempts; endpoints are the user's.
+        "update webhook_endpoints set url = 'https://elsewhere.example.com/'",
+        "delete from webhook_endpoints",
+        "update webhook_deliveries set payload = '{}'",  # every attempt sends the bytes first written
+        "update webhook_delivery_attempts set response_status = 200",
+        "delete from webhook_delivery_attempts",
     ],
 )
 def test_the_worker_role_may_not(worker_role: psycopg.Connection[DictRow], statement: str) -> None:

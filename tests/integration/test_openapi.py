@@ -13,6 +13,8 @@ from psycopg.rows import DictRow
 
 from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
+from functions.create_webhook import app as create_webhook_app
+from functions.delete_webhook import app as delete_webhook_app
 from functions.estimate import app as estimate_app
 from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
@@ -21,6 +23,9 @@ from functions.job_download import app as job_download_app
 from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
+from functions.list_webhook_deliveries import app as list_webhook_deliveries_app
+from functions.list_webhooks import app as list_webhooks_app
+from functions.rotate_webhook_secret import app as rotate_webhook_secret_app
 from tests.api_client import ApiResponse, build_event, invoke, load_event
 from tests.factories import create_body, estimate_body, insert_dataset, insert_job
 from tests.template_resources import HTTP_FUNCTIONS
@@ -90,18 +95,21 @@ def assert_documented(method: str, path: str, response: ApiResponse) -> None:
     operation = DOCUMENT["paths"][path][method]
     documented = operation["responses"].get(str(response.status))
     assert documented is not None, f"{method} {path} answered {response.status}, which is not documented"
+    if "content" not in documented:  # 204
+        assert response.raw_body == ""
+        return
     _validator(documented["content"]["application/json"]["schema"]).validate(response.body)
 
 
-@pytest.mark.parametrize("name", ["estimate", "create_job"])
+@pytest.mark.parametrize("name", ["estimate", "create_job", "create_webhook"])
 def test_events_bodies_conform_to_the_request_schemas(name: str) -> None:
-    path = {"estimate": "/jobs/estimate", "create_job": "/jobs"}[name]
+    path = {"estimate": "/jobs/estimate", "create_job": "/jobs", "create_webhook": "/webhooks"}[name]
     schema = DOCUMENT["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
     _validator(schema).validate(json.loads(load_event(name)["body"]))
 
 
 def test_documented_examples_are_valid_requests() -> None:
-    for path in ("/jobs/estimate", "/jobs"):
+    for path in ("/jobs/estimate", "/jobs", "/webhooks"):
         content = DOCUMENT["paths"][path]["post"]["requestBody"]["content"]["application/json"]
         _validator(content["schema"]).validate(content["example"])
 
@@ -188,6 +196,79 @@ def test_every_kind_of_response_conforms_to_the_document(db: psycopg.Connection[
     assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path="/jobs/nope/cancel"))
     finished = insert_job(db, user_id=user_id, dataset_id=dataset_id, status="failed")
     assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path=f"/jobs/{finished}/cancel"))
+
+
+def test_every_webhook_endpoint_response_conforms_to_the_document(db: psycopg.Connection[DictRow]) -> None:
+    user_id = uuid4()
+    post, get = "post", "get"
+
+    def call(module: Any, name: str, **kwargs: Any) -> ApiResponse:
+        return invoke(module, build_event(name, sub=kwargs.pop("sub", user_id), **kwargs))
+
+    body = {"url": "https://hooks.example.com/in", "events": ["job.completed"]}
+    created = call(create_webhook_app, "create_webhook", body=body)
+    assert created.status == 201
+    assert_documented(post, "/webhooks", created)
+    refused = call(create_webhook_app, "create_webhook", body=body | {"url": "https://10.0.0.1/"})
+    assert refused.status == 400
+    assert_documented(post, "/webhooks", refused)
+    assert_documented(post, "/webhooks", call(create_webhook_app, "create_webhook", body={"url": 1}))
+    assert_documented(get, "/webhooks", call(list_webhooks_app, "list_webhooks"))
+    hook = f"/webhooks/{created.body['data']['id']}"
+    rotate = "/webhooks/{webhook_id}/rotate-secret"
+    path = f"{hook}/rotate-secret"
+    assert_documented(post, rotate, call(rotate_webhook_secret_app, "rotate_webhook_secret", path=path))
+    missing = "/webhooks/nope/rotate-secret"
+    assert_documented(post, rotate, call(rotate_webhook_secret_app, "rotate_webhook_secret", path=missing))
+    deliveries = "/webhooks/{webhook_id}/deliveries"
+    page = call(list_webhook_deliveries_app, "list_webhook_deliveries", path=f"{hook}/deliveries", query={})
+    assert page.status == 200
+    assert_documented(get, deliveries, page)
+    bad = call(
+        list_webhook_deliveries_app,
+        "list_webhook_deliveries",
+        path=f"{hook}/deliveries",
+        query={"limit": "0"},
+    )
+    assert bad.status == 400
+    assert_documented(get, deliveries, bad)
+    deleted = call(delete_webhook_app, "delete_webhook", path=hook)
+    assert deleted.status == 204
+    assert_documented("delete", "/webhooks/{webhook_id}", deleted)
+    assert_documented(
+        "delete", "/webhooks/{webhook_id}", call(delete_webhook_app, "delete_webhook", path=hook)
+    )
+
+
+def test_a_webhook_payload_conforms_to_the_documented_webhook(db: psycopg.Connection[DictRow]) -> None:
+    from datetime import UTC, datetime
+
+    from pipeline.database import Database
+    from pipeline.job_states import JobStatus
+    from pipeline.settings import DatabaseSettings
+    from pipeline.webhook_events import enqueue_status_change
+
+    user_id = uuid4()
+    job_id = insert_job(db, user_id=user_id, dataset_id=insert_dataset(db, user_id=user_id), status="failed")
+    db.execute("update lora_training_jobs set error_code = 'out_of_memory', error_message = 'OOM'")
+    call = build_event(
+        "create_webhook", sub=user_id, body={"url": "https://h.example.com/", "events": ["job.failed"]}
+    )
+    assert invoke(create_webhook_app, call).status == 201
+    database = Database(DatabaseSettings.from_env())
+    with database.tenant_transaction(user_id) as conn:
+        written = enqueue_status_change(
+            conn, job_id=job_id, user_id=user_id, previous=JobStatus.RUNNING, status=JobStatus.FAILED,
+            at=datetime.now(UTC),
+        )  # fmt: skip
+    database.close()
+    assert written == 1
+    row = db.execute("select payload from webhook_deliveries").fetchone()
+    assert row is not None
+    schema = DOCUMENT["webhooks"]["jobEvent"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    payload = json.loads(row["payload"])
+    _validator(schema).validate(payload)
+    assert (payload["type"], payload["data"]["error_code"]) == ("job.failed", "out_of_memory")
 
 
 def test_deeply_nested_json_is_refused_before_validation(db: psycopg.Connection[DictRow]) -> None:

@@ -18,6 +18,7 @@ from functions.job_checkpoints import app as job_checkpoints_app
 from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
+from functions.list_webhooks import app as list_webhooks_app
 from pipeline import notifications_repository
 from tests.api_client import build_event, invoke
 from tests.factories import (
@@ -40,6 +41,7 @@ APPS = {
     "job_metrics": job_metrics_app,
     "job_checkpoints": job_checkpoints_app,
     "catalog": catalog_app,
+    "list_webhooks": list_webhooks_app,
 }
 
 

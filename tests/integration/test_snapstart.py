@@ -24,7 +24,15 @@ from functions.create_job import app as create_job_app
 from functions.get_job import app as get_job_app
 from pipeline.database_secret import DatabaseSecret
 from tests.api_client import build_event, invoke
-from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, insert_dataset, insert_job
+from tests.factories import (
+    EVENT_DATASET_ID,
+    EVENT_JOB_ID,
+    EVENT_USER_ID,
+    EVENT_WEBHOOK_ID,
+    insert_dataset,
+    insert_job,
+    insert_webhook,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 APPLICATION = "pipeline-training-jobs"  # the functions' application_name on their connections
@@ -248,11 +256,16 @@ def probe_env(db: psycopg.Connection[DictRow]) -> dict[str, str]:
         "job_checkpoints",
         "job_download",
         "catalog",
+        "list_webhooks",
+        "list_webhook_deliveries",
+        "rotate_webhook_secret",
     ],
 )
 def test_a_snapstart_init_primes_the_function_so_its_first_request_builds_and_imports_nothing(
     name: str, probe_env: dict[str, str], db: psycopg.Connection[DictRow]
 ) -> None:
+    if name in ("list_webhook_deliveries", "rotate_webhook_secret"):  # their events name this endpoint
+        insert_webhook(db, user_id=EVENT_USER_ID, webhook_id=EVENT_WEBHOOK_ID)
     if name == "job_download":  # its event asks for the adapter: the job has one, so a URL is signed
         db.execute(
             "update lora_training_jobs set status = 'completed', artifact_key = %s where id = %s",

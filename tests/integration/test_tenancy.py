@@ -17,6 +17,7 @@ from psycopg.rows import DictRow, dict_row
 
 from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
+from functions.delete_webhook import app as delete_webhook_app
 from functions.estimate import app as estimate_app
 from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
@@ -25,7 +26,10 @@ from functions.job_download import app as job_download_app
 from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
-from pipeline import datasets_repository, jobs_repository, pagination_cursor
+from functions.list_webhook_deliveries import app as list_webhook_deliveries_app
+from functions.list_webhooks import app as list_webhooks_app
+from functions.rotate_webhook_secret import app as rotate_webhook_secret_app
+from pipeline import datasets_repository, jobs_repository, pagination_cursor, webhooks_repository
 from tests.api_client import build_event, invoke
 from tests.factories import create_body, estimate_body, insert_dataset, insert_job
 
@@ -35,12 +39,23 @@ INSERT_NOTIFICATION = """
 insert into lora_notifications (user_id, type, title, message, priority) values (%s, 't', 't', 'm', 'low')
 """
 
+INSERT_WEBHOOK = """
+insert into webhook_endpoints (user_id, url, events, secret)
+values (%s, 'https://hooks.example.com/', array['job.completed'], 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')
+returning id, secret
+"""
+INSERT_DELIVERY = """
+insert into webhook_deliveries (endpoint_id, user_id, job_id, event_type, payload)
+values (%s, %s, %s, 'job.completed', '{}')
+"""
+
 
 @dataclass(frozen=True)
 class Tenant:
     user_id: UUID
     dataset_id: UUID
     job_id: UUID
+    webhook_id: UUID
 
 
 @pytest.fixture
@@ -49,7 +64,11 @@ def tenants(db: psycopg.Connection[DictRow]) -> tuple[Tenant, Tenant]:
     for _ in range(2):
         user_id = uuid4()
         dataset_id = insert_dataset(db, user_id=user_id)
-        made.append(Tenant(user_id, dataset_id, insert_job(db, user_id=user_id, dataset_id=dataset_id)))
+        job_id = insert_job(db, user_id=user_id, dataset_id=dataset_id)
+        webhook = db.execute(INSERT_WEBHOOK, (user_id,)).fetchone()
+        assert webhook is not None
+        db.execute(INSERT_DELIVERY, (webhook["id"], user_id, job_id))
+        made.append(Tenant(user_id, dataset_id, job_id, webhook["id"]))
         db.execute(INSERT_NOTIFICATION, (user_id,))
     return made[0], made[1]
 
@@ -141,6 +160,16 @@ def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
             original = getattr(jobs_repository, name)
             assert filtered in original, name
             monkeypatch.setattr(jobs_repository, name, original.replace(filtered, unfiltered, 1))
+        for name, (filtered, unfiltered) in {
+            "_LIST_ENDPOINTS": ("where user_id = %s", "where %s::uuid is not null"),
+            "_DELETE_ENDPOINT": ("and user_id = %s", "and %s::uuid is not null"),
+            "_REPLACE_SIGNING_KEY": ("and user_id = %(user_id)s", "and %(user_id)s::uuid is not null"),
+            "_ENDPOINT_EXISTS": ("and user_id = %s", "and %s::uuid is not null"),
+            "_LIST_DELIVERIES": ("and d.user_id = %(user_id)s", "and %(user_id)s::uuid is not null"),
+        }.items():
+            original = getattr(webhooks_repository, name)
+            assert filtered in original, name
+            monkeypatch.setattr(webhooks_repository, name, original.replace(filtered, unfiltered, 1))
     return str(request.param)
 
 
@@ -188,6 +217,20 @@ def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:
         "list_jobs_after": invoke(
             list_jobs_app, build_event("list_jobs", sub=sub, query={"cursor": _cursor(caller)})
         ),
+        "list_webhooks": invoke(list_webhooks_app, build_event("list_webhooks", sub=sub)),
+        "list_webhook_deliveries": invoke(
+            list_webhook_deliveries_app,
+            build_event(
+                "list_webhook_deliveries", sub=sub, path=f"/webhooks/{other.webhook_id}/deliveries", query={}
+            ),
+        ),
+        "rotate_webhook_secret": invoke(
+            rotate_webhook_secret_app,
+            build_event("rotate_webhook_secret", sub=sub, path=f"/webhooks/{other.webhook_id}/rotate-secret"),
+        ),
+        "delete_webhook": invoke(
+            delete_webhook_app, build_event("delete_webhook", sub=sub, path=f"/webhooks/{other.webhook_id}")
+        ),
     }
 
 
@@ -221,6 +264,14 @@ def test_every_endpoint_answers_404_or_nothing_for_the_other_tenants_ids(
         assert [job["id"] for job in data["jobs"]] == [str(caller.job_id)], listing
         assert data["pagination"]["total"] == 1, listing
     assert db.execute("select count(*) as n from lora_training_jobs").fetchone() == {"n": 2}
+    for name in ("list_webhook_deliveries", "rotate_webhook_secret", "delete_webhook"):
+        assert (responses[name].status, responses[name].body) == (404, {"error": "Webhook not found"}), name
+    listed = responses["list_webhooks"].body["data"]["webhooks"]
+    assert [hook["id"] for hook in listed] == [str(caller.webhook_id)]
+    endpoints = db.execute("select secret, previous_secret from webhook_endpoints").fetchall()
+    assert len(endpoints) == 2  # neither deleted
+    assert all(row["previous_secret"] is None for row in endpoints)  # nor rotated
+    assert db.execute("select count(*) as n from webhook_deliveries").fetchone() == {"n": 2}
 
 
 def test_removing_the_filters_is_really_exercised(

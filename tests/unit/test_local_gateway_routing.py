@@ -69,6 +69,11 @@ def test_routes_come_from_the_template() -> None:
         ("JobCheckpointsFunction", "GET /jobs/{job_id}/checkpoints"),
         ("JobDownloadFunction", "GET /jobs/{job_id}/download"),
         ("CatalogFunction", "GET /catalog"),
+        ("CreateWebhookFunction", "POST /webhooks"),
+        ("ListWebhooksFunction", "GET /webhooks"),
+        ("DeleteWebhookFunction", "DELETE /webhooks/{webhook_id}"),
+        ("RotateWebhookSecretFunction", "POST /webhooks/{webhook_id}/rotate-secret"),
+        ("ListWebhookDeliveriesFunction", "GET /webhooks/{webhook_id}/deliveries"),
     }
     assert {(spec.logical_id, spec.schedules) for spec in specs if spec.schedules} == {
         ("OutboxRelayFunction", ("rate(1 minute)",)),
@@ -79,6 +84,10 @@ def test_routes_come_from_the_template() -> None:
         (
             "JobReportsFunction",
             (SqsSource("JobReportsQueue", batch_size=10, report_batch_item_failures=True),),
+        ),
+        (
+            "WebhookDeliveryFunction",
+            (SqsSource("WebhookDeliveriesQueue", batch_size=5, report_batch_item_failures=True),),
         ),
     }
 

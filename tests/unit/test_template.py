@@ -39,9 +39,15 @@ def test_each_queue_and_topic_has_only_its_own_senders() -> None:
             ("CreateJobFunction", {"Fn::GetAtt": "JobsQueue.Arn"}),
             (
                 "OutboxRelayFunction",
-                [{"Fn::GetAtt": "JobsQueue.Arn"}, {"Fn::GetAtt": "WorkerTasksQueue.Arn"}],
+                [
+                    {"Fn::GetAtt": "JobsQueue.Arn"},
+                    {"Fn::GetAtt": "WorkerTasksQueue.Arn"},
+                    {"Fn::GetAtt": "WebhookDeliveriesQueue.Arn"},
+                ],
             ),
             ("JobDispatcherFunction", {"Fn::GetAtt": "WorkerTasksQueue.Arn"}),
+            # Only its dead-letter queue, after a delivery's last attempt; the relay fills the queue.
+            ("WebhookDeliveryFunction", {"Fn::GetAtt": "WebhookDeliveriesDeadLetterQueue.Arn"}),
             ("managed", {"Fn::GetAtt": "JobReportsQueue.Arn"}),  # WorkerReportsSenderPolicy, for workers
         ],
         key=str,
@@ -238,8 +244,19 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
         "JobMetricsFunction",
         "JobCheckpointsFunction",
         "JobDownloadFunction",
+        "CreateWebhookFunction",
+        "ListWebhooksFunction",
+        "DeleteWebhookFunction",
+        "RotateWebhookSecretFunction",
+        "ListWebhookDeliveriesFunction",
     }
-    workers = {"OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction", "JobWatchdogFunction"}
+    workers = {
+        "OutboxRelayFunction",
+        "JobDispatcherFunction",
+        "JobReportsFunction",
+        "JobWatchdogFunction",
+        "WebhookDeliveryFunction",
+    }
     assert _readers("ReadWorkerDatabaseSecretPolicy") == workers
     for name in sorted(workers):
         own = FUNCTIONS[name]["Properties"]["Environment"]["Variables"]
@@ -328,6 +345,8 @@ def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_rai
         "ApiFunctionThrottlesAlarm",
         "ApiJobDetailsFunctionErrorsAlarm",
         "ApiJobDetailsFunctionThrottlesAlarm",
+        "ApiWebhooksFunctionErrorsAlarm",
+        "ApiWebhooksFunctionThrottlesAlarm",
         "BackgroundFunctionThrottlesAlarm",
         "FunctionTimeoutsAlarm",
         "OutboxOldestPendingAgeAlarm",
@@ -347,6 +366,7 @@ def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_rai
             for alarm in (
                 f"ApiFunction{metric}Alarm",
                 f"ApiJobDetailsFunction{metric}Alarm",
+                f"ApiWebhooksFunction{metric}Alarm",
                 f"BackgroundFunction{metric}Alarm",
             )
             for m in alarms[alarm]["Properties"]["Metrics"]

@@ -1,0 +1,33 @@
+"""SQS consumer of the webhook deliveries queue: attempts each delivery that is due, and leaves a failed
+one on the queue, hidden until its retry is due, or moves it to the dead-letter queue after the last."""
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+from pipeline import webhook_addresses, webhook_delivery
+from pipeline.database import Database
+from pipeline.execution_environment import finish_init
+from pipeline.queue_consumer import sqs_record_consumer
+from pipeline.settings import DatabaseSettings
+from pipeline.webhook_delivery import DeliverySettings, Outcome
+from pipeline.webhook_delivery_queue import DeliveryQueueSettings, SqsDeliveryQueue
+
+database = Database(DatabaseSettings.from_env())
+settings = DeliverySettings.from_env()
+queue = SqsDeliveryQueue(DeliveryQueueSettings.from_env())
+resolve = webhook_addresses.resolver_with_timeout(settings.timeout_s / 2)
+lambda_handler = sqs_record_consumer(
+    # A batch whose every delivery is waiting for its retry is a normal answer, not a failed invocation
+    # (which would count as a function error): only the records are reported failed.
+    BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
+    lambda record: webhook_delivery.handle_record(
+        database, record.body, record.receipt_handle, queue=queue, settings=settings, resolve=resolve
+    ),
+    {
+        Outcome.DELIVERED: "WebhooksDelivered",
+        Outcome.RETRY: "WebhookAttemptsFailed",
+        Outcome.GAVE_UP: "WebhooksFailed",
+        Outcome.GONE: "WebhookDeliveriesDropped",
+        Outcome.UNPROCESSABLE: "WebhookMessagesUnprocessable",
+    },
+)
+finish_init(release=[database.release, queue.release])
