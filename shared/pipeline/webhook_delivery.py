@@ -124,9 +124,11 @@ def attempt(
     error: str | None = None
     try:
         receiver = webhook_addresses.parse(delivery["url"], allow_local=settings.allow_local_receivers)
-        address = webhook_addresses.public_addresses(
+        addresses = webhook_addresses.public_addresses(
             receiver, allow_local=settings.allow_local_receivers, resolve=resolve
-        )[0]
+        )
+        # IPv4 first: a Lambda function reaches IPv6 addresses only from a dual-stack VPC.
+        address = next((found for found in addresses if found.version == 4), addresses[0])
         payload = delivery["payload"].encode()
         headers = webhook_signatures.headers(
             _signing_secrets(delivery, at),

@@ -48,10 +48,13 @@ def post(
         connection = _PinnedHttp(receiver.host, receiver.port, address, timeout_s)
     started = time.monotonic()
     connection.deadline = started + timeout_s
-    # Shutting the socket down from another thread ends whatever read or write is waiting on it.
-    deadline = threading.Timer(timeout_s, _cut, args=(connection,))
+    # Shutting the socket down from another thread ends whatever read or write is waiting on it; what
+    # was read from a socket cut so is incomplete (a cut reads as the end of the answer), never an answer.
+    cut = threading.Event()
+    deadline = threading.Timer(timeout_s, _cut, args=(connection, cut))
     deadline.daemon = True
     deadline.start()
+    timed_out = PostFailed(f"No answer within {timeout_s:g} s")
     try:
         connection.request(
             "POST",
@@ -61,21 +64,27 @@ def post(
         )
         response = connection.getresponse()
         prefix = response.read(RESPONSE_PREFIX_BYTES)
-        return Answer(status=response.status, body_prefix=prefix.decode("utf-8", errors="replace"))
+        answer = Answer(status=response.status, body_prefix=prefix.decode("utf-8", errors="replace"))
     except ssl.SSLError as exc:
+        if cut.is_set():
+            raise timed_out from None
         raise PostFailed(f"TLS failed: {exc.reason or 'handshake refused'}") from None
     except TimeoutError:
-        raise PostFailed(f"No answer within {timeout_s:g} s") from None
+        raise timed_out from None
     except (OSError, http.client.HTTPException) as exc:
-        if time.monotonic() - started >= timeout_s:
-            raise PostFailed(f"No answer within {timeout_s:g} s") from None
+        if cut.is_set() or time.monotonic() - started >= timeout_s:
+            raise timed_out from None
         raise PostFailed(_connection_error(exc)) from None
     finally:
         deadline.cancel()
         connection.close()
+    if cut.is_set():
+        raise timed_out
+    return answer
 
 
-def _cut(connection: http.client.HTTPConnection) -> None:
+def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
+    cut.set()
     sock = connection.sock
     if sock is not None:
         with contextlib.suppress(OSError):  # already closed

@@ -221,7 +221,7 @@ def test_unknown_route_is_not_found_like_api_gateway(stack: Stack, alice: dict[s
 def test_printed_curl_commands_work_as_printed(stack: Stack) -> None:
     assert shutil.which("curl"), "curl is needed to run the printed commands"
     lines = [line.strip() for line in stack.stdout if line.strip().startswith(("export ", "curl "))]
-    assert [line.split()[0] for line in lines] == ["export", "export", "curl", "curl", "curl"]
+    assert [line.split()[0] for line in lines] == ["export", "export", "curl", "curl", "curl", "curl"]
 
     outputs = []
     for command in lines[2:]:
@@ -232,11 +232,15 @@ def test_printed_curl_commands_work_as_printed(stack: Stack) -> None:
         assert result.stdout.endswith("}\n"), command  # the prompt starts on a line of its own
         outputs.append(json.loads(result.stdout))
 
-    estimate, created, listed = outputs
+    estimate, created, listed, webhook = outputs
     assert estimate["data"]["estimated_cost"] == 5.94
     assert created["data"]["status"] == "queued"
     assert created["data"]["id"] in [job["id"] for job in listed["data"]["jobs"]]
     assert any("not-ready dataset:" in line for line in stack.stdout)
+    # The receiver `make webhook-receiver` starts, registered for every event type; its secret shown.
+    assert webhook["data"]["url"] == "http://127.0.0.1:9400/pipeline"
+    assert len(webhook["data"]["events"]) == 4
+    assert webhook["data"]["secret"].startswith("whsec_")
 
 
 def test_make_dataset_prints_the_id_alone_and_the_page_address_beside_it(stack: Stack) -> None:
@@ -397,7 +401,8 @@ def test_local_stack_runs_the_queue_consumer_so_created_jobs_get_claimed(tmp_pat
     try:
         assert (
             "Queue consumers: JobDispatcherFunction <- pipeline-jobs,"
-            " JobReportsFunction <- pipeline-job-reports.fifo"
+            " JobReportsFunction <- pipeline-job-reports.fifo,"
+            " WebhookDeliveryFunction <- pipeline-webhook-deliveries"
         ) in running.stdout
         token = run_cli(tmp_path, "token", "--user", "erin").strip()
         dataset_id = run_cli(tmp_path, "dataset", "--user", "erin", "--pairs", "5000", "--tokens", "1200000")

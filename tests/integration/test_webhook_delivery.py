@@ -315,7 +315,7 @@ def test_the_connection_goes_to_the_checked_address_under_the_urls_host_name(
 
     def resolve(host: str, port: int) -> list[str]:
         resolved.append(host)
-        return ["127.0.0.1"]
+        return ["::1", "127.0.0.1"]  # the receiver listens on IPv4 only: IPv4 is tried first
 
     assert _deliver(worker_db, deliveries_queue, resolve=resolve) == [Outcome.DELIVERED]
     # Resolved once, checked, and connected to: receiver.test resolves nowhere else.

@@ -414,3 +414,30 @@ def test_creating_jobs_is_throttled_tighter_than_the_rest_of_the_api() -> None:
     assert (
         parameters["CreateJobThrottlingBurstLimit"]["Default"] < parameters["ThrottlingBurstLimit"]["Default"]
     )
+
+
+def test_deployed_webhooks_go_to_https_public_receivers_only_and_retry_into_their_dead_letter_queue() -> None:
+    for name in ("CreateWebhookFunction", "WebhookDeliveryFunction"):
+        variables = FUNCTIONS[name]["Properties"]["Environment"]["Variables"]
+        assert variables["WEBHOOKS_ALLOW_LOCAL_RECEIVERS"] == "false", name
+    delivery = FUNCTIONS["WebhookDeliveryFunction"]["Properties"]
+    schedule = [
+        int(s) for s in delivery["Environment"]["Variables"]["WEBHOOK_RETRY_SCHEDULE_SECONDS"].split(",")
+    ]
+    assert sum(schedule) / 3600 > 24  # retried for more than a day
+    assert max(schedule) <= 43_200  # SQS hides a message at most 12 hours at a time
+    queue = RESOURCES["WebhookDeliveriesQueue"]["Properties"]
+    # Every attempt fits before the redrive, which only catches what the function cannot handle.
+    assert queue["RedrivePolicy"]["maxReceiveCount"] > len(schedule) + 1
+    assert queue["MessageRetentionPeriod"] > sum(schedule)
+    assert queue["VisibilityTimeout"] >= 6 * delivery["Timeout"]
+    assert delivery["Events"]["WebhookDeliveriesQueue"]["Properties"]["FunctionResponseTypes"] == [
+        "ReportBatchItemFailures"
+    ]
+    actions = {(s["Sid"], s["Action"]) for _, s in _statements() if s.get("Sid") in (
+        "HideUntilTheRetryIsDue", "DeadLetterAfterTheLastAttempt"
+    )}  # fmt: skip
+    assert actions == {
+        ("HideUntilTheRetryIsDue", "sqs:ChangeMessageVisibility"),
+        ("DeadLetterAfterTheLastAttempt", "sqs:SendMessage"),
+    }
