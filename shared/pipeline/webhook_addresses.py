@@ -48,10 +48,6 @@ class Receiver:
     port: int
     target: str  # path and query, as the request line carries them
 
-    @property
-    def host_is_address(self) -> bool:
-        return _as_address(self.host) is not None
-
 
 def parse(url: str, *, allow_local: bool) -> Receiver:
     """The URL's parts, or AddressRefused saying what is wrong with it."""

@@ -55,8 +55,7 @@ def enqueue_status_change(
     if not endpoints:
         return 0
     job = webhooks_repository.job_for_payload(conn, job_id)
-    if job is None:
-        return 0  # not this tenant's job: nothing of it goes anywhere
+    assert job is not None  # the transaction that changed the job sees it
     data = WebhookJobData.model_validate(job | {"job_id": job["id"], "previous_status": previous})
     bodies = {
         event_type: WebhookPayload(type=event_type, timestamp=at, data=data).model_dump_json()

@@ -46,10 +46,9 @@ def post(
         connection = _PinnedHttps(receiver.host, receiver.port, address, timeout_s, tls or _default_tls())
     else:
         connection = _PinnedHttp(receiver.host, receiver.port, address, timeout_s)
-    started = time.monotonic()
-    connection.deadline = started + timeout_s
-    # Shutting the socket down from another thread ends whatever read or write is waiting on it; what
-    # was read from a socket cut so is incomplete (a cut reads as the end of the answer), never an answer.
+    # At the deadline (the connection's own, for its connect), the timer shuts the socket down from
+    # another thread: that ends whatever read or write is waiting on it. What was read from a socket
+    # cut so is incomplete (a cut reads as the end of the answer), never an answer.
     cut = threading.Event()
     deadline = threading.Timer(timeout_s, _cut, args=(connection, cut))
     deadline.daemon = True
@@ -65,16 +64,10 @@ def post(
         response = connection.getresponse()
         prefix = response.read(RESPONSE_PREFIX_BYTES)
         answer = Answer(status=response.status, body_prefix=prefix.decode("utf-8", errors="replace"))
-    except ssl.SSLError as exc:
-        if cut.is_set():
+    except (OSError, http.client.HTTPException) as exc:  # ssl.SSLError and TimeoutError are OSErrors
+        if cut.is_set() or isinstance(exc, TimeoutError):
             raise timed_out from None
-        raise PostFailed(f"TLS failed: {exc.reason or 'handshake refused'}") from None
-    except TimeoutError:
-        raise timed_out from None
-    except (OSError, http.client.HTTPException) as exc:
-        if cut.is_set() or time.monotonic() - started >= timeout_s:
-            raise timed_out from None
-        raise PostFailed(_connection_error(exc)) from None
+        raise PostFailed(failure(exc)) from None
     finally:
         deadline.cancel()
         connection.close()
@@ -94,17 +87,18 @@ def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
 def _connect(address: IpAddress, port: int, deadline: float) -> socket.socket:
     """A TCP connection to the checked address, its timeout what is left of the deadline."""
     sock = socket.create_connection((str(address), port), max(deadline - time.monotonic(), 0.001))
-    left = deadline - time.monotonic()
-    if left <= 0:
-        sock.close()
-        raise TimeoutError
-    sock.settimeout(left)
+    sock.settimeout(max(deadline - time.monotonic(), 0.001))  # past the deadline, the cut ends it
     return sock
 
 
-def _connection_error(exc: BaseException) -> str:
+def failure(exc: BaseException) -> str:
+    """What went wrong, in words for the endpoint's owner (the deliveries list shows it)."""
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed: {getattr(exc, 'reason', None) or 'handshake refused'}"
     if isinstance(exc, ConnectionRefusedError):
         return "Connection refused"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "The receiver closed the connection without answering"
     if isinstance(exc, ConnectionResetError):
         return "Connection reset by the receiver"
     if isinstance(exc, http.client.HTTPException):

@@ -400,9 +400,8 @@ def test_local_stack_runs_the_queue_consumer_so_created_jobs_get_claimed(tmp_pat
     running = Stack.start(tmp_path, "--no-worker")
     try:
         assert (
-            "Queue consumers: JobDispatcherFunction <- pipeline-jobs,"
-            " JobReportsFunction <- pipeline-job-reports.fifo,"
-            " WebhookDeliveryFunction <- pipeline-webhook-deliveries"
+            "Queue consumers: WebhookDeliveryFunction <- pipeline-webhook-deliveries,"
+            " JobDispatcherFunction <- pipeline-jobs, JobReportsFunction <- pipeline-job-reports.fifo"
         ) in running.stdout
         token = run_cli(tmp_path, "token", "--user", "erin").strip()
         dataset_id = run_cli(tmp_path, "dataset", "--user", "erin", "--pairs", "5000", "--tokens", "1200000")

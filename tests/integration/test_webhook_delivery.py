@@ -25,7 +25,7 @@ from functions.list_webhook_deliveries import app as list_webhook_deliveries_app
 from functions.webhook_delivery import app as webhook_delivery_app
 from local.queue_consumers import sqs_event
 from local.webhook_receiver import WebhookReceiver
-from pipeline import job_reports, outbox_relay, webhook_delivery, webhook_endpoints
+from pipeline import job_reports, outbox_relay, webhook_delivery, webhook_endpoints, webhook_http
 from pipeline.artifacts import job_prefix
 from pipeline.database import Database
 from pipeline.outbox_repository import Destination
@@ -34,7 +34,7 @@ from pipeline.sqs_publisher import WebhookDeliveriesQueueSettings, webhook_deliv
 from pipeline.webhook_delivery import DeliverySettings, Outcome
 from pipeline.webhook_delivery_queue import DeliveryQueueSettings, SqsDeliveryQueue
 from pipeline.webhook_models import CreateWebhookRequest
-from tests.api_client import FakeLambdaContext, build_event, invoke
+from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
 from tests.factories import insert_dataset, insert_job
 from tests.services import QueueReader, local_queues
 
@@ -95,6 +95,17 @@ def _run_to_completion(worker_db: Database, job: Job) -> None:
 def _relay(worker_db: Database) -> int:
     publisher = webhook_deliveries_publisher(WebhookDeliveriesQueueSettings.from_env())
     return outbox_relay.relay_unsent(worker_db, {Destination.WEBHOOKS: publisher}, min_age_s=10).sent
+
+
+def _completed(
+    db: psycopg.Connection[DictRow], worker_db: Database, url: str, events: list[str] | None = None
+) -> tuple[Job, dict[str, Any]]:
+    """A job whose user registered `url`, run to completion, its deliveries relayed onto the queue."""
+    job = _job(db)
+    endpoint = _register(job[0], url, events=events or ["job.completed"])
+    _run_to_completion(worker_db, job)
+    _relay(worker_db)
+    return job, endpoint
 
 
 def _queue() -> SqsDeliveryQueue:
@@ -218,10 +229,7 @@ def test_a_failing_receiver_is_retried_with_the_same_id_until_it_answers_2xx(
 ) -> None:
     hooks, url = receiver
     hooks.answers = [500, 503]
-    job = _job(db)
-    endpoint = _register(job[0], f"{url}/hooks", events=["job.completed"])
-    _run_to_completion(worker_db, job)
-    _relay(worker_db)
+    job, endpoint = _completed(db, worker_db, f"{url}/hooks")
 
     assert _deliver(worker_db, deliveries_queue) == [Outcome.RETRY]
     assert _deliver(worker_db, deliveries_queue) == []  # hidden until its retry is due (1 s)
@@ -259,10 +267,7 @@ def test_after_the_last_attempt_fails_the_delivery_is_failed_and_its_message_dea
 ) -> None:
     hooks, url = receiver
     hooks.answers = [500] * 10
-    job = _job(db)
-    _register(job[0], f"{url}/down", events=["job.completed"])
-    _run_to_completion(worker_db, job)
-    _relay(worker_db)
+    job, _ = _completed(db, worker_db, f"{url}/down")
     two_attempts = DeliverySettings(WEBHOOKS_ALLOW_LOCAL_RECEIVERS=True, WEBHOOK_RETRY_SCHEDULE_SECONDS="0")
 
     assert _deliver(worker_db, deliveries_queue, settings=two_attempts) == [Outcome.RETRY]
@@ -282,11 +287,8 @@ def test_a_host_that_now_resolves_to_a_private_address_is_not_contacted(
     receiver: tuple[WebhookReceiver, str],
 ) -> None:
     hooks, _ = receiver
-    job = _job(db)
     # Public when registered; at delivery its name answers with a private address (DNS rebinding).
-    _register(job[0], "https://hooks.example.com/in", events=["job.completed"])
-    _run_to_completion(worker_db, job)
-    _relay(worker_db)
+    job, _ = _completed(db, worker_db, "https://hooks.example.com/in")
 
     outcomes = _deliver(
         worker_db, deliveries_queue, settings=DeliverySettings(), resolve=lambda host, port: ["10.0.0.5"]
@@ -307,10 +309,7 @@ def test_the_connection_goes_to_the_checked_address_under_the_urls_host_name(
 ) -> None:
     hooks, url = receiver
     port = int(url.rsplit(":", 1)[1])
-    job = _job(db)
-    _register(job[0], f"http://receiver.test:{port}/pinned", events=["job.completed"])
-    _run_to_completion(worker_db, job)
-    _relay(worker_db)
+    _completed(db, worker_db, f"http://receiver.test:{port}/pinned")
     resolved: list[str] = []
 
     def resolve(host: str, port: int) -> list[str]:
@@ -326,10 +325,7 @@ def test_the_connection_goes_to_the_checked_address_under_the_urls_host_name(
 def test_deployed_a_loopback_url_is_refused_at_delivery_by_the_function(
     db: psycopg.Connection[DictRow], worker_db: Database, deliveries_queue: QueueReader
 ) -> None:
-    job = _job(db)
-    _register(job[0], "http://127.0.0.1:9/local-only", events=["job.completed"])  # as make run allows
-    _run_to_completion(worker_db, job)
-    _relay(worker_db)
+    job, _ = _completed(db, worker_db, "http://127.0.0.1:9/local-only")  # as make run allows
     [message] = deliveries_queue.client.receive_message(
         QueueUrl=deliveries_queue.queue_url, AttributeNames=["All"]
     )["Messages"]
@@ -351,10 +347,7 @@ def test_a_receiver_that_does_not_answer_in_time_is_cut_off(
     silent = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []
     threading.Thread(target=lambda: accepted.append(silent.accept()[0]), daemon=True).start()
-    job = _job(db)
-    _register(job[0], f"http://127.0.0.1:{silent.getsockname()[1]}/slow", events=["job.completed"])
-    _run_to_completion(worker_db, job)
-    _relay(worker_db)
+    job, _ = _completed(db, worker_db, f"http://127.0.0.1:{silent.getsockname()[1]}/slow")
     quick = DeliverySettings(WEBHOOKS_ALLOW_LOCAL_RECEIVERS=True, WEBHOOK_TIMEOUT_SECONDS=0.5)
 
     try:
@@ -377,10 +370,7 @@ def test_a_redirect_is_not_followed_and_only_a_prefix_of_the_answer_is_kept(
     hooks, url = receiver
     hooks.answers = [302]
     hooks.answer_body = b"x" * 10_000
-    job = _job(db)
-    endpoint = _register(job[0], f"{url}/moved", events=["job.completed"])
-    _run_to_completion(worker_db, job)
-    _relay(worker_db)
+    _, endpoint = _completed(db, worker_db, f"{url}/moved")
 
     assert _deliver(worker_db, deliveries_queue) == [Outcome.RETRY]
     assert len(hooks.wait_for(1, timeout_s=5)) == 1
@@ -399,10 +389,7 @@ def test_a_deleted_endpoint_gets_nothing_more(
     receiver: tuple[WebhookReceiver, str],
 ) -> None:
     hooks, url = receiver
-    job = _job(db)
-    endpoint = _register(job[0], f"{url}/gone", events=["job.completed"])
-    _run_to_completion(worker_db, job)
-    _relay(worker_db)
+    job, endpoint = _completed(db, worker_db, f"{url}/gone")
     webhook_endpoints.delete(create_webhook_app.database, job[0], endpoint["id"])
 
     assert _deliver(worker_db, deliveries_queue) == [Outcome.GONE]
@@ -479,3 +466,79 @@ def test_a_cancel_and_a_failure_send_their_own_event_types(
     assert failed["data"]["error_code"] == "out_of_memory"
     assert failed["data"]["previous_status"] == "initializing"
     assert json.loads(types[1]["payload"])["data"]["current_cost"] == 0
+
+
+def test_a_host_that_does_not_resolve_is_retried_and_says_so(
+    db: psycopg.Connection[DictRow], worker_db: Database, deliveries_queue: QueueReader
+) -> None:
+    job, _ = _completed(db, worker_db, "https://not-yet.example.com/in")
+
+    def unresolved(host: str, port: int) -> list[str]:
+        raise OSError("Name or service not known")
+
+    assert _deliver(worker_db, deliveries_queue, settings=DeliverySettings(), resolve=unresolved) == [
+        Outcome.RETRY
+    ]
+    [row] = _delivery_rows(db, job[1])
+    assert (row["attempts"], row["last_error"]) == (1, "Not sent: not-yet.example.com did not resolve")
+
+
+def test_a_repeated_message_of_a_delivered_delivery_posts_nothing_more(
+    db: psycopg.Connection[DictRow],
+    worker_db: Database,
+    deliveries_queue: QueueReader,
+    receiver: tuple[WebhookReceiver, str],
+) -> None:
+    hooks, url = receiver
+    job, _ = _completed(db, worker_db, f"{url}/once")
+    [message] = deliveries_queue.client.receive_message(QueueUrl=deliveries_queue.queue_url)["Messages"]
+    handle = message["ReceiptHandle"]
+
+    def resolve(host: str, port: int) -> list[str]:
+        return []
+
+    first = webhook_delivery.handle_record(
+        worker_db, message["Body"], handle, queue=_queue(), settings=LOCAL, resolve=resolve
+    )
+    again = webhook_delivery.handle_record(  # SQS delivers at least once
+        worker_db, message["Body"], handle, queue=_queue(), settings=LOCAL, resolve=resolve
+    )
+
+    assert (first, again) == (Outcome.DELIVERED, Outcome.GONE)
+    assert len(hooks.wait_for(1, timeout_s=5)) == 1
+    [row] = _delivery_rows(db, job[1])
+    assert (row["status"], row["attempts"]) == ("delivered", 1)
+
+
+def test_an_endpoint_deleted_while_its_delivery_is_posted_records_no_attempt(
+    db: psycopg.Connection[DictRow], worker_db: Database, deliveries_queue: QueueReader
+) -> None:
+    job, endpoint = _completed(db, worker_db, "http://127.0.0.1:9/racing")
+    posted: list[str] = []
+
+    def post_then_delete(receiver: Any, address: Any, **kwargs: Any) -> webhook_http.Answer:
+        posted.append(kwargs["headers"]["webhook-id"])
+        webhook_endpoints.delete(create_webhook_app.database, job[0], endpoint["id"])
+        return webhook_http.Answer(status=200, body_prefix="")
+
+    [message] = deliveries_queue.client.receive_message(QueueUrl=deliveries_queue.queue_url)["Messages"]
+    outcome = webhook_delivery.handle_record(
+        worker_db,
+        message["Body"],
+        message["ReceiptHandle"],
+        queue=_queue(),
+        settings=LOCAL,
+        resolve=lambda host, port: [],
+        post=post_then_delete,
+    )
+
+    assert outcome is Outcome.GONE
+    assert len(posted) == 1
+    assert db.execute("select count(*) as n from webhook_delivery_attempts").fetchone() == {"n": 0}
+
+
+def test_a_message_that_is_not_a_delivery_is_acknowledged_without_a_retry(worker_db: Database) -> None:
+    event = load_event("webhook_delivery")
+    event["Records"][0]["body"] = '{"type": "webhook.delivery_due", "version": 1}'
+
+    assert webhook_delivery_app.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}

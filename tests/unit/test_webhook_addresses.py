@@ -91,6 +91,13 @@ def test_a_url_that_cannot_receive_webhooks_says_why(url: str, reason: str) -> N
     assert reason in _refused(url, "93.184.216.34")
 
 
+def test_a_public_ipv4_written_inside_ipv6_passes_as_itself() -> None:
+    receiver = webhook_addresses.parse("https://[::ffff:93.184.216.34]/in", allow_local=False)
+    assert webhook_addresses.public_addresses(receiver, allow_local=False, resolve=_resolver()) == [
+        ipaddress.ip_address("::ffff:93.184.216.34")
+    ]
+
+
 def test_locally_http_and_loopback_are_allowed_but_private_networks_are_not() -> None:
     receiver = webhook_addresses.parse("http://127.0.0.1:9400/hooks", allow_local=True)
     assert webhook_addresses.public_addresses(receiver, allow_local=True, resolve=_resolver()) == [
