@@ -21,7 +21,6 @@ from pipeline.settings import EnvSettings
 from pipeline.webhook_addresses import AddressRefused, HostUnresolved, Resolver
 from pipeline.webhook_models import (
     CreateWebhookRequest,
-    DeliveryAttempt,
     WebhookDeliveriesQuery,
     WebhookDelivery,
     WebhookDeliveryPage,
@@ -144,17 +143,4 @@ def deliveries(
 
 
 def _delivery(row: dict[str, Any]) -> WebhookDelivery:
-    return WebhookDelivery(
-        id=webhook_signatures.message_id(row["id"]),
-        job_id=row["job_id"],
-        event_type=row["event_type"],
-        status=row["status"],
-        attempts=row["attempts"],
-        created_at=row["created_at"],
-        last_attempt_at=row["last_attempt_at"],
-        next_attempt_at=row["next_attempt_at"],
-        response_status=row["last_response_status"],
-        error=row["last_error"],
-        delivered_at=row["delivered_at"],
-        attempt_log=[DeliveryAttempt.model_validate(attempt) for attempt in row["attempt_log"]],
-    )
+    return WebhookDelivery.model_validate(row | {"id": webhook_signatures.message_id(row["id"])})

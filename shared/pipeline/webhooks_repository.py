@@ -33,7 +33,8 @@ _ENDPOINT_EXISTS: Final = "select 1 from webhook_endpoints where id = %s and use
 # Newest first; the cursor is the last row's seq (row level security bounds it to the caller's rows).
 _LIST_DELIVERIES: Final = """
 select d.seq, d.id, d.job_id, d.event_type, d.status, d.attempts, d.created_at, d.last_attempt_at,
-       d.next_attempt_at, d.last_response_status, d.last_error, d.delivered_at,
+       d.next_attempt_at, d.last_response_status as response_status, d.last_error as error,
+       d.delivered_at,
        coalesce((
            select json_agg(json_build_object(
                       'attempt', a.attempt, 'attempted_at', a.attempted_at,
