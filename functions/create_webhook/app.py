@@ -10,11 +10,11 @@ from pipeline.database import Database
 from pipeline.execution_environment import finish_init
 from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
 from pipeline.settings import DatabaseSettings
-from pipeline.webhook_endpoints import WebhookSettings
+from pipeline.webhook_addresses import ReceiverSettings
 from pipeline.webhook_models import CreateWebhookRequest
 
 database = Database(DatabaseSettings.from_env())
-settings = WebhookSettings.from_env()
+settings = ReceiverSettings.from_env()
 # A slow resolver must not hold the request: past this the host is checked at delivery only.
 resolve = webhook_addresses.resolver_with_timeout(2.0)
 

@@ -19,11 +19,22 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
+from pydantic import Field
+
+from pipeline.settings import EnvSettings
+
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # host, port -> the addresses the host resolves to (getaddrinfo by default; the tests give their own).
 Resolver = Callable[[str, int], list[str]]
 
 MAX_URL_LENGTH: Final = 1024
+
+
+class ReceiverSettings(EnvSettings):
+    """Where webhooks may go, for registration and delivery alike."""
+
+    # The local stack only: http:// and loopback receivers (a receiver on 127.0.0.1 in `make run`).
+    allow_local_receivers: bool = Field(default=False, alias="WEBHOOKS_ALLOW_LOCAL_RECEIVERS")
 
 
 class AddressRefused(Exception):

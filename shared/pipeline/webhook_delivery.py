@@ -28,8 +28,7 @@ from pipeline import webhook_addresses, webhook_http, webhook_signatures, webhoo
 from pipeline.database import Database
 from pipeline.observability import logger
 from pipeline.queue_consumer import LeaveForRetry
-from pipeline.settings import EnvSettings
-from pipeline.webhook_addresses import AddressRefused, HostUnresolved, Resolver
+from pipeline.webhook_addresses import AddressRefused, HostUnresolved, ReceiverSettings, Resolver
 from pipeline.webhook_events import WebhookDeliveryDueMessage
 
 # SQS hides a message at most 12 hours at a time.
@@ -37,10 +36,9 @@ MAX_DELAY_S: Final = 43_200
 _ERROR_CHARS: Final = 500
 
 
-class DeliverySettings(EnvSettings):
-    # The local stack only: http:// and loopback receivers (a receiver on 127.0.0.1 in `make run`).
-    allow_local_receivers: bool = Field(default=False, alias="WEBHOOKS_ALLOW_LOCAL_RECEIVERS")
-    # The delay before each retry, in seconds: as many retries as entries.
+class DeliverySettings(
+    ReceiverSettings
+):  # The delay before each retry, in seconds: as many retries as entries.
     retry_schedule_s: tuple[int, ...] = Field(
         default=(5, 300, 1800, 7200, 18000, 36000, 36000), alias="WEBHOOK_RETRY_SCHEDULE_SECONDS"
     )

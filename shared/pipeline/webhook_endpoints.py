@@ -11,13 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
-from pydantic import Field
-
 from pipeline import webhook_addresses, webhook_signatures, webhooks_repository
 from pipeline.database import Connection, Database
 from pipeline.domain_errors import WebhookLimitReached, WebhookNotFound, WebhookUrlRefused
 from pipeline.observability import logger
-from pipeline.settings import EnvSettings
 from pipeline.webhook_addresses import AddressRefused, HostUnresolved, Resolver
 from pipeline.webhook_models import (
     CreateWebhookRequest,
@@ -32,11 +29,6 @@ from pipeline.webhook_models import (
 MAX_ENDPOINTS_PER_USER: Final = 10
 # After a rotation the previous secret signs beside the new one this long: time to deploy the new one.
 PREVIOUS_SECRET_SIGNS_FOR: Final = timedelta(hours=24)
-
-
-class WebhookSettings(EnvSettings):
-    # The local stack only: http:// and loopback receivers (a receiver on 127.0.0.1 in `make run`).
-    allow_local_receivers: bool = Field(default=False, alias="WEBHOOKS_ALLOW_LOCAL_RECEIVERS")
 
 
 def _endpoint_id(raw: str) -> UUID:
