@@ -6,6 +6,12 @@ PostgreSQL: the server at DATABASE_URL when set, otherwise an embedded one (pgse
 folder. Either way the run gets its own throwaway database, migrated once; each test starts from empty
 tables. SQS: moto, started before collection, because boto3 clients created before the mock starts
 are not intercepted (the create_job function creates its client at import, as in Lambda).
+
+A test owns what it reads. The queues are shared by every test of the run (the functions' clients
+hold their URLs from import), so a queue fixture purges its queue before the test and again after it:
+PurgeQueue drops in-flight and delayed messages too, which draining cannot (a message an earlier test
+hid with ChangeMessageVisibility comes back whenever the run is slow enough). Tests of one process run
+one at a time; each pytest-xdist worker has its own moto.
 """
 
 import importlib
@@ -16,6 +22,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -83,6 +90,9 @@ def start() -> None:
 
     from moto import mock_aws
 
+    # SQS refuses a second purge of a queue within 60 s; a queue fixture purges before and after
+    # every test.
+    os.environ["MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"] = "false"
     mock = mock_aws()
     mock.start()
     _state["moto"] = mock
@@ -158,11 +168,10 @@ def worker_db() -> Iterator[Database]:
 
 
 @pytest.fixture
-def sqs_queue() -> "QueueReader":
-    """The jobs queue, drained of earlier tests' messages."""
-    reader = QueueReader(os.environ["JOBS_QUEUE_URL"])
-    reader.receive_all()
-    return reader
+def sqs_queue() -> Iterator["QueueReader"]:
+    """The jobs queue, this test's own: empty before it, emptied after it."""
+    with QueueReader(os.environ["JOBS_QUEUE_URL"]).owned() as reader:
+        yield reader
 
 
 def local_queues() -> LocalQueues:
@@ -172,25 +181,37 @@ def local_queues() -> LocalQueues:
 
 
 @pytest.fixture
-def worker_tasks_queue() -> "QueueReader":
-    """The worker tasks queue (FIFO), drained of earlier tests' messages."""
-    reader = QueueReader(local_queues().worker_tasks)
-    reader.receive_all()
-    return reader
+def worker_tasks_queue() -> Iterator["QueueReader"]:
+    """The worker tasks queue (FIFO), this test's own."""
+    with QueueReader(local_queues().worker_tasks).owned() as reader:
+        yield reader
 
 
 @pytest.fixture
-def worker_control_queue() -> "QueueReader":
-    """A worker host's subscription to the control topic, drained of earlier tests' messages."""
-    reader = QueueReader(local_queues().worker_control_host)
-    reader.receive_all()
-    return reader
+def worker_control_queue() -> Iterator["QueueReader"]:
+    """A worker host's subscription to the control topic, this test's own."""
+    with QueueReader(local_queues().worker_control_host).owned() as reader:
+        yield reader
 
 
 class QueueReader:
     def __init__(self, queue_url: str) -> None:
         self.queue_url = queue_url
         self.client = boto3.client("sqs", region_name="us-east-1")
+
+    def purge(self) -> None:
+        """Drop every message on the queue: visible, in flight (received, not yet deleted) and delayed."""
+        self.client.purge_queue(QueueUrl=self.queue_url)
+
+    @contextmanager
+    def owned(self) -> Iterator["QueueReader"]:
+        """The queue for one test: nothing an earlier test sent or hid is on it, and nothing this test
+        leaves behind survives it."""
+        self.purge()
+        try:
+            yield self
+        finally:
+            self.purge()
 
     def receive_all(self) -> list["MessageTypeDef"]:
         """Every message now on the queue (received and deleted), oldest first as SQS returns them."""

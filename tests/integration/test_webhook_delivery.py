@@ -44,11 +44,14 @@ Job = tuple[UUID, UUID]
 
 
 @pytest.fixture
-def deliveries_queue() -> QueueReader:
-    reader = QueueReader(local_queues().webhook_deliveries)
-    reader.receive_all()
-    QueueReader(local_queues().webhook_deliveries_dlq).receive_all()
-    return reader
+def deliveries_queue() -> Iterator[QueueReader]:
+    """The deliveries queue and its dead-letter queue, this test's own: a retry hides its message for a
+    while, and an earlier test's hidden message must not come back into this one."""
+    with (
+        QueueReader(local_queues().webhook_deliveries_dlq).owned(),
+        QueueReader(local_queues().webhook_deliveries).owned() as reader,
+    ):
+        yield reader
 
 
 @pytest.fixture
