@@ -10,7 +10,10 @@ What keeps a request from hanging on, or failing for, a connection gone bad:
 - a connection found gone before a request sends anything on it (the server restarted or failed over:
   it said goodbye, so the idle socket is readable) is replaced first, not discovered by a failure;
 - reads (Database.read) that lose their connection at any point are read again, once, on a new one.
-A connection that failed is dropped; the next request opens a new one.
+A connection that failed is dropped; the next request opens a new one. So is one on which a statement
+failed on the server (a bug's 500): psycopg may then hold the name of a prepared statement the server
+never parsed (its Parse was skipped in the aborted pipeline), and every later use of that statement on
+the connection would fail.
 """
 
 import select
@@ -147,6 +150,9 @@ class Database:
                 self.close()
             except SecretUnavailable:
                 self._unavailable()
+            except psycopg.Error:
+                self.close()  # see the module's docstring: its prepared statements can't be trusted
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
@@ -212,6 +218,9 @@ class Database:
             raise ConnectionLost(commit_sent=commit_sent) from None
         except SecretUnavailable:
             self._unavailable()
+        except psycopg.Error:
+            self.close()  # see the module's docstring: its prepared statements can't be trusted
+            raise
 
     def close(self) -> None:
         if self._connection is not None:
