@@ -27,7 +27,7 @@ help:
 	@echo "make migrate   apply database migrations to DATABASE_URL"
 	@echo "make schemas   regenerate schemas/ (queue message JSON Schema, OpenAPI document) from the models"
 	@echo "make lock      re-resolve the lock files (*.txt) from their inputs (*.in); UPGRADE=1 for newest versions"
-	@echo "make botocore-data   rewrite shared/pipeline/botocore_data (the SQS client's botocore files) after a botocore upgrade"
+	@echo "make botocore-data   rewrite shared/pipeline/aws/botocore_data (the SQS client's botocore files) after a botocore upgrade"
 	@echo "make clean     remove the virtual environment and caches"
 
 # Installed from the locks only (every package pinned, with hashes; `make lock` writes them): rebuilt
@@ -172,7 +172,7 @@ smoke: $(STAMP)
 	@$(VENV_PY) -m deploy.smoke --api-url "$(API_URL)" --token "$(TOKEN)" --dataset-id "$(DATASET_ID)"
 
 migrate: $(STAMP)
-	PYTHONPATH=shared $(VENV_PY) -m pipeline.migrate
+	PYTHONPATH=shared $(VENV_PY) -m pipeline.db.migrate
 
 schemas: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m tools.message_schema schemas

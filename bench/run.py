@@ -43,7 +43,7 @@ from local.local_database import APP_ROLE, url_for_role  # noqa: E402
 from local.sam_template import FunctionSpec, template_functions  # noqa: E402
 from local.sqs_server import LocalQueues, LocalSqs  # noqa: E402
 from local.stack_process import free_port  # noqa: E402
-from pipeline.migrate import migrate  # noqa: E402
+from pipeline.db.migrate import migrate  # noqa: E402
 
 FUNCTIONS = (
     "estimate",
@@ -382,7 +382,7 @@ def load_function(name: str) -> ModuleType:
 
 
 def warm(sizes: Sizes, app_url: str) -> dict[str, Any]:
-    from pipeline.observability import logger as function_logger
+    from pipeline.runtime.observability import logger as function_logger
 
     # Thousands of calls: the functions' per-request info lines (a cancel logs one) would bury the table.
     function_logger.setLevel("WARNING")
@@ -554,7 +554,7 @@ def _insert_jobs(conn: psycopg.Connection[Any], where: str, params: dict[str, An
 
 
 def list_scaling(sizes: Sizes, owner_url: str) -> dict[str, Any]:
-    from pipeline import pagination_cursor
+    from pipeline.http import cursor as pagination_cursor
 
     module = load_function("list_jobs")
     secret = module.cursor_secret.value()

@@ -27,9 +27,9 @@ log = logging.getLogger("pipeline.local")
 
 
 def _demo_commands(api: str, token: str) -> str:
-    from pipeline.configuration_models import EstimateHyperparameters, GpuConfig
-    from pipeline.datasets_repository import Dataset
-    from pipeline.estimates import estimate_for_dataset
+    from pipeline.catalog.configuration import EstimateHyperparameters, GpuConfig
+    from pipeline.datasets.repository import Dataset
+    from pipeline.pricing.estimates import estimate_for_dataset
 
     ready, processing = seeds.demo_datasets(auth_tokens.user_id_for(seeds.DEMO_USER))
     gpu = {"type": "A100-80GB", "count": 2}

@@ -114,7 +114,7 @@ class LoadedFunction:
         )
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        from pipeline.observability import logger, metrics
+        from pipeline.runtime.observability import logger, metrics
 
         context = LocalLambdaContext(self.spec.logical_id, self.spec.memory_mb, self.spec.timeout_s)
         # Here every function shares the layer's one Logger and one Metrics (in Lambda each function has

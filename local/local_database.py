@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-from pipeline.migrate import migrate
+from pipeline.db.migrate import migrate
 
 log = logging.getLogger("pipeline.local")
 

@@ -1,4 +1,4 @@
-"""The part of botocore's data directory an SQS client reads, bundled as pipeline/botocore_data.
+"""The part of botocore's data directory an SQS client reads, bundled as pipeline/aws/botocore_data.
 
 Building a client with botocore's own loader lists every one of its ~450 service directories (twice,
 to check the name "sqs") and parses endpoints.json, 1.2 MB of every service's endpoints: 30 of the
@@ -8,7 +8,7 @@ documentation strings are empty (130 of its 157 kB, read only to write docstring
 it took 1.2 ms more), stored uncompressed.
 
 A build-time tool, not in the layer. `make botocore-data` rewrites the bundle from the installed (pinned)
-botocore, with a VERSION file naming that botocore (pipeline.lean_sqs_client builds a plain client when
+botocore, with a VERSION file naming that botocore (pipeline.aws.lean_sqs_client builds a plain client when
 the installed one differs); a test fails when the bundle no longer matches it, e.g. after an upgrade.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import botocore
 
-from pipeline.lean_sqs_client import BOTOCORE_DATA, VERSION_FILE
+from pipeline.aws.lean_sqs_client import BOTOCORE_DATA, VERSION_FILE
 
 SERVICE = "sqs"
 # Read while building the client (sdk-default-configuration: the config resolver; _retry: the

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pipeline.message_models import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
-from pipeline.worker_messages import TrainingJobAssigned, TrainingJobCancelRequested
-from pipeline.worker_reports import REPORT_TYPES, REPORT_VERSION
+from pipeline.jobs.queue_messages import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
+from pipeline.workers.messages import TrainingJobAssigned, TrainingJobCancelRequested
+from pipeline.workers.report_models import REPORT_TYPES, REPORT_VERSION
 
 _WORKER_MESSAGE_TRANSPORT: dict[type[BaseModel], str] = {
     TrainingJobAssigned: (

@@ -12,19 +12,19 @@ from typing import Any, Final
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
-from pipeline.artifact_models import ArtifactDownload, JobCheckpoints
-from pipeline.catalog_models import Catalog
-from pipeline.configuration_models import CreateJobRequest, EstimateRequest
-from pipeline.dataset_models import DatasetSummary
-from pipeline.estimate_models import Estimate
-from pipeline.gpu_prices import PRICING_VERSION
-from pipeline.http_api import MAX_BODY_BYTES
-from pipeline.job_event_models import MAX_EVENTS_PER_PAGE, JobEventPage
-from pipeline.job_list_models import MAX_PAGE, JobPage
-from pipeline.job_metric_models import MAX_METRIC_POINTS, JobMetrics
-from pipeline.job_models import JobCancellation, TrainingJob, TrainingJobWithDataset
+from pipeline.artifacts.models import ArtifactDownload, JobCheckpoints
+from pipeline.catalog.configuration import CreateJobRequest, EstimateRequest
+from pipeline.catalog.gpu_prices import PRICING_VERSION
+from pipeline.catalog.models import Catalog
+from pipeline.datasets.models import DatasetSummary
+from pipeline.history.feed_models import MAX_EVENTS_PER_PAGE, JobEventPage
+from pipeline.history.metric_models import MAX_METRIC_POINTS, JobMetrics
+from pipeline.http.app import MAX_BODY_BYTES
+from pipeline.jobs.list_models import MAX_PAGE, JobPage
+from pipeline.jobs.models import JobCancellation, TrainingJob, TrainingJobWithDataset
 from pipeline.models import JOB_STATUSES, Model
-from pipeline.webhook_models import (
+from pipeline.pricing.models import Estimate
+from pipeline.webhooks.models import (
     EVENT_TYPES,
     MAX_DELIVERIES_PER_PAGE,
     CreateWebhookRequest,
@@ -34,7 +34,7 @@ from pipeline.webhook_models import (
     WebhookPayload,
 )
 
-# Documentation only: the functions write these shapes from pipeline.http_errors and API Gateway's own.
+# Documentation only: the functions write these shapes from pipeline.http.errors and API Gateway's own.
 
 
 class ErrorResponse(Model):

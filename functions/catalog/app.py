@@ -4,9 +4,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline.catalog import CATALOG
-from pipeline.execution_environment import finish_init
-from pipeline.http_api import caller_id, create_app, lambda_handler_for, success
+from pipeline.catalog.listing import CATALOG
+from pipeline.http.app import caller_id, create_app, lambda_handler_for, success
+from pipeline.runtime.execution_environment import finish_init
 
 
 async def catalog(request: Request) -> Response:

@@ -4,11 +4,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline import job_creation
-from pipeline.configuration_models import CreateJobRequest
-from pipeline.database import Database
-from pipeline.execution_environment import finish_init
-from pipeline.http_api import (
+from pipeline.aws.sqs_publisher import QueueSettings, SqsJobPublisher
+from pipeline.catalog.configuration import CreateJobRequest
+from pipeline.db.database import Database
+from pipeline.http.app import (
     caller_id,
     create_app,
     idempotency_key,
@@ -17,9 +16,10 @@ from pipeline.http_api import (
     read_json_object,
     success,
 )
-from pipeline.observability import metrics
-from pipeline.settings import DatabaseSettings
-from pipeline.sqs_publisher import QueueSettings, SqsJobPublisher
+from pipeline.jobs import creation as job_creation
+from pipeline.runtime.execution_environment import finish_init
+from pipeline.runtime.observability import metrics
+from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 publisher = SqsJobPublisher(QueueSettings.from_env())

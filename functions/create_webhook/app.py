@@ -5,13 +5,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline import webhook_addresses, webhook_endpoints
-from pipeline.database import Database
-from pipeline.execution_environment import finish_init
-from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
-from pipeline.settings import DatabaseSettings
-from pipeline.webhook_addresses import ReceiverSettings
-from pipeline.webhook_models import CreateWebhookRequest
+from pipeline.db.database import Database
+from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
+from pipeline.runtime.execution_environment import finish_init
+from pipeline.runtime.settings import DatabaseSettings
+from pipeline.webhooks import addresses as webhook_addresses
+from pipeline.webhooks import endpoints as webhook_endpoints
+from pipeline.webhooks.addresses import ReceiverSettings
+from pipeline.webhooks.models import CreateWebhookRequest
 
 database = Database(DatabaseSettings.from_env())
 settings = ReceiverSettings.from_env()

@@ -4,12 +4,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline import estimates
-from pipeline.configuration_models import EstimateRequest
-from pipeline.database import Database
-from pipeline.execution_environment import finish_init
-from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
-from pipeline.settings import DatabaseSettings
+from pipeline.catalog.configuration import EstimateRequest
+from pipeline.db.database import Database
+from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
+from pipeline.pricing import estimates
+from pipeline.runtime.execution_environment import finish_init
+from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 

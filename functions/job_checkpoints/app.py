@@ -5,11 +5,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline import job_artifacts
-from pipeline.database import Database
-from pipeline.execution_environment import finish_init
-from pipeline.http_api import caller_id, create_app, lambda_handler_for, success
-from pipeline.settings import DatabaseSettings
+from pipeline.artifacts import downloads as job_artifacts
+from pipeline.db.database import Database
+from pipeline.http.app import caller_id, create_app, lambda_handler_for, success
+from pipeline.runtime.execution_environment import finish_init
+from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 

@@ -6,13 +6,13 @@ Reports only the records that failed (ReportBatchItemFailures), so SQS retries j
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
-from pipeline import job_dispatch
-from pipeline.artifacts import ArtifactsSettings
-from pipeline.database import Database
-from pipeline.execution_environment import finish_init
-from pipeline.queue_consumer import sqs_consumer
-from pipeline.settings import DatabaseSettings
-from pipeline.sqs_publisher import WorkerTasksQueueSettings, worker_tasks_publisher
+from pipeline.artifacts.locations import ArtifactsSettings
+from pipeline.aws.sqs_publisher import WorkerTasksQueueSettings, worker_tasks_publisher
+from pipeline.db.database import Database
+from pipeline.runtime.execution_environment import finish_init
+from pipeline.runtime.queue_consumer import sqs_consumer
+from pipeline.runtime.settings import DatabaseSettings
+from pipeline.workers import dispatch as job_dispatch
 
 database = Database(DatabaseSettings.from_env())
 workers = worker_tasks_publisher(WorkerTasksQueueSettings.from_env())

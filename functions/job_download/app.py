@@ -7,13 +7,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline import job_artifacts
-from pipeline.artifact_models import DownloadQuery
-from pipeline.database import Database
-from pipeline.execution_environment import finish_init
-from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, success
-from pipeline.s3_presigner import PresignerSettings, S3Presigner
-from pipeline.settings import DatabaseSettings
+from pipeline.artifacts import downloads as job_artifacts
+from pipeline.artifacts.models import DownloadQuery
+from pipeline.aws.s3_presigner import PresignerSettings, S3Presigner
+from pipeline.db.database import Database
+from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, success
+from pipeline.runtime.execution_environment import finish_init
+from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 presigner = S3Presigner(PresignerSettings.from_env())

@@ -4,12 +4,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline import job_events
-from pipeline.database import Database
-from pipeline.execution_environment import finish_init
-from pipeline.http_api import caller_id, create_app, lambda_handler_for, parse, success
-from pipeline.job_event_models import JobEventsQuery
-from pipeline.settings import DatabaseSettings
+from pipeline.db.database import Database
+from pipeline.history import feed as job_events
+from pipeline.history.feed_models import JobEventsQuery
+from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, success
+from pipeline.runtime.execution_environment import finish_init
+from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 

@@ -7,13 +7,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pipeline import job_watchdog
-from pipeline.database import Database
-from pipeline.execution_environment import finish_init
-from pipeline.job_watchdog import WatchdogSettings
-from pipeline.observability import logger, metrics, tracer
-from pipeline.settings import DatabaseSettings
-from pipeline.sns_publisher import ControlTopicSettings, SnsControlPublisher
+from pipeline.aws.sns_publisher import ControlTopicSettings, SnsControlPublisher
+from pipeline.db.database import Database
+from pipeline.runtime.execution_environment import finish_init
+from pipeline.runtime.observability import logger, metrics, tracer
+from pipeline.runtime.settings import DatabaseSettings
+from pipeline.workers import watchdog as job_watchdog
+from pipeline.workers.watchdog import WatchdogSettings
 
 database = Database(DatabaseSettings.from_env())
 workers = SnsControlPublisher(ControlTopicSettings.from_env())

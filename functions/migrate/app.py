@@ -8,10 +8,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pipeline.custom_resource import send_response
-from pipeline.execution_environment import finish_init
-from pipeline.migrate import MigrationSettings, migrate
-from pipeline.observability import logger
+from pipeline.db.migrate import MigrationSettings, migrate
+from pipeline.runtime.custom_resource import send_response
+from pipeline.runtime.execution_environment import finish_init
+from pipeline.runtime.observability import logger
 
 PHYSICAL_ID = "pipeline-schema-migrations"  # one schema per stack: the same id on every request
 SAFETY_MARGIN_S = 15  # leave time to answer CloudFormation before the function times out

@@ -5,15 +5,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pipeline import outbox_relay
-from pipeline.database import Database
-from pipeline.execution_environment import finish_init
-from pipeline.observability import logger, metrics, tracer
-from pipeline.outbox_relay import RelaySettings
-from pipeline.outbox_repository import Destination
-from pipeline.settings import DatabaseSettings
-from pipeline.sns_publisher import ControlTopicSettings, SnsControlPublisher
-from pipeline.sqs_publisher import (
+from pipeline.aws.sns_publisher import ControlTopicSettings, SnsControlPublisher
+from pipeline.aws.sqs_publisher import (
     QueueSettings,
     SqsJobPublisher,
     SqsPublisher,
@@ -22,6 +15,13 @@ from pipeline.sqs_publisher import (
     webhook_deliveries_publisher,
     worker_tasks_publisher,
 )
+from pipeline.db.database import Database
+from pipeline.outbox import relay as outbox_relay
+from pipeline.outbox.relay import RelaySettings
+from pipeline.outbox.repository import Destination
+from pipeline.runtime.execution_environment import finish_init
+from pipeline.runtime.observability import logger, metrics, tracer
+from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 publishers: dict[Destination, SqsPublisher | SnsControlPublisher] = {

@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pipeline.gpu_prices import GPU_TYPES
+from pipeline.catalog.gpu_prices import GPU_TYPES
 
 JobStatus = Literal["queued", "initializing", "running", "completed", "failed", "cancelled"]
 JOB_STATUSES: Final[tuple[str, ...]] = get_args(JobStatus)

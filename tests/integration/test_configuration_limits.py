@@ -13,8 +13,8 @@ from psycopg.rows import DictRow
 from functions.catalog import app as catalog_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
-from pipeline import cost_model
-from pipeline.gpu_prices import GPU_TYPES, STORAGE_COST
+from pipeline.catalog.gpu_prices import GPU_TYPES, STORAGE_COST
+from pipeline.pricing import cost_model
 from tests.api_client import build_event, invoke
 from tests.factories import create_body, estimate_body, insert_dataset
 from tests.services import QueueReader

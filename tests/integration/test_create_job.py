@@ -11,8 +11,9 @@ import pytest
 from psycopg.rows import DictRow
 
 from functions.create_job import app as create_job_app
-from pipeline import notifications_repository, outbox_repository
-from pipeline.sqs_publisher import QueueSettings, SqsJobPublisher
+from pipeline.aws.sqs_publisher import QueueSettings, SqsJobPublisher
+from pipeline.jobs import notifications_repository
+from pipeline.outbox import repository as outbox_repository
 from tests.api_client import build_event, invoke
 from tests.factories import create_body, insert_dataset
 from tests.services import QueueReader

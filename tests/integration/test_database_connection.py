@@ -15,8 +15,8 @@ from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
 from functions.list_jobs import app as list_jobs_app
-from pipeline.database import Database
-from pipeline.settings import ConfigurationError, DatabaseSettings
+from pipeline.db.database import Database
+from pipeline.runtime.settings import ConfigurationError, DatabaseSettings
 from tests.api_client import build_event, invoke
 from tests.factories import create_body, estimate_body, insert_dataset
 from tests.services import QueueReader
@@ -184,7 +184,7 @@ def test_timeout_inside_a_create_rolls_back_and_leaves_the_connection_usable(
 def test_server_error_inside_a_create_is_a_500_and_the_connection_stays_usable(
     db: psycopg.Connection[DictRow], monkeypatch: pytest.MonkeyPatch, sqs_queue: QueueReader
 ) -> None:
-    from pipeline import notifications_repository
+    from pipeline.jobs import notifications_repository
 
     user_id = uuid4()
     body = create_body(insert_dataset(db, user_id=user_id))

@@ -19,13 +19,16 @@ import pytest
 from psycopg.rows import DictRow, dict_row
 
 from local.local_database import APP_ROLE, WORKER_ROLE, url_for_role
-from pipeline import datasets_repository, job_creation, job_dispatch, jobs_repository
-from pipeline.configuration_models import CreateJobRequest
-from pipeline.database import Database
-from pipeline.domain_errors import DatabaseUnavailable
-from pipeline.http_errors import for_domain_error
-from pipeline.migrate import migrate
-from pipeline.settings import DatabaseSettings
+from pipeline.catalog.configuration import CreateJobRequest
+from pipeline.datasets import repository as datasets_repository
+from pipeline.db.database import Database
+from pipeline.db.migrate import migrate
+from pipeline.errors import DatabaseUnavailable
+from pipeline.http.errors import for_domain_error
+from pipeline.jobs import creation as job_creation
+from pipeline.jobs import repository as jobs_repository
+from pipeline.runtime.settings import DatabaseSettings
+from pipeline.workers import dispatch as job_dispatch
 from tests.factories import create_body, insert_dataset
 
 
@@ -179,7 +182,7 @@ def test_after_the_server_ends_a_connection_the_next_request_succeeds_on_a_new_o
 def test_a_read_whose_connection_dies_unnoticed_is_read_again_once_on_a_new_one(
     server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline import database as database_module
+    from pipeline.db import database as database_module
 
     database = _database(server)
     assert _read(database) is None

@@ -15,8 +15,8 @@ from psycopg.rows import DictRow
 
 from functions.estimate import app as estimate_app
 from local.local_database import url_for_role
-from pipeline.database import Database
-from pipeline.settings import DatabaseSettings
+from pipeline.db.database import Database
+from pipeline.runtime.settings import DatabaseSettings
 from tests.api_client import build_event, invoke
 from tests.factories import estimate_body, insert_dataset
 
@@ -150,7 +150,7 @@ def test_an_explicit_url_wins_over_the_secret() -> None:
 def test_the_cursor_secret_is_read_from_secrets_manager_on_first_use_not_from_the_configuration() -> None:
     import boto3
 
-    from pipeline.pagination_cursor import CursorSecret, PaginationSettings
+    from pipeline.http.cursor import CursorSecret, PaginationSettings
 
     client = boto3.client("secretsmanager", region_name="us-east-1")
     arn = client.create_secret(Name=f"cursor-{uuid4().hex}", SecretString="s" * 48)["ARN"]
@@ -167,8 +167,8 @@ def test_the_cursor_secret_is_read_from_secrets_manager_on_first_use_not_from_th
 def test_a_cursor_secret_too_short_to_sign_with_is_unavailable_not_used() -> None:
     import boto3
 
-    from pipeline.database_secret import SecretUnavailable
-    from pipeline.pagination_cursor import CursorSecret, PaginationSettings
+    from pipeline.aws.secrets import SecretUnavailable
+    from pipeline.http.cursor import CursorSecret, PaginationSettings
 
     client = boto3.client("secretsmanager", region_name="us-east-1")
     arn = client.create_secret(Name=f"cursor-{uuid4().hex}", SecretString="short")["ARN"]
@@ -183,7 +183,7 @@ def test_a_cursor_secret_too_short_to_sign_with_is_unavailable_not_used() -> Non
 def test_the_migrations_read_the_owners_secret_when_they_run() -> None:
     import boto3
 
-    from pipeline.migrate import MigrationSettings
+    from pipeline.db.migrate import MigrationSettings
 
     client = boto3.client("secretsmanager", region_name="us-east-1")
     arn = client.create_secret(

@@ -10,7 +10,7 @@ import pytest
 from psycopg.rows import DictRow
 
 from functions.estimate import app as estimate_app
-from pipeline.gpu_prices import PRICING_VERSION
+from pipeline.catalog.gpu_prices import PRICING_VERSION
 from tests.api_client import build_event, invoke
 from tests.factories import insert_dataset
 

@@ -10,9 +10,9 @@ import pytest
 from psycopg.rows import DictRow
 
 from functions.job_events import app as job_events_app
-from pipeline import job_reports
-from pipeline.artifacts import job_prefix
-from pipeline.database import Database
+from pipeline.artifacts.locations import job_prefix
+from pipeline.db.database import Database
+from pipeline.workers import reports as job_reports
 from tests.api_client import ApiResponse, build_event, invoke
 from tests.factories import insert_dataset, insert_job
 

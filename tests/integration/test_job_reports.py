@@ -11,10 +11,10 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow
 
-from pipeline import job_reports
-from pipeline.artifacts import job_prefix
-from pipeline.database import Database
-from pipeline.job_reports import Outcome
+from pipeline.artifacts.locations import job_prefix
+from pipeline.db.database import Database
+from pipeline.workers import reports as job_reports
+from pipeline.workers.reports import Outcome
 from tests.factories import insert_dataset, insert_job
 
 

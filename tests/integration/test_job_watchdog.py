@@ -12,9 +12,10 @@ import psycopg
 from psycopg.rows import DictRow
 
 from functions.job_watchdog import app as watchdog_app
-from pipeline import job_reports, job_watchdog
-from pipeline.artifacts import job_prefix
-from pipeline.database import Database
+from pipeline.artifacts.locations import job_prefix
+from pipeline.db.database import Database
+from pipeline.workers import reports as job_reports
+from pipeline.workers import watchdog as job_watchdog
 from tests.api_client import FakeLambdaContext, load_event
 from tests.factories import insert_dataset, insert_job
 from tests.services import QueueReader

@@ -326,7 +326,7 @@ def test_a_page_and_its_total_come_from_one_snapshot_while_jobs_are_created(
     second connection holds until it has committed the new job."""
     import threading
 
-    from pipeline import jobs_repository
+    from pipeline.jobs import repository as jobs_repository
     from tests.services import owner_database_url
 
     _jobs(db, user_id, dataset_id, 3)

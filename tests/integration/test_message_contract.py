@@ -12,7 +12,7 @@ import pytest
 from psycopg.rows import DictRow
 
 from functions.create_job import app as create_job_app
-from pipeline.message_models import TrainingJobQueuedMessage
+from pipeline.jobs.queue_messages import TrainingJobQueuedMessage
 from tests.api_client import build_event, invoke
 from tests.factories import create_body, insert_dataset
 from tests.services import QueueReader

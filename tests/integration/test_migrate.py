@@ -1,4 +1,4 @@
-"""`python -m pipeline.migrate`: each migration applied once, in order; edits to applied files refused."""
+"""`python -m pipeline.db.migrate`: each migration applied once, in order; edits to applied files refused."""
 
 import os
 import subprocess
@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from pipeline import migrate as migrate_module
-from pipeline.migrate import Migration, MigrationError, load_migrations, migrate
+from pipeline.db import migrate as migrate_module
+from pipeline.db.migrate import Migration, MigrationError, load_migrations, migrate
 from tests.services import owner_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def test_failing_migration_is_rolled_back_and_not_recorded(
 
 def _run_cli(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.migrate"],
+        [sys.executable, "-m", "pipeline.db.migrate"],
         env=env | {"PYTHONPATH": str(ROOT / "shared")},
         capture_output=True,
         text=True,

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from functions.migrate import app as migrate_app
-from pipeline.migrate import load_migrations
+from pipeline.db.migrate import load_migrations
 from tests.api_client import FakeLambdaContext, load_event
 from tests.services import CloudFormationEndpoint, owner_database_url
 

@@ -243,10 +243,10 @@ def test_every_webhook_endpoint_response_conforms_to_the_document(db: psycopg.Co
 def test_a_webhook_payload_conforms_to_the_documented_webhook(db: psycopg.Connection[DictRow]) -> None:
     from datetime import UTC, datetime
 
-    from pipeline.database import Database
-    from pipeline.job_states import JobStatus
-    from pipeline.settings import DatabaseSettings
-    from pipeline.webhook_events import enqueue_status_change
+    from pipeline.db.database import Database
+    from pipeline.jobs.states import JobStatus
+    from pipeline.runtime.settings import DatabaseSettings
+    from pipeline.webhooks.enqueue import enqueue_status_change
 
     user_id = uuid4()
     job_id = insert_job(db, user_id=user_id, dataset_id=insert_dataset(db, user_id=user_id), status="failed")

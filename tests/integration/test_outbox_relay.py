@@ -14,18 +14,18 @@ from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
 from functions.job_dispatcher import app as dispatcher_app
 from functions.outbox_relay import app as relay_app
-from pipeline import outbox_relay
-from pipeline.database import Database
-from pipeline.outbox_relay import RelaySettings
-from pipeline.outbox_repository import Destination, OutboxMessage
-from pipeline.settings import DatabaseSettings
-from pipeline.sns_publisher import ControlTopicSettings, SnsControlPublisher
-from pipeline.sqs_publisher import (
+from pipeline.aws.sns_publisher import ControlTopicSettings, SnsControlPublisher
+from pipeline.aws.sqs_publisher import (
     QueueSettings,
     SqsJobPublisher,
     WorkerTasksQueueSettings,
     worker_tasks_publisher,
 )
+from pipeline.db.database import Database
+from pipeline.outbox import relay as outbox_relay
+from pipeline.outbox.relay import RelaySettings
+from pipeline.outbox.repository import Destination, OutboxMessage
+from pipeline.runtime.settings import DatabaseSettings
 from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
 from tests.factories import create_body, insert_dataset, insert_job
 from tests.services import QueueReader

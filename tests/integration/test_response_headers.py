@@ -19,7 +19,7 @@ from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
 from functions.list_webhooks import app as list_webhooks_app
-from pipeline import notifications_repository
+from pipeline.jobs import notifications_repository
 from tests.api_client import build_event, invoke
 from tests.factories import (
     EVENT_DATASET_ID,

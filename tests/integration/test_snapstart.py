@@ -22,7 +22,7 @@ from psycopg.rows import DictRow
 
 from functions.create_job import app as create_job_app
 from functions.get_job import app as get_job_app
-from pipeline.database_secret import DatabaseSecret
+from pipeline.aws.secrets import DatabaseSecret
 from tests.api_client import build_event, invoke
 from tests.factories import (
     EVENT_DATASET_ID,

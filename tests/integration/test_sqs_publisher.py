@@ -1,5 +1,5 @@
 """The SQS client is built for a short cold start: botocore's SQS data from the bundle in
-pipeline/botocore_data, only the built-in handlers an SQS client can run, and the environment's
+pipeline/aws/botocore_data, only the built-in handlers an SQS client can run, and the environment's
 credentials without botocore's whole chain. None of it changes what the client does: the bundle is
 the installed botocore's own files (endpoints cut to SQS, the model's documentation emptied), endpoints
 resolve and events run handlers exactly as with a client built the default way, and without
@@ -18,7 +18,7 @@ import botocore
 import pytest
 from botocore.awsrequest import AWSRequest
 
-from pipeline import lean_sqs_client, sqs_publisher
+from pipeline.aws import lean_sqs_client, sqs_publisher
 from tools import botocore_data_bundle
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1", "us-iso-east-1"]

@@ -29,7 +29,10 @@ from functions.list_jobs import app as list_jobs_app
 from functions.list_webhook_deliveries import app as list_webhook_deliveries_app
 from functions.list_webhooks import app as list_webhooks_app
 from functions.rotate_webhook_secret import app as rotate_webhook_secret_app
-from pipeline import datasets_repository, jobs_repository, pagination_cursor, webhooks_repository
+from pipeline.datasets import repository as datasets_repository
+from pipeline.http import cursor as pagination_cursor
+from pipeline.jobs import repository as jobs_repository
+from pipeline.webhooks import repository as webhooks_repository
 from tests.api_client import build_event, invoke
 from tests.factories import create_body, estimate_body, insert_dataset, insert_job
 

@@ -25,15 +25,19 @@ from functions.list_webhook_deliveries import app as list_webhook_deliveries_app
 from functions.webhook_delivery import app as webhook_delivery_app
 from local.queue_consumers import sqs_event
 from local.webhook_receiver import WebhookReceiver
-from pipeline import job_reports, outbox_relay, webhook_delivery, webhook_endpoints, webhook_http
-from pipeline.artifacts import job_prefix
-from pipeline.database import Database
-from pipeline.outbox_repository import Destination
-from pipeline.queue_consumer import LeaveForRetry
-from pipeline.sqs_publisher import WebhookDeliveriesQueueSettings, webhook_deliveries_publisher
-from pipeline.webhook_delivery import DeliverySettings, Outcome
-from pipeline.webhook_delivery_queue import DeliveryQueueSettings, SqsDeliveryQueue
-from pipeline.webhook_models import CreateWebhookRequest
+from pipeline.artifacts.locations import job_prefix
+from pipeline.aws.sqs_publisher import WebhookDeliveriesQueueSettings, webhook_deliveries_publisher
+from pipeline.aws.webhook_deliveries_queue import DeliveryQueueSettings, SqsDeliveryQueue
+from pipeline.db.database import Database
+from pipeline.outbox import relay as outbox_relay
+from pipeline.outbox.repository import Destination
+from pipeline.runtime.queue_consumer import LeaveForRetry
+from pipeline.webhooks import delivery as webhook_delivery
+from pipeline.webhooks import endpoints as webhook_endpoints
+from pipeline.webhooks import transport as webhook_http
+from pipeline.webhooks.delivery import DeliverySettings, Outcome
+from pipeline.webhooks.models import CreateWebhookRequest
+from pipeline.workers import reports as job_reports
 from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
 from tests.factories import insert_dataset, insert_job
 from tests.services import QueueReader, local_queues

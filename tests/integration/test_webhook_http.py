@@ -1,4 +1,4 @@
-"""One webhook POST (pipeline/webhook_http.py) against real sockets on loopback: the connection goes to
+"""One webhook POST (pipeline/webhooks/transport.py) against real sockets on loopback: the connection goes to
 the address it is given while TLS verifies the URL's host name (sent as SNI), a deadline bounds the whole
 exchange however the receiver trickles, and each kind of failure is named."""
 
@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from pipeline import webhook_http
-from pipeline.webhook_addresses import Receiver
-from pipeline.webhook_http import PostFailed
+from pipeline.webhooks import transport as webhook_http
+from pipeline.webhooks.addresses import Receiver
+from pipeline.webhooks.transport import PostFailed
 
 LOOPBACK = ip_address("127.0.0.1")
 BODY = b'{"type":"job.completed"}'

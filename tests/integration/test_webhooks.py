@@ -14,7 +14,7 @@ from functions.delete_webhook import app as delete_webhook_app
 from functions.list_webhook_deliveries import app as list_webhook_deliveries_app
 from functions.list_webhooks import app as list_webhooks_app
 from functions.rotate_webhook_secret import app as rotate_webhook_secret_app
-from pipeline.webhook_endpoints import MAX_ENDPOINTS_PER_USER
+from pipeline.webhooks.endpoints import MAX_ENDPOINTS_PER_USER
 from tests.api_client import ApiResponse, build_event, invoke
 from tests.factories import insert_dataset, insert_job
 

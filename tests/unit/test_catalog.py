@@ -7,8 +7,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from functions.catalog import app as catalog_app
-from pipeline.configuration_models import GpuConfig, JobHyperparameters
-from pipeline.gpu_prices import GPU_TYPES, PRICING_VERSION
+from pipeline.catalog.configuration import GpuConfig, JobHyperparameters
+from pipeline.catalog.gpu_prices import GPU_TYPES, PRICING_VERSION
 from tests.api_client import build_event, invoke, load_event
 
 

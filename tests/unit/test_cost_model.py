@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.cost_model import estimate_cost, to_fixed_2
-from pipeline.gpu_prices import GPU_TYPES, STORAGE_COST
+from pipeline.catalog.gpu_prices import GPU_TYPES, STORAGE_COST
+from pipeline.pricing.cost_model import estimate_cost, to_fixed_2
 
 CASES: list[dict[str, Any]] = json.loads(
     (Path(__file__).resolve().parents[1] / "reference" / "estimate_cases.json").read_text()

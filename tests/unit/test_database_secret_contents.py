@@ -3,7 +3,7 @@ never a URL handed to libpq, and never its text in the message."""
 
 import pytest
 
-from pipeline.database_secret import DatabaseSecret, SecretUnavailable
+from pipeline.aws.secrets import DatabaseSecret, SecretUnavailable
 
 
 def _secret(contents: str) -> DatabaseSecret:

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline import execution_environment
-from pipeline.http_api import caller_id, create_app, success
+from pipeline.http.app import caller_id, create_app, success
+from pipeline.runtime import execution_environment
 
 
 class _Answer(BaseModel):

@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline import domain_errors, http_errors
-from pipeline.estimate_models import CostBreakdown, Estimate, TrainingDetails
-from pipeline.http_errors import for_domain_error
+from pipeline import errors as domain_errors
+from pipeline.http import errors as http_errors
+from pipeline.http.errors import for_domain_error
+from pipeline.pricing.models import CostBreakdown, Estimate, TrainingDetails
 
 FRESH = Estimate(
     estimated_cost=Decimal("5.95"),

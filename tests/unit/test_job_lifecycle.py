@@ -7,10 +7,10 @@ from uuid import uuid4
 
 import pytest
 
-from pipeline.job_lifecycle import JobSnapshot, Report, plan_report
-from pipeline.job_notifications import JobMoment
-from pipeline.job_states import IllegalTransition, JobStatus
-from pipeline.worker_reports import (
+from pipeline.jobs.notifications import JobMoment
+from pipeline.jobs.states import IllegalTransition, JobStatus
+from pipeline.workers.lifecycle import JobSnapshot, Report, plan_report
+from pipeline.workers.report_models import (
     CheckpointSaved,
     JobCancelled,
     JobCompleted,

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from pipeline.job_states import FINAL, IllegalTransition, JobStatus, cancels_at_once, is_final, transition
+from pipeline.jobs.states import FINAL, IllegalTransition, JobStatus, cancels_at_once, is_final, transition
 from pipeline.models import JOB_STATUSES
 
 S = JobStatus

@@ -14,7 +14,7 @@ from local.sam_template import FunctionSpec
 
 HANDLER = """
 from aws_lambda_powertools.metrics import MetricUnit
-from pipeline.observability import logger, metrics
+from pipeline.runtime.observability import logger, metrics
 
 @logger.inject_lambda_context
 @metrics.log_metrics
@@ -40,7 +40,7 @@ def _lines(out: str) -> list[dict[str, Any]]:
 def test_each_invocation_logs_as_its_own_function_and_request_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline.observability import logger
+    from pipeline.runtime.observability import logger
 
     # The layer's logger writes to the stdout it found when first imported (perhaps a capture of an
     # earlier test's): read what it writes from its own handler.

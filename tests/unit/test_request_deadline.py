@@ -4,7 +4,7 @@ earlier request, and leaves a request that finished in time alone."""
 import socket
 import time
 
-from pipeline.request_deadline import RequestDeadline
+from pipeline.db.request_deadline import RequestDeadline
 
 
 def _wait_for_an_answer_that_never_comes(deadline: RequestDeadline) -> float:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline.settings import ConfigurationError, DatabaseSettings
-from pipeline.sqs_publisher import QueueSettings
+from pipeline.aws.sqs_publisher import QueueSettings
+from pipeline.runtime.settings import ConfigurationError, DatabaseSettings
 
 
 def test_database_settings_read_the_url_and_default_timeouts() -> None:

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.gpu_prices import PRICING_VERSION, UnknownPricing, prices_for
-from pipeline.usage_cost import charge, compute_cost
+from pipeline.catalog.gpu_prices import PRICING_VERSION, UnknownPricing, prices_for
+from pipeline.pricing.usage_cost import charge, compute_cost
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from pipeline import webhook_addresses
-from pipeline.webhook_addresses import AddressRefused, HostUnresolved
+from pipeline.webhooks import addresses as webhook_addresses
+from pipeline.webhooks.addresses import AddressRefused, HostUnresolved
 
 
 def _resolver(*addresses: str) -> Callable[[str, int], list[str]]:

@@ -6,9 +6,9 @@ import ssl
 
 import pytest
 
-from pipeline.settings import ConfigurationError
-from pipeline.webhook_delivery import DeliverySettings
-from pipeline.webhook_http import failure
+from pipeline.runtime.settings import ConfigurationError
+from pipeline.webhooks.delivery import DeliverySettings
+from pipeline.webhooks.transport import failure
 
 
 def test_by_default_https_and_public_only_and_eight_attempts_over_more_than_a_day() -> None:

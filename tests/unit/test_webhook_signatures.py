@@ -8,7 +8,7 @@ from uuid import UUID
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from pipeline import webhook_signatures
+from pipeline.webhooks import signatures as webhook_signatures
 
 BODY = b'{"type":"job.completed","data":{"job_id":"c7a1e5d2-9b3f-4a68-8e21-6f0d4b9c3a55"}}'
 

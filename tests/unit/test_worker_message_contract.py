@@ -11,9 +11,9 @@ from uuid import UUID
 import jsonschema
 import pytest
 
-from pipeline.job_assignment import assignment_for
-from pipeline.jobs_repository import ClaimedJob
-from pipeline.worker_messages import TrainingJobCancelRequested
+from pipeline.jobs.repository import ClaimedJob
+from pipeline.workers.assignment import assignment_for
+from pipeline.workers.messages import TrainingJobCancelRequested
 from tools.message_schema import all_schemas, worker_message_schemas
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"

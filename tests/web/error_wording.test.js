@@ -1,5 +1,5 @@
 // The configuration page's wording of the API's refusals: the API's texts (copied from
-// shared/pipeline/http_errors.py and pydantic) in, sentences about the user's settings out.
+// shared/pipeline/http/errors.py and pydantic) in, sentences about the user's settings out.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

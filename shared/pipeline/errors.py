@@ -1,0 +1,117 @@
+"""What can go wrong, in the domain's words: raised by the domain and data modules, which know nothing
+of HTTP. The HTTP layer maps each to a status, body and headers in one place (`http_errors.py`); the
+queue consumers let the transient ones raise, so SQS delivers the message again.
+"""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only the 409 answer builds one; the import stays off the cold start
+    from pipeline.pricing.models import Estimate
+
+
+class DomainError(Exception):
+    """Base of every error the API answers with a 4xx or 503 instead of a 500."""
+
+
+class DatasetNotFound(DomainError):
+    """No such dataset, or another user's: the two are never told apart."""
+
+
+class DatasetNotReady(DomainError):
+    def __init__(self, *, status: str, training_ready: bool) -> None:
+        super().__init__(f"dataset not ready: status={status}, training_ready={training_ready}")
+        self.status = status
+        self.training_ready = training_ready
+
+
+class ConfigurationTooLarge(DomainError):
+    """Steps, cost or GPU time beyond the limits in cost_model.LIMITS."""
+
+    def __init__(self, exceeded: Mapping[str, Decimal | int]) -> None:
+        super().__init__(f"configuration beyond limits: {sorted(exceeded)}")
+        self.exceeded = dict(exceeded)
+
+
+class EstimateOutOfDate(DomainError):
+    """The price the client confirmed is not today's: `current` is the fresh estimate to show."""
+
+    def __init__(self, *, submitted: Decimal, current: "Estimate") -> None:
+        super().__init__("estimate out of date")
+        self.submitted = submitted
+        self.current = current
+
+
+class IdempotencyKeyInFlight(DomainError):
+    """Another request with the same key is still being processed."""
+
+
+class IdempotencyKeyReused(DomainError):
+    """The key was used before with a different request body."""
+
+
+class JobNotFound(DomainError):
+    """No such job, or another user's."""
+
+
+class JobAlreadyFinished(DomainError):
+    """A completed or failed job cannot be cancelled (a cancelled one answers as it is)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"job already {status}")
+        self.status = status
+
+
+class InvalidQuery(DomainError):
+    """A query the request's own validation cannot see is wrong (a list's cursor with what came with
+    it, a download's step without its artifact). `field` names the query parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ArtifactNotAvailable(DomainError):
+    """The caller's job has no such file (yet): no adapter before it completed, no checkpoint at that
+    step."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class WebhookNotFound(DomainError):
+    """No such webhook endpoint, or another user's."""
+
+
+class WebhookUrlRefused(DomainError):
+    """The URL may not receive webhooks (not https, or not a public address): `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WebhookLimitReached(DomainError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"webhook endpoint limit reached: {limit}")
+        self.limit = limit
+
+
+class DatabaseUnavailable(DomainError):
+    """Refused, lost, timed out, past the request's deadline, or no credentials: transient."""
+
+
+class ConnectionLost(DatabaseUnavailable):
+    """The connection failed inside a transaction. Without `commit_sent` nothing was committed and the
+    transaction may run again; with it, the outcome is unknown until looked up."""
+
+    def __init__(self, *, commit_sent: bool) -> None:
+        super().__init__(f"database connection lost (commit sent: {commit_sent})")
+        self.commit_sent = commit_sent
+
+
+class CreationOutcomeUnknown(DatabaseUnavailable):
+    """A job's COMMIT was sent, its answer lost, and the lookup failed too."""

@@ -1,0 +1,45 @@
+"""The message put on the jobs queue for every created job: the contract with its consumers."""
+
+import json
+from typing import Any, Final, Literal
+from uuid import UUID
+
+from pydantic import ConfigDict
+
+from pipeline.catalog.configuration import GpuConfig, JobHyperparameters
+from pipeline.models import Model, Money, PresetId, UtcDatetime
+
+JOB_QUEUED_TYPE: Final = "training_job.queued"
+JOB_QUEUED_VERSION: Final = 1
+
+
+class TrainingJobQueuedMessage(Model):
+    """Body of the message put on the jobs queue for every created job. Consumers dedupe by job_id.
+
+    The JSON Schema committed in schemas/ is generated from this model (`make schemas`).
+    """
+
+    model_config = ConfigDict(frozen=True, title="TrainingJobQueued")
+
+    type: Literal["training_job.queued"] = JOB_QUEUED_TYPE
+    version: Literal[1] = JOB_QUEUED_VERSION
+    job_id: UUID
+    user_id: UUID
+    dataset_id: UUID
+    preset_id: PresetId
+    gpu_config: GpuConfig
+    hyperparameters: JobHyperparameters
+    total_steps: int
+    estimated_total_cost: Money
+    pricing_version: str
+    queued_at: UtcDatetime
+
+
+def envelope_kind(body: str) -> tuple[Any, Any] | None:
+    """A message body's (type, version), to log what an invalid message claimed to be; None when the
+    body is not a JSON object."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return None
+    return (envelope.get("type"), envelope.get("version")) if isinstance(envelope, dict) else None

@@ -1,0 +1,52 @@
+"""The message that hands a claimed job to the GPU workers (training_job.assigned): pure, no I/O."""
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from pipeline.artifacts import locations as artifacts
+from pipeline.catalog.gpu_prices import GPU_TYPES
+from pipeline.jobs.repository import ClaimedJob
+from pipeline.pricing import cost_model
+from pipeline.workers.messages import TrainingJobAssigned
+
+
+def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAssigned:
+    """The job as a worker needs it, with the run its estimate expects. Steps and duration come from
+    the cost model over the job's own configuration and its dataset's statistics, as the estimate
+    did; the duration depends on throughput alone, never on a price."""
+    gpu = GPU_TYPES[job.gpu_config["type"]]
+    figures = cost_model.estimate_cost(
+        price_per_gpu_hour=gpu.price_per_gpu_hour,
+        throughput_per_gpu=gpu.throughput_tokens_per_sec,
+        gpu_count=int(job.gpu_config["count"]),
+        batch_size=int(job.hyperparameters["batch_size"]),
+        epochs=job.total_epochs,
+        total_training_pairs=job.dataset_total_training_pairs,
+        total_tokens=job.dataset_total_tokens,
+        storage_cost=Decimal(0),
+    )
+    seconds = (figures.estimated_duration_hours * 3600).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    # Validated like any message we send: a stored configuration the contract refuses fails here.
+    return TrainingJobAssigned.model_validate(
+        {
+            "job_id": job.id,
+            "user_id": job.user_id,
+            "dataset": {
+                "id": job.dataset_id,
+                "name": job.dataset_name,
+                "format": job.dataset_format,
+                "total_training_pairs": job.dataset_total_training_pairs,
+                "total_tokens": job.dataset_total_tokens,
+            },
+            "preset_id": job.preset_id,
+            "gpu_config": job.gpu_config,
+            "hyperparameters": job.hyperparameters,
+            "total_epochs": job.total_epochs,
+            # The job's own figure (stored at create), which the reports' progress is measured against.
+            "total_steps": job.total_steps,
+            "steps_per_epoch": figures.steps_per_epoch,
+            "estimated_duration_seconds": int(seconds),
+            "output": {"bucket": bucket, "prefix": artifacts.job_prefix(job.user_id, job.id)},
+            "assigned_at": now,
+        }
+    )

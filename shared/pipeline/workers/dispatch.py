@@ -1,0 +1,114 @@
+"""The consumer side of the jobs queue: claim each queued job for processing, exactly once, and hand
+it to the GPU workers.
+
+The claim and the worker assignment (training_job.assigned) commit together, the assignment in the
+outbox (destination worker_tasks), and are sent right after commit; what that send misses, the
+outbox relay sends.
+
+A message may arrive more than once (at-least-once delivery, relay re-sends): the claim is a
+conditional update (queued -> initializing), so only the first delivery changes anything. Messages
+that can never succeed (unknown type or version, invalid body, job gone) are acknowledged and
+logged; anything transient (the database down) raises, so SQS delivers it again and, after
+maxReceiveCount, moves it to the dead-letter queue.
+"""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from pipeline.db.database import Database
+from pipeline.history import event_log
+from pipeline.jobs import notifications as job_notifications
+from pipeline.jobs import repository as jobs_repository
+from pipeline.jobs.notifications import JobMoment
+from pipeline.jobs.queue_messages import (
+    JOB_QUEUED_TYPE,
+    JOB_QUEUED_VERSION,
+    TrainingJobQueuedMessage,
+    envelope_kind,
+)
+from pipeline.jobs.states import JobStatus, transition
+from pipeline.outbox import after_commit as outbox_delivery
+from pipeline.outbox import repository as outbox_repository
+from pipeline.outbox.after_commit import Publisher
+from pipeline.outbox.repository import Destination
+from pipeline.runtime.observability import logger
+from pipeline.workers.assignment import assignment_for
+from pipeline.workers.messages import JOB_ASSIGNED_TYPE, WORKER_MESSAGE_VERSION
+
+
+class Outcome(StrEnum):
+    CLAIMED = "claimed"
+    ALREADY_CLAIMED = "already_claimed"  # a duplicate delivery, or the job moved on (cancelled ...)
+    JOB_NOT_FOUND = "job_not_found"
+    UNPROCESSABLE = "unprocessable"  # unknown type/version or an invalid body: no retry can help
+
+
+def parse_message(body: str) -> TrainingJobQueuedMessage | None:
+    try:
+        return TrainingJobQueuedMessage.model_validate_json(body)
+    except ValidationError as exc:
+        kind = envelope_kind(body)
+        if kind is not None and kind != (JOB_QUEUED_TYPE, JOB_QUEUED_VERSION):
+            logger.warning("message of an unknown type or version acknowledged", message_kind=str(kind))
+        else:
+            logger.warning("invalid job message acknowledged", errors=exc.errors(include_url=False)[:5])
+        return None
+
+
+def dispatch(database: Database, body: str, workers: Publisher, artifacts_bucket: str) -> Outcome:
+    message = parse_message(body)
+    if message is None:
+        return Outcome.UNPROCESSABLE
+    # The message names its user: row level security then shows only that user's job, so a message
+    # with a wrong user_id finds nothing.
+    with database.tenant_transaction(message.user_id) as conn:
+        claimed = jobs_repository.claim_queued(conn, message.job_id)
+        if claimed is None:
+            status = jobs_repository.status_of(conn, message.job_id)
+            outcome = Outcome.JOB_NOT_FOUND if status is None else Outcome.ALREADY_CLAIMED
+            logger.info(
+                "job message acknowledged without change", job_id=str(message.job_id), outcome=outcome
+            )
+            return outcome
+        # The feed's first move, in the claim's transaction like every other.
+        event_log.record(
+            conn,
+            job_id=claimed.id,
+            user_id=message.user_id,
+            type="status_changed",
+            data={"from": JobStatus.QUEUED, "to": transition(JobStatus.QUEUED, JobStatus.INITIALIZING)},
+        )
+        job_notifications.notify(
+            conn,
+            JobMoment.INITIALIZING,
+            user_id=message.user_id,
+            job_id=message.job_id,
+            dataset_name=claimed.dataset_name,
+        )
+        assignment = assignment_for(claimed, datetime.now(UTC), artifacts_bucket).model_dump_json()
+        outbox_repository.insert(
+            conn,
+            job_id=claimed.id,
+            message_type=JOB_ASSIGNED_TYPE,
+            message_version=WORKER_MESSAGE_VERSION,
+            body=assignment,
+            destination=Destination.WORKER_TASKS,
+        )
+    logger.info("job claimed", job_id=str(message.job_id))
+    outbox_delivery.send_committed(
+        workers,
+        job_id=claimed.id,
+        message_type=JOB_ASSIGNED_TYPE,
+        version=WORKER_MESSAGE_VERSION,
+        body=assignment,
+        mark_sent=lambda: _mark_sent(database, claimed.id),
+    )
+    return Outcome.CLAIMED
+
+
+def _mark_sent(database: Database, job_id: UUID) -> None:
+    with database.connection() as conn:
+        outbox_repository.mark_sent_for_job(conn, job_id, Destination.WORKER_TASKS)

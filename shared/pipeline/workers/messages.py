@@ -1,0 +1,80 @@
+"""What we send the GPU workers: the contract's messages from us to the workers.
+
+- `training_job.assigned` on the worker tasks queue (SQS FIFO, MessageGroupId = job_id,
+  MessageDeduplicationId = type:job_id): a claimed job, with everything a worker needs to run it. One
+  worker takes it; it deletes the message once it has sent its `started` report.
+- `training_job.cancel_requested` on the worker control topic (SNS): every worker host subscribes a
+  queue of its own and hears every control message; the one running the job stops it within a step
+  and reports `training_job.cancelled`; the others ignore it. A cancel may arrive before the worker
+  has started the job (it was cancelled while initializing): the worker then never starts it.
+
+Both go through the outbox (destination worker_tasks / worker_control), so a committed claim or
+cancel always reaches the workers, at least once: a worker dedupes by (type, job_id).
+The JSON Schemas in schemas/ are generated from these models (`make schemas`).
+"""
+
+from typing import Final, Literal
+from uuid import UUID
+
+from pydantic import ConfigDict, Field
+
+from pipeline.catalog.configuration import GpuConfig, JobHyperparameters
+from pipeline.models import Model, PresetId, UtcDatetime
+
+JOB_ASSIGNED_TYPE: Final = "training_job.assigned"
+CANCEL_REQUESTED_TYPE: Final = "training_job.cancel_requested"
+WORKER_MESSAGE_VERSION: Final = 1
+
+
+class AssignedDataset(Model):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    name: str
+    format: str | None
+    total_training_pairs: int | None
+    total_tokens: int | None
+
+
+class AssignedOutput(Model):
+    """Where the worker writes the job's files: every object key it reports must start with prefix."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    prefix: str = Field(description="users/<user_id>/jobs/<job_id>/: checkpoints and the adapter below it")
+
+
+class TrainingJobAssigned(Model):
+    """A job for a worker to run: its configuration and the run the estimate expects."""
+
+    model_config = ConfigDict(frozen=True, title="TrainingJobAssigned")
+
+    type: Literal["training_job.assigned"] = JOB_ASSIGNED_TYPE
+    version: Literal[1] = WORKER_MESSAGE_VERSION
+    job_id: UUID
+    user_id: UUID
+    dataset: AssignedDataset
+    preset_id: PresetId
+    gpu_config: GpuConfig
+    hyperparameters: JobHyperparameters
+    total_epochs: int = Field(ge=1)
+    total_steps: int = Field(ge=1)
+    steps_per_epoch: int = Field(ge=1)
+    estimated_duration_seconds: int = Field(
+        ge=0, description="The estimate's wall-clock run, overheads included (the cost model's figure)"
+    )
+    output: AssignedOutput
+    assigned_at: UtcDatetime
+
+
+class TrainingJobCancelRequested(Model):
+    """Stop this job at its next step and report training_job.cancelled with the GPU time used."""
+
+    model_config = ConfigDict(frozen=True, title="TrainingJobCancelRequested")
+
+    type: Literal["training_job.cancel_requested"] = CANCEL_REQUESTED_TYPE
+    version: Literal[1] = WORKER_MESSAGE_VERSION
+    job_id: UUID
+    user_id: UUID
+    requested_at: UtcDatetime
