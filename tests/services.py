@@ -38,9 +38,8 @@ from local.gateway import database_url_for, function_environment
 from local.local_database import APP_ROLE, WORKER_ROLE, url_for_role
 from local.sam_template import FunctionSpec, template_functions
 from local.sqs_server import LocalQueues, create_artifacts_bucket, create_queues
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.db.migrate import migrate
-from pipeline.runtime.settings import DatabaseSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef

@@ -22,7 +22,8 @@ from pipeline.history.metric_models import MAX_METRIC_POINTS, JobMetrics
 from pipeline.http.app import MAX_BODY_BYTES
 from pipeline.jobs.list_models import MAX_PAGE, JobPage
 from pipeline.jobs.models import JobCancellation, TrainingJob, TrainingJobWithDataset
-from pipeline.models import JOB_STATUSES, Model
+from pipeline.jobs.states import JobStatus
+from pipeline.models import Model
 from pipeline.pricing.models import Estimate
 from pipeline.webhooks.models import (
     EVENT_TYPES,
@@ -288,7 +289,7 @@ def build() -> dict[str, Any]:
                         {
                             "name": "status",
                             "in": "query",
-                            "schema": {"type": "string", "enum": list(JOB_STATUSES)},
+                            "schema": {"type": "string", "enum": list(JobStatus)},
                         },
                     ],
                 ),

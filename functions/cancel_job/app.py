@@ -5,11 +5,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.aws.sns_publisher import ControlTopicSettings, SnsControlPublisher
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.http.app import caller_id, create_app, lambda_handler_for, success
 from pipeline.jobs import cancellation as job_cancellation
 from pipeline.runtime.execution_environment import finish_init
-from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 workers = SnsControlPublisher(ControlTopicSettings.from_env())

@@ -6,7 +6,7 @@ from starlette.routing import Route
 
 from pipeline.aws.sqs_publisher import QueueSettings, SqsJobPublisher
 from pipeline.catalog.configuration import CreateJobRequest
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.http.app import (
     caller_id,
     create_app,
@@ -19,7 +19,6 @@ from pipeline.http.app import (
 from pipeline.jobs import creation as job_creation
 from pipeline.runtime.execution_environment import finish_init
 from pipeline.runtime.observability import metrics
-from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 publisher = SqsJobPublisher(QueueSettings.from_env())

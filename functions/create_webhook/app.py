@@ -5,10 +5,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
 from pipeline.runtime.execution_environment import finish_init
-from pipeline.runtime.settings import DatabaseSettings
 from pipeline.webhooks import addresses as webhook_addresses
 from pipeline.webhooks import endpoints as webhook_endpoints
 from pipeline.webhooks.addresses import ReceiverSettings

@@ -5,11 +5,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.catalog.configuration import EstimateRequest
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, read_json_object, success
 from pipeline.pricing import estimates
 from pipeline.runtime.execution_environment import finish_init
-from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 

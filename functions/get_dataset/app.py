@@ -5,10 +5,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.datasets import queries as dataset_queries
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.http.app import caller_id, create_app, lambda_handler_for, success
 from pipeline.runtime.execution_environment import finish_init
-from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 

@@ -8,10 +8,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
 from pipeline.artifacts.locations import ArtifactsSettings
 from pipeline.aws.sqs_publisher import WorkerTasksQueueSettings, worker_tasks_publisher
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.runtime.execution_environment import finish_init
 from pipeline.runtime.queue_consumer import sqs_consumer
-from pipeline.runtime.settings import DatabaseSettings
 from pipeline.workers import dispatch as job_dispatch
 
 database = Database(DatabaseSettings.from_env())

@@ -8,15 +8,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.artifacts import downloads as job_artifacts
+from pipeline.artifacts.locations import ArtifactsSettings
 from pipeline.artifacts.models import DownloadQuery
 from pipeline.aws.s3_presigner import PresignerSettings, S3Presigner
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, success
 from pipeline.runtime.execution_environment import finish_init
-from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
-presigner = S3Presigner(PresignerSettings.from_env())
+presigner = S3Presigner(PresignerSettings.from_env(), bucket=ArtifactsSettings.from_env().artifacts_bucket)
 
 
 async def job_download(request: Request) -> Response:

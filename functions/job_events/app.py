@@ -4,12 +4,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.history import feed as job_events
 from pipeline.history.feed_models import JobEventsQuery
 from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, success
 from pipeline.runtime.execution_environment import finish_init
-from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 

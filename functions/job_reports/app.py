@@ -8,10 +8,9 @@ reports in the batch go on.
 
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
 
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.runtime.execution_environment import finish_init
 from pipeline.runtime.queue_consumer import sqs_consumer
-from pipeline.runtime.settings import DatabaseSettings
 from pipeline.workers import reports as job_reports
 
 database = Database(DatabaseSettings.from_env())

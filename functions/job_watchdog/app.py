@@ -8,10 +8,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pipeline.aws.sns_publisher import ControlTopicSettings, SnsControlPublisher
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.runtime.execution_environment import finish_init
 from pipeline.runtime.observability import logger, metrics, tracer
-from pipeline.runtime.settings import DatabaseSettings
 from pipeline.workers import watchdog as job_watchdog
 from pipeline.workers.watchdog import WatchdogSettings
 

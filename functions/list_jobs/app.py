@@ -4,13 +4,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, success
 from pipeline.http.cursor import CursorSecret, PaginationSettings
 from pipeline.jobs import queries as job_queries
 from pipeline.jobs.list_models import ListJobsQuery
 from pipeline.runtime.execution_environment import finish_init
-from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 cursor_secret = CursorSecret(PaginationSettings.from_env())

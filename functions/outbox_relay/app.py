@@ -15,13 +15,12 @@ from pipeline.aws.sqs_publisher import (
     webhook_deliveries_publisher,
     worker_tasks_publisher,
 )
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.outbox import relay as outbox_relay
 from pipeline.outbox.relay import RelaySettings
 from pipeline.outbox.repository import Destination
 from pipeline.runtime.execution_environment import finish_init
 from pipeline.runtime.observability import logger, metrics, tracer
-from pipeline.runtime.settings import DatabaseSettings
 
 database = Database(DatabaseSettings.from_env())
 publishers: dict[Destination, SqsPublisher | SnsControlPublisher] = {

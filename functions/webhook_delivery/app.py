@@ -4,10 +4,9 @@ one on the queue, hidden until its retry is due, or moves it to the dead-letter 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
 from pipeline.aws.webhook_deliveries_queue import DeliveryQueueSettings, SqsDeliveryQueue
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.runtime.execution_environment import finish_init
 from pipeline.runtime.queue_consumer import sqs_record_consumer
-from pipeline.runtime.settings import DatabaseSettings
 from pipeline.webhooks import addresses as webhook_addresses
 from pipeline.webhooks import delivery as webhook_delivery
 from pipeline.webhooks.delivery import DeliverySettings, Outcome

@@ -5,10 +5,7 @@ queue consumers let the transient ones raise, so SQS delivers the message again.
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # only the 409 answer builds one; the import stays off the cold start
-    from pipeline.pricing.models import Estimate
+from typing import Any
 
 
 class DomainError(Exception):
@@ -27,20 +24,23 @@ class DatasetNotReady(DomainError):
 
 
 class ConfigurationTooLarge(DomainError):
-    """Steps, cost or GPU time beyond the limits in cost_model.LIMITS."""
+    """Steps, cost or GPU time beyond the limits (pricing.cost_model.LIMITS): what was exceeded, by how
+    much, and the limits themselves."""
 
-    def __init__(self, exceeded: Mapping[str, Decimal | int]) -> None:
+    def __init__(self, exceeded: Mapping[str, Decimal | int], limits: Mapping[str, Decimal | int]) -> None:
         super().__init__(f"configuration beyond limits: {sorted(exceeded)}")
         self.exceeded = dict(exceeded)
+        self.limits = dict(limits)
 
 
 class EstimateOutOfDate(DomainError):
     """The price the client confirmed is not today's: `current` is the fresh estimate to show."""
 
-    def __init__(self, *, submitted: Decimal, current: "Estimate") -> None:
+    def __init__(self, *, submitted: Decimal, current_cost: Decimal, current: Mapping[str, Any]) -> None:
         super().__init__("estimate out of date")
         self.submitted = submitted
-        self.current = current
+        self.current_cost = current_cost
+        self.current = current  # the fresh estimate as the API answers it (JSON)
 
 
 class IdempotencyKeyInFlight(DomainError):

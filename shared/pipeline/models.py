@@ -12,10 +12,9 @@ names and descriptions inside `hyperparameters`) and are not stored.
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -26,10 +25,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pipeline.catalog.gpu_prices import GPU_TYPES
-
-JobStatus = Literal["queued", "initializing", "running", "completed", "failed", "cancelled"]
-JOB_STATUSES: Final[tuple[str, ...]] = get_args(JobStatus)
 PresetId = Literal["fast", "balanced", "quality", "custom"]
 
 
@@ -43,12 +38,6 @@ def _integral_number(value: Any) -> Any:
                 "int_from_float", "Input should be a whole number, got {value}", {"value": value}
             )
         return int(value)
-    return value
-
-
-def _catalog_gpu_type(value: str) -> str:
-    if value not in GPU_TYPES:
-        raise ValueError(f"must be one of: {', '.join(GPU_TYPES)}")
     return value
 
 
@@ -66,12 +55,6 @@ def _utc_iso(value: datetime) -> str:
 
 IntegralNumber = Annotated[int, Strict(), BeforeValidator(_integral_number)]
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
-GpuTypeId = Annotated[
-    str,
-    Strict(),
-    AfterValidator(_catalog_gpu_type),
-    WithJsonSchema({"type": "string", "enum": list(GPU_TYPES)}),
-]
 Money = Annotated[
     Decimal,
     PlainSerializer(_money_json, return_type=int | float, when_used="json"),

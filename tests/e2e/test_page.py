@@ -27,8 +27,7 @@ from local.sam_template import load_template
 from local.seeds import DatasetSeed, insert_dataset
 from local.sqs_server import ARTIFACTS_BUCKET
 from local.stack_process import REPO_ROOT, Stack, http
-from pipeline.db.database import Database
-from pipeline.runtime.settings import DatabaseSettings
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.workers import reports as job_reports
 from tests.e2e.browser import CHROMIUM, DESKTOP, PHONE, Tab, accessibility_violations, open_signed_in_tab
 from tests.e2e.fake_hosted_ui import FakeHostedUi

@@ -15,8 +15,8 @@ from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
 from functions.get_job import app as get_job_app
 from functions.list_jobs import app as list_jobs_app
-from pipeline.db.database import Database
-from pipeline.runtime.settings import ConfigurationError, DatabaseSettings
+from pipeline.db.database import Database, DatabaseSettings
+from pipeline.runtime.settings import ConfigurationError
 from tests.api_client import build_event, invoke
 from tests.factories import create_body, estimate_body, insert_dataset
 from tests.services import QueueReader

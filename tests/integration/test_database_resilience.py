@@ -21,13 +21,12 @@ from psycopg.rows import DictRow, dict_row
 from local.local_database import APP_ROLE, WORKER_ROLE, url_for_role
 from pipeline.catalog.configuration import CreateJobRequest
 from pipeline.datasets import repository as datasets_repository
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.db.migrate import migrate
 from pipeline.errors import DatabaseUnavailable
 from pipeline.http.errors import for_domain_error
 from pipeline.jobs import creation as job_creation
 from pipeline.jobs import repository as jobs_repository
-from pipeline.runtime.settings import DatabaseSettings
 from pipeline.workers import dispatch as job_dispatch
 from tests.factories import create_body, insert_dataset
 

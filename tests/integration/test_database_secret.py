@@ -15,8 +15,7 @@ from psycopg.rows import DictRow
 
 from functions.estimate import app as estimate_app
 from local.local_database import url_for_role
-from pipeline.db.database import Database
-from pipeline.runtime.settings import DatabaseSettings
+from pipeline.db.database import Database, DatabaseSettings
 from tests.api_client import build_event, invoke
 from tests.factories import estimate_body, insert_dataset
 

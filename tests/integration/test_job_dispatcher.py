@@ -15,8 +15,7 @@ from psycopg.rows import DictRow
 
 from functions.create_job import app as create_job_app
 from functions.job_dispatcher import app as dispatcher_app
-from pipeline.db.database import Database
-from pipeline.runtime.settings import DatabaseSettings
+from pipeline.db.database import Database, DatabaseSettings
 from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
 from tests.factories import (
     EVENT_DATASET_ID,

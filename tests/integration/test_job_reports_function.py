@@ -12,8 +12,7 @@ import pytest
 from psycopg.rows import DictRow
 
 from functions.job_reports import app as reports_app
-from pipeline.db.database import Database
-from pipeline.runtime.settings import DatabaseSettings
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.workers import reports as job_reports
 from tests.api_client import FakeLambdaContext, load_event
 from tests.factories import EVENT_DATASET_ID, EVENT_JOB_ID, EVENT_USER_ID, insert_dataset, insert_job

@@ -243,9 +243,8 @@ def test_every_webhook_endpoint_response_conforms_to_the_document(db: psycopg.Co
 def test_a_webhook_payload_conforms_to_the_documented_webhook(db: psycopg.Connection[DictRow]) -> None:
     from datetime import UTC, datetime
 
-    from pipeline.db.database import Database
+    from pipeline.db.database import Database, DatabaseSettings
     from pipeline.jobs.states import JobStatus
-    from pipeline.runtime.settings import DatabaseSettings
     from pipeline.webhooks.enqueue import enqueue_status_change
 
     user_id = uuid4()

@@ -21,11 +21,10 @@ from pipeline.aws.sqs_publisher import (
     WorkerTasksQueueSettings,
     worker_tasks_publisher,
 )
-from pipeline.db.database import Database
+from pipeline.db.database import Database, DatabaseSettings
 from pipeline.outbox import relay as outbox_relay
 from pipeline.outbox.relay import RelaySettings
 from pipeline.outbox.repository import Destination, OutboxMessage
-from pipeline.runtime.settings import DatabaseSettings
 from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
 from tests.factories import create_body, insert_dataset, insert_job
 from tests.services import QueueReader

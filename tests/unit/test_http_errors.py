@@ -7,6 +7,7 @@ import pytest
 from pipeline import errors as domain_errors
 from pipeline.http import errors as http_errors
 from pipeline.http.errors import for_domain_error
+from pipeline.pricing import cost_model
 from pipeline.pricing.models import CostBreakdown, Estimate, TrainingDetails
 
 FRESH = Estimate(
@@ -19,6 +20,10 @@ FRESH = Estimate(
     ),
     pricing_version="2025-01",
 )
+STALE = domain_errors.EstimateOutOfDate(
+    submitted=Decimal("5.94"), current_cost=FRESH.estimated_cost, current=FRESH.model_dump(mode="json")
+)
+TOO_LARGE = domain_errors.ConfigurationTooLarge({"total_steps": 10**8}, cost_model.LIMITS._asdict())
 
 
 @pytest.mark.parametrize(
@@ -31,9 +36,18 @@ FRESH = Estimate(
             "Dataset not ready for training",
             {},
         ),
-        (domain_errors.ConfigurationTooLarge({"total_steps": 10**8}), 422, "Configuration too large", {}),
         (
-            domain_errors.EstimateOutOfDate(submitted=Decimal("5.94"), current=FRESH),
+            domain_errors.ConfigurationTooLarge({"total_steps": 10**8}, cost_model.LIMITS._asdict()),
+            422,
+            "Configuration too large",
+            {},
+        ),
+        (
+            domain_errors.EstimateOutOfDate(
+                submitted=Decimal("5.94"),
+                current_cost=FRESH.estimated_cost,
+                current=FRESH.model_dump(mode="json"),
+            ),
             409,
             "Estimate out of date",
             {},
@@ -78,7 +92,13 @@ def test_the_details_name_the_field_and_carry_the_fresh_estimate() -> None:
         "error": "Validation error",
         "details": {"limit": ["send that limit"]},
     }
-    stale = for_domain_error(domain_errors.EstimateOutOfDate(submitted=Decimal("5.94"), current=FRESH))
+    stale = for_domain_error(
+        domain_errors.EstimateOutOfDate(
+            submitted=Decimal("5.94"),
+            current_cost=FRESH.estimated_cost,
+            current=FRESH.model_dump(mode="json"),
+        )
+    )
     assert stale.details["submitted_estimated_cost"] == 5.94
     assert stale.details["current_estimated_cost"] == 5.95
     assert stale.data["estimated_cost"] == 5.95

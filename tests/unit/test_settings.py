@@ -3,7 +3,8 @@
 import pytest
 
 from pipeline.aws.sqs_publisher import QueueSettings
-from pipeline.runtime.settings import ConfigurationError, DatabaseSettings
+from pipeline.db.database import DatabaseSettings
+from pipeline.runtime.settings import ConfigurationError
 
 
 def test_database_settings_read_the_url_and_default_timeouts() -> None:

@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 from pydantic import Field
 
-from pipeline.artifacts.locations import ArtifactsSettings
+from pipeline.runtime.settings import EnvSettings
 
 # SigV4 always (the only signature S3 accepts in newer regions); the regional endpoint, so a URL works
 # at once after a bucket is created (the global endpoint redirects for a while).
@@ -18,13 +18,15 @@ _CONFIG = Config(
 )
 
 
-class PresignerSettings(ArtifactsSettings):
+class PresignerSettings(EnvSettings):
     aws_region: str = Field(alias="AWS_REGION", min_length=1)
 
 
 class S3Presigner:
-    def __init__(self, settings: PresignerSettings) -> None:
-        self.bucket = settings.artifacts_bucket
+    """Presigned GETs of one bucket's objects."""
+
+    def __init__(self, settings: PresignerSettings, *, bucket: str) -> None:
+        self.bucket = bucket
         self._client = boto3.session.Session(region_name=settings.aws_region).client("s3", config=_CONFIG)
 
     def release(self) -> None:

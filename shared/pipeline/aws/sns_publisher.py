@@ -6,14 +6,14 @@ created once per execution environment, with the same short timeouts as the SQS 
 message is committed in the outbox, and the relay re-sends what this send did not.
 """
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 import boto3
 from pydantic import Field
 
-from pipeline.aws.sqs_publisher import CLIENT_CONFIG
-from pipeline.outbox.repository import OutboxMessage
+from pipeline.aws.sqs_publisher import CLIENT_CONFIG, BatchMessage
 from pipeline.runtime.settings import EnvSettings
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ class SnsControlPublisher:
             TopicArn=self._topic_arn, Message=body, MessageAttributes=_attributes(message_type, version)
         )
 
-    def publish_batch(self, messages: list[OutboxMessage]) -> dict[int, str]:
-        """PublishBatch (at most 10); {outbox id: error code} for the entries SNS refused."""
+    def publish_batch(self, messages: Sequence[BatchMessage]) -> dict[int, str]:
+        """PublishBatch (at most 10); {message id: error code} for the entries SNS refused."""
         response = self._client.publish_batch(
             TopicArn=self._topic_arn,
             PublishBatchRequestEntries=[

@@ -7,14 +7,14 @@ change. Timeouts are short: the message is already committed in the outbox, so a
 hold the caller; a failed send is retried by the outbox relay.
 """
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from botocore.config import Config
 from pydantic import Field
 
 from pipeline.aws.lean_sqs_client import sqs_client
-from pipeline.outbox.repository import OutboxMessage
 from pipeline.runtime.settings import EnvSettings
 
 if TYPE_CHECKING:
@@ -25,6 +25,21 @@ CLIENT_CONFIG = Config(
     read_timeout=5,
     retries={"max_attempts": 3, "mode": "standard"},
 )
+
+
+class BatchMessage(Protocol):
+    """One message of a batch send (an outbox row): `id` names it in the answer."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def job_id(self) -> UUID: ...
+    @property
+    def message_type(self) -> str: ...
+    @property
+    def message_version(self) -> int: ...
+    @property
+    def body(self) -> str: ...
 
 
 class QueueSettings(EnvSettings):
@@ -68,8 +83,8 @@ class SqsPublisher:
             **self._ordering(message_type, job_id),
         )
 
-    def publish_batch(self, messages: list[OutboxMessage]) -> dict[int, str]:
-        """SendMessageBatch (at most 10); {outbox id: error code} for the entries SQS refused."""
+    def publish_batch(self, messages: Sequence[BatchMessage]) -> dict[int, str]:
+        """SendMessageBatch (at most 10); {message id: error code} for the entries SQS refused."""
         response = self._client.send_message_batch(
             QueueUrl=self._queue_url,
             Entries=[

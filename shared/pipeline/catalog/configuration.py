@@ -1,10 +1,26 @@
 """A training configuration (GPU, hyperparameters), as the estimate and create requests carry it."""
 
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, Strict, WithJsonSchema
 
-from pipeline.models import GpuTypeId, IntegralNumber, Number, PresetId, RequestModel
+from pipeline.catalog.gpu_prices import GPU_TYPES
+from pipeline.models import IntegralNumber, Number, PresetId, RequestModel
+
+
+def _catalog_gpu_type(value: str) -> str:
+    if value not in GPU_TYPES:
+        raise ValueError(f"must be one of: {', '.join(GPU_TYPES)}")
+    return value
+
+
+GpuTypeId = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_catalog_gpu_type),
+    WithJsonSchema({"type": "string", "enum": list(GPU_TYPES)}),
+]
 
 
 class GpuConfig(RequestModel):

@@ -11,7 +11,7 @@ from pipeline.catalog.form_controls import CONTROLS
 from pipeline.catalog.gpu_prices import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 from pipeline.catalog.models import Catalog, CatalogGpuType, CatalogLimits, Range
 from pipeline.catalog.presets import PRESETS
-from pipeline.models import JOB_STATUSES
+from pipeline.jobs.states import JobStatus
 from pipeline.pricing.cost_model import LIMITS
 
 
@@ -50,7 +50,7 @@ def build_catalog() -> Catalog:
         presets=list(PRESETS),
         ranges=_ranges(GpuConfig, "gpu_config") | _ranges(JobHyperparameters, "hyperparameters"),
         controls=list(CONTROLS),
-        job_statuses=list(JOB_STATUSES),
+        job_statuses=list(JobStatus),
         limits=CatalogLimits(
             total_steps=LIMITS.total_steps, estimated_cost=LIMITS.estimated_cost, gpu_days=LIMITS.gpu_days
         ),

@@ -2,7 +2,8 @@
 
 from pydantic import Field
 
-from pipeline.models import JobStatus, Model, Money, PresetId
+from pipeline.jobs.states import JobStatus
+from pipeline.models import Model, Money, PresetId
 
 
 class CatalogGpuType(Model):

@@ -19,20 +19,54 @@ the connection would fail.
 import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, Generic, Literal, NoReturn, Self, TypeVar
 from uuid import UUID
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
+from pydantic import Field, model_validator
 
 from pipeline.aws.secrets import DatabaseSecret, SecretUnavailable
 from pipeline.db.request_deadline import RequestDeadline
 from pipeline.errors import ConnectionLost, DatabaseUnavailable
 from pipeline.runtime.observability import logger
-from pipeline.runtime.settings import DatabaseSettings
+from pipeline.runtime.settings import EnvSettings
 
 Connection = psycopg.Connection[DictRow]
 T = TypeVar("T")
+
+
+class DatabaseSettings(EnvSettings):
+    # Locally a URI; in AWS a Secrets Manager secret whose JSON has "url" (rotation-safe).
+    database_url: str | None = Field(default=None, alias="DATABASE_URL", pattern=r"^postgres(ql)?://")
+    database_secret_arn: str | None = Field(
+        default=None, alias="DATABASE_SECRET_ARN", pattern=r"^arn:aws[a-z-]*:secretsmanager:"
+    )
+    # How the secret is read: the Parameters and Secrets extension, or botocore (SnapStart functions).
+    secret_reader: Literal["extension", "sdk"] = Field(default="extension", alias="DATABASE_SECRET_READER")
+    secret_max_age_s: int = Field(default=300, alias="DATABASE_SECRET_MAX_AGE_SECONDS", ge=0)
+    secrets_extension_port: int = Field(default=2773, alias="PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
+    # Seconds to wait for a connection, and milliseconds any statement may run: a stuck database
+    # must answer 503 quickly, well inside the Lambda timeout.
+    connect_timeout_s: int = Field(default=3, alias="DATABASE_CONNECT_TIMEOUT", ge=1, le=30)
+    statement_timeout_ms: int = Field(default=5000, alias="DATABASE_STATEMENT_TIMEOUT_MS", ge=100)
+    # The most a request waits on the database, enforced here (pipeline.db.request_deadline): a frozen
+    # server enforces no statement timeout. Well inside the functions' 10 s Lambda timeout.
+    request_deadline_ms: int = Field(default=5000, alias="DATABASE_REQUEST_DEADLINE_MS", ge=100, le=60_000)
+    # TLS to the database: libpq's sslmode. The template sets require; unset, libpq's default (prefer).
+    sslmode: str | None = Field(
+        default=None,
+        alias="DATABASE_SSLMODE",
+        pattern=r"^(disable|allow|prefer|require|verify-ca|verify-full)$",
+    )
+    # Behind RDS Proxy, server-side prepared statements pin each client to one database connection.
+    behind_proxy: bool = Field(default=False, alias="DATABASE_BEHIND_PROXY")
+
+    @model_validator(mode="after")
+    def _has_a_database(self) -> Self:
+        if self.database_url is None and self.database_secret_arn is None:
+            raise ValueError("environment variable DATABASE_URL (or DATABASE_SECRET_ARN) is not set")
+        return self
 
 
 class Database:

@@ -17,7 +17,8 @@ import psycopg
 from pydantic import Field, model_validator
 
 from pipeline.aws.secrets import DatabaseSecret
-from pipeline.runtime.settings import ConfigurationError, DatabaseSettings, EnvSettings
+from pipeline.db.database import DatabaseSettings
+from pipeline.runtime.settings import ConfigurationError, EnvSettings
 
 _LOCK_KEY = 0x70697065  # any constant shared by every runner: "pipe"
 

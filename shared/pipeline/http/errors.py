@@ -6,12 +6,12 @@ never returned.
 """
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Final
 
 from pydantic import ValidationError
 
 from pipeline import errors as domain_errors
-from pipeline.pricing import cost_model
 
 
 class ApiError(Exception):
@@ -72,17 +72,16 @@ def _dataset_not_ready(exc: domain_errors.DatasetNotReady) -> ApiError:
     )
 
 
+def _json_number(value: Decimal | int) -> float | int:
+    return float(value) if isinstance(value, Decimal) else value
+
+
 def _configuration_too_large(exc: domain_errors.ConfigurationTooLarge) -> ApiError:
-    limits = cost_model.LIMITS
     return ApiError(
         422,
         "Configuration too large",
         {
-            "limits": {
-                "total_steps": limits.total_steps,
-                "estimated_cost": float(limits.estimated_cost),
-                "gpu_days": limits.gpu_days,
-            },
+            "limits": {name: _json_number(value) for name, value in exc.limits.items()},
             "exceeded": {name: float(value) for name, value in exc.exceeded.items()},
         },
     )
@@ -95,9 +94,9 @@ def _estimate_out_of_date(exc: domain_errors.EstimateOutOfDate) -> ApiError:
         {
             "estimated_cost": ["Differs from the current estimate; review the new figure and resubmit"],
             "submitted_estimated_cost": float(exc.submitted),
-            "current_estimated_cost": float(exc.current.estimated_cost),
+            "current_estimated_cost": float(exc.current_cost),
         },
-        data=exc.current.model_dump(mode="json"),
+        data=exc.current,
     )
 
 

@@ -180,7 +180,9 @@ def _store_job(
     # the user was not shown (a cent of tolerance let 5.95 be stored where 5.94 was confirmed).
     if client_estimate != figures.estimated_cost:
         raise EstimateOutOfDate(
-            submitted=client_estimate, current=estimate_from_figures(figures, dataset.name)
+            submitted=client_estimate,
+            current_cost=figures.estimated_cost,
+            current=estimate_from_figures(figures, dataset.name).model_dump(mode="json"),
         )
 
     # Dumped through the request's own serializer: dumping the nested models by themselves would build

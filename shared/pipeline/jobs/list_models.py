@@ -5,7 +5,8 @@ from typing import Final
 from pydantic import Field
 
 from pipeline.jobs.models import TrainingJobWithDataset
-from pipeline.models import JobStatus, Model, RequestModel
+from pipeline.jobs.states import JobStatus
+from pipeline.models import Model, RequestModel
 
 MAX_PAGE: Final = 1_000_000  # keeps the SQL offset (page - 1) * limit far inside bigint
 

@@ -6,7 +6,8 @@ from uuid import UUID
 
 from pydantic import Field, computed_field
 
-from pipeline.models import DecimalNumber, JobStatus, Model, Money, UtcDatetime
+from pipeline.jobs.states import JobStatus
+from pipeline.models import DecimalNumber, Model, Money, UtcDatetime
 
 
 class JobFailure(Model):

@@ -29,7 +29,7 @@ def figures_for_dataset(
     )
     exceeded = cost_model.exceeded_limits(figures)
     if exceeded:
-        raise ConfigurationTooLarge(exceeded)
+        raise ConfigurationTooLarge(exceeded, cost_model.LIMITS._asdict())
     return figures
 
 

@@ -7,7 +7,8 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, field_validator
 
-from pipeline.models import DecimalNumber, JobStatus, Model, Money, RequestModel, UtcDatetime
+from pipeline.jobs.states import JobStatus
+from pipeline.models import DecimalNumber, Model, Money, RequestModel, UtcDatetime
 
 WebhookEventType = Literal["job.status_changed", "job.completed", "job.failed", "job.cancelled"]
 EVENT_TYPES: Final[tuple[WebhookEventType, ...]] = (
