@@ -554,7 +554,7 @@ def _insert_jobs(conn: psycopg.Connection[Any], where: str, params: dict[str, An
 
 
 def list_scaling(sizes: Sizes, owner_url: str) -> dict[str, Any]:
-    from pipeline.http import cursor as pagination_cursor
+    from pipeline.jobs import queries as job_queries
 
     module = load_function("list_jobs")
     secret = module.cursor_secret.value()
@@ -567,9 +567,7 @@ def list_scaling(sizes: Sizes, owner_url: str) -> dict[str, Any]:
                 (user, status, status, (page - 1) * 10 - 1),
             ).fetchone()
         assert row is not None
-        return pagination_cursor.encode(
-            pagination_cursor.CursorPosition(user, status, page, 10, row[0], row[1]), secret
-        )
+        return job_queries.cursor_at(job_queries.PagePosition(status, page, 10, row[0], row[1]), user, secret)
 
     cases: dict[str, tuple[uuid.UUID, dict[str, str]]] = {}
     for status in (None, "completed"):

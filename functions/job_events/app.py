@@ -4,6 +4,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pipeline.db.cursor import CursorSecret, PaginationSettings
 from pipeline.db.database import Database, DatabaseSettings
 from pipeline.history import feed as job_events
 from pipeline.history.feed_models import JobEventsQuery
@@ -11,12 +12,15 @@ from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, 
 from pipeline.runtime.execution_environment import finish_init
 
 database = Database(DatabaseSettings.from_env())
+cursor_secret = CursorSecret(PaginationSettings.from_env())
 
 
 async def list_job_events(request: Request) -> Response:
     user_id = caller_id(request)
     query = parse(JobEventsQuery, dict(request.query_params))
-    return success(job_events.list_events(database, user_id, request.path_params["job_id"], query))
+    return success(
+        job_events.list_events(database, user_id, request.path_params["job_id"], query, cursor_secret.value())
+    )
 
 
 app = create_app([Route("/jobs/{job_id}/events", list_job_events, methods=["GET"])])

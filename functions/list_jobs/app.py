@@ -4,9 +4,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pipeline.db.cursor import CursorSecret, PaginationSettings
 from pipeline.db.database import Database, DatabaseSettings
 from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, success
-from pipeline.http.cursor import CursorSecret, PaginationSettings
 from pipeline.jobs import queries as job_queries
 from pipeline.jobs.list_models import ListJobsQuery
 from pipeline.runtime.execution_environment import finish_init

@@ -5,6 +5,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pipeline.db.cursor import CursorSecret, PaginationSettings
 from pipeline.db.database import Database, DatabaseSettings
 from pipeline.http.app import caller_id, create_app, lambda_handler_for, parse, success
 from pipeline.runtime.execution_environment import finish_init
@@ -12,12 +13,15 @@ from pipeline.webhooks import endpoints as webhook_endpoints
 from pipeline.webhooks.models import WebhookDeliveriesQuery
 
 database = Database(DatabaseSettings.from_env())
+cursor_secret = CursorSecret(PaginationSettings.from_env())
 
 
 async def list_webhook_deliveries(request: Request) -> Response:
     user_id = caller_id(request)
     query = parse(WebhookDeliveriesQuery, dict(request.query_params))
-    page = webhook_endpoints.deliveries(database, user_id, request.path_params["webhook_id"], query)
+    page = webhook_endpoints.deliveries(
+        database, user_id, request.path_params["webhook_id"], query, cursor_secret.value()
+    )
     return success(page)
 
 

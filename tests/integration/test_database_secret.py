@@ -149,7 +149,7 @@ def test_an_explicit_url_wins_over_the_secret() -> None:
 def test_the_cursor_secret_is_read_from_secrets_manager_on_first_use_not_from_the_configuration() -> None:
     import boto3
 
-    from pipeline.http.cursor import CursorSecret, PaginationSettings
+    from pipeline.db.cursor import CursorSecret, PaginationSettings
 
     client = boto3.client("secretsmanager", region_name="us-east-1")
     arn = client.create_secret(Name=f"cursor-{uuid4().hex}", SecretString="s" * 48)["ARN"]
@@ -167,7 +167,7 @@ def test_a_cursor_secret_too_short_to_sign_with_is_unavailable_not_used() -> Non
     import boto3
 
     from pipeline.aws.secrets import SecretUnavailable
-    from pipeline.http.cursor import CursorSecret, PaginationSettings
+    from pipeline.db.cursor import CursorSecret, PaginationSettings
 
     client = boto3.client("secretsmanager", region_name="us-east-1")
     arn = client.create_secret(Name=f"cursor-{uuid4().hex}", SecretString="short")["ARN"]

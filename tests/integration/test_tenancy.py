@@ -30,7 +30,7 @@ from functions.list_webhook_deliveries import app as list_webhook_deliveries_app
 from functions.list_webhooks import app as list_webhooks_app
 from functions.rotate_webhook_secret import app as rotate_webhook_secret_app
 from pipeline.datasets import repository as datasets_repository
-from pipeline.http import cursor as pagination_cursor
+from pipeline.jobs import queries as job_queries
 from pipeline.jobs import repository as jobs_repository
 from pipeline.webhooks import repository as webhooks_repository
 from tests.api_client import build_event, invoke
@@ -178,10 +178,8 @@ def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
 
 def _cursor(caller: Tenant) -> str:
     """A cursor the caller may use, positioned after a (far future) job: the keyset query then runs."""
-    position = pagination_cursor.CursorPosition(
-        caller.user_id, None, 1, 10, datetime(2100, 1, 1, tzinfo=UTC), UUID(int=2**128 - 1)
-    )
-    return pagination_cursor.encode(position, list_jobs_app.cursor_secret.value())
+    position = job_queries.PagePosition(None, 1, 10, datetime(2100, 1, 1, tzinfo=UTC), UUID(int=2**128 - 1))
+    return job_queries.cursor_at(position, caller.user_id, list_jobs_app.cursor_secret.value())
 
 
 def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:

@@ -63,7 +63,7 @@ class Migration(NamedTuple):
 
 
 def load_migrations() -> list[Migration]:
-    folder = resources.files("pipeline") / "migrations"
+    folder = resources.files("pipeline.db") / "migrations"
     files = sorted(
         entry.name for entry in folder.iterdir() if entry.name.endswith(".sql") and entry.name[:4].isdigit()
     )

@@ -26,6 +26,7 @@ from pipeline.jobs import repository as jobs_repository
 from pipeline.jobs.models import JobCancellation, TrainingJob
 from pipeline.jobs.notifications import JobMoment
 from pipeline.jobs.states import JobStatus, cancels_at_once, transition
+from pipeline.outbox import after_commit
 from pipeline.outbox.after_commit import Publisher
 from pipeline.runtime.observability import logger
 from pipeline.workers import control as worker_control
@@ -43,7 +44,7 @@ def cancel_job(database: Database, user_id: UUID, raw_job_id: str, workers: Publ
         if row is None:
             raise JobNotFound()
         status = JobStatus(row["status"])
-        control: str | None = None
+        control: after_commit.Written | None = None
         if status in (JobStatus.COMPLETED, JobStatus.FAILED):
             raise JobAlreadyFinished(status)
         if cancels_at_once(status):
@@ -72,7 +73,7 @@ def cancel_job(database: Database, user_id: UUID, raw_job_id: str, workers: Publ
     stored = job.result()
     assert stored is not None  # locked above, so it is still there
     if control is not None:
-        worker_control.send_stop(database, workers, user_id, job_id, control)
+        after_commit.send(database, workers, control)
     answer = TrainingJob.model_validate({key: value for key, value in stored.items() if key != "dataset"})
     logger.info("job cancellation", job_id=str(job_id), status_before=status, status=answer.status)
     return JobCancellation(

@@ -37,8 +37,7 @@ from pipeline.jobs import repository as jobs_repository
 from pipeline.jobs.models import TrainingJob
 from pipeline.jobs.notifications import JobMoment
 from pipeline.jobs.queue_messages import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
-from pipeline.outbox import after_commit as outbox_delivery
-from pipeline.outbox import repository as outbox_repository
+from pipeline.outbox import after_commit
 from pipeline.outbox.after_commit import Publisher
 from pipeline.outbox.repository import Destination
 from pipeline.pricing.estimates import estimate_from_figures, figures_for_dataset
@@ -67,7 +66,7 @@ def create_job(
     """
     request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
     job_id = uuid4()
-    stored: CreatedJob | tuple[TrainingJob, str | None]
+    stored: CreatedJob | tuple[TrainingJob, after_commit.Written | None]
     for attempt in (1, 2):
         try:
             stored = _create_in_transaction(database, user_id, request, request_hash, idempotency_key, job_id)
@@ -84,21 +83,8 @@ def create_job(
     job, message = stored
     if message is None:
         return CreatedJob(job, replayed=False)
-
-    def mark_sent() -> None:
-        # Round trip 3. As the job's tenant: the API's role sees only its own jobs' outbox rows.
-        with database.tenant_transaction(user_id) as conn:
-            outbox_repository.mark_sent_for_job(conn, job.id, Destination.JOBS)
-
-    sent = outbox_delivery.send_committed(
-        publisher,
-        job_id=job.id,
-        message_type=JOB_QUEUED_TYPE,
-        version=JOB_QUEUED_VERSION,
-        body=message,
-        mark_sent=mark_sent,
-    )
-    if not sent:
+    # Round trip 3: marking the outbox row sent.
+    if not after_commit.send(database, publisher, message):
         metrics.add_metric(name="JobMessageSendFailed", unit="Count", value=1)
     return CreatedJob(job, replayed=False)
 
@@ -110,7 +96,7 @@ def _create_in_transaction(
     request_hash: str,
     idempotency_key: str | None,
     job_id: UUID,
-) -> CreatedJob | tuple[TrainingJob, str]:
+) -> CreatedJob | tuple[TrainingJob, after_commit.Written]:
     """The replayed answer for a key already used, or the job stored and the message it queued."""
     with database.tenant_transaction(user_id) as conn:
         # Round trip 1: everything queued here is sent together when the first result is read.
@@ -164,7 +150,7 @@ def _replay(
 
 def _store_job(
     conn: Connection, user_id: UUID, request: CreateJobRequest, dataset: Dataset | None, job_id: UUID
-) -> tuple[Deferred[dict[str, Any]], str]:
+) -> tuple[Deferred[dict[str, Any]], after_commit.Written]:
     """Check the dataset and the client's estimate, then queue the job, notification and outbox row;
     the job's row is read once the transaction's results are."""
     if dataset is None:
@@ -220,11 +206,13 @@ def _store_job(
         pricing_version=new_job.pricing_version,
         queued_at=new_job.queued_at,
     ).model_dump_json(exclude_none=True)
-    outbox_repository.insert(
+    written = after_commit.write(
         conn,
+        user_id=user_id,
         job_id=job_id,
+        destination=Destination.JOBS,
         message_type=JOB_QUEUED_TYPE,
-        message_version=JOB_QUEUED_VERSION,
+        version=JOB_QUEUED_VERSION,
         body=message,
     )
-    return row, message
+    return row, written

@@ -2,12 +2,13 @@
 
 import math
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
+from pipeline.db import cursor
 from pipeline.db.database import Connection, Database
 from pipeline.errors import InvalidQuery, JobNotFound
-from pipeline.http import cursor as pagination_cursor
 from pipeline.jobs import repository as jobs_repository
 from pipeline.jobs.list_models import JobPage, ListJobsQuery, Pagination
 from pipeline.jobs.models import TrainingJobWithDataset
@@ -26,10 +27,37 @@ def get_job(database: Database, user_id: UUID, raw_job_id: str) -> TrainingJobWi
     return TrainingJobWithDataset.model_validate(row)
 
 
+class PagePosition(NamedTuple):
+    """Where a page of the jobs list starts, as its cursor says: the filter and page size it was issued
+    for (pages of another size would skip or repeat rows), the page's number, and the last job of the
+    page before."""
+
+    status: str | None
+    page: int
+    limit: int
+    created_at: datetime
+    job_id: UUID
+
+
+def cursor_at(position: PagePosition, user_id: UUID, secret: str) -> str:
+    return cursor.encode(
+        secret,
+        list_name="jobs",
+        scope=[str(user_id)],
+        position=[
+            position.status,
+            position.page,
+            position.limit,
+            position.created_at.isoformat(),
+            str(position.job_id),
+        ],
+    )
+
+
 def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_secret: str) -> JobPage:
     """A page by number (OFFSET) or, faster at any depth, by the previous page's next_cursor; the page
     and its total in one round trip."""
-    after: pagination_cursor.CursorPosition | None = None
+    after: PagePosition | None = None
     page, limit = query.page or 1, query.limit
     status: str | None = query.status
     if query.cursor is not None:
@@ -50,9 +78,8 @@ def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_se
     next_cursor = None
     if jobs and page * limit < total:
         last = jobs[-1]
-        next_cursor = pagination_cursor.encode(
-            pagination_cursor.CursorPosition(user_id, status, page + 1, limit, last.created_at, last.id),
-            cursor_secret,
+        next_cursor = cursor_at(
+            PagePosition(status, page + 1, limit, last.created_at, last.id), user_id, cursor_secret
         )
     return JobPage(
         jobs=jobs,
@@ -61,13 +88,18 @@ def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_se
     )
 
 
-def _position(query: ListJobsQuery, user_id: UUID, secret: str) -> pagination_cursor.CursorPosition:
+def _position(query: ListJobsQuery, user_id: UUID, secret: str) -> PagePosition:
     assert query.cursor is not None
     if query.page is not None:
         raise InvalidQuery("cursor", "Send either page or cursor, not both")
     try:
-        position = pagination_cursor.decode(query.cursor, secret, user_id=user_id)
-    except (pagination_cursor.InvalidCursor, ValueError, TypeError):
+        status, page, limit, created_at, job_id = cursor.decode(
+            query.cursor, secret, list_name="jobs", scope=[str(user_id)]
+        )
+        position = PagePosition(
+            status, int(page), int(limit), datetime.fromisoformat(created_at), UUID(job_id)
+        )
+    except (cursor.InvalidCursor, ValueError, TypeError):
         # Altered, truncated or someone else's: never a page of anything.
         raise InvalidQuery("cursor", "Invalid cursor") from None
     if query.status is not None and query.status != position.status:

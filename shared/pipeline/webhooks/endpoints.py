@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
+from pipeline.db import cursor
 from pipeline.db.database import Connection, Database
-from pipeline.errors import WebhookLimitReached, WebhookNotFound, WebhookUrlRefused
+from pipeline.errors import InvalidQuery, WebhookLimitReached, WebhookNotFound, WebhookUrlRefused
 from pipeline.runtime.observability import logger
 from pipeline.webhooks import addresses as webhook_addresses
 from pipeline.webhooks import repository as webhooks_repository
@@ -112,12 +113,11 @@ def rotate_secret(
 
 
 def deliveries(
-    database: Database, user_id: UUID, raw_endpoint_id: str, query: WebhookDeliveriesQuery
+    database: Database, user_id: UUID, raw_endpoint_id: str, query: WebhookDeliveriesQuery, cursor_secret: str
 ) -> WebhookDeliveryPage:
     endpoint_id = _endpoint_id(raw_endpoint_id)
-    # The cursor is the last row's position (digits, by the query's pattern): row level security keeps
-    # any value inside the caller's own deliveries.
-    before_seq = int(query.cursor) if query.cursor is not None else None
+    scope = [str(user_id), str(endpoint_id)]
+    before_seq = _before(query.cursor, scope, cursor_secret) if query.cursor is not None else None
 
     def queue(conn: Connection) -> Callable[[], tuple[bool, list[dict[str, Any]]]]:
         exists = webhooks_repository.endpoint_exists(conn, endpoint_id, user_id)
@@ -132,8 +132,22 @@ def deliveries(
     page = rows[: query.limit]
     return WebhookDeliveryPage(
         deliveries=[_delivery(row) for row in page],
-        next_cursor=str(page[-1]["seq"]) if len(rows) > query.limit else None,
+        next_cursor=cursor.encode(
+            cursor_secret, list_name="webhook_deliveries", scope=scope, position=[page[-1]["seq"]]
+        )
+        if len(rows) > query.limit
+        else None,
     )
+
+
+def _before(token: str, scope: list[str], secret: str) -> int:
+    try:
+        (before,) = cursor.decode(token, secret, list_name="webhook_deliveries", scope=scope)
+    except (cursor.InvalidCursor, ValueError):
+        raise InvalidQuery("cursor", "Invalid cursor") from None
+    if not isinstance(before, int):
+        raise InvalidQuery("cursor", "Invalid cursor")
+    return before
 
 
 def _delivery(row: dict[str, Any]) -> WebhookDelivery:

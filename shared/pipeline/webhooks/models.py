@@ -69,7 +69,7 @@ class WebhookEndpointList(Model):
 class WebhookDeliveriesQuery(RequestModel):
     limit: int = Field(default=20, ge=1, le=MAX_DELIVERIES_PER_PAGE)
     cursor: str | None = Field(
-        default=None, pattern=r"^[0-9]{1,18}$", description="next_cursor of an earlier page"
+        default=None, min_length=1, max_length=200, description="next_cursor of an earlier page"
     )
 
 

@@ -14,7 +14,6 @@ maxReceiveCount, moves it to the dead-letter queue.
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from uuid import UUID
 
 from pydantic import ValidationError
 
@@ -30,8 +29,7 @@ from pipeline.jobs.queue_messages import (
     envelope_kind,
 )
 from pipeline.jobs.states import JobStatus, transition
-from pipeline.outbox import after_commit as outbox_delivery
-from pipeline.outbox import repository as outbox_repository
+from pipeline.outbox import after_commit
 from pipeline.outbox.after_commit import Publisher
 from pipeline.outbox.repository import Destination
 from pipeline.runtime.observability import logger
@@ -89,26 +87,15 @@ def dispatch(database: Database, body: str, workers: Publisher, artifacts_bucket
             dataset_name=claimed.dataset_name,
         )
         assignment = assignment_for(claimed, datetime.now(UTC), artifacts_bucket).model_dump_json()
-        outbox_repository.insert(
+        written = after_commit.write(
             conn,
+            user_id=message.user_id,
             job_id=claimed.id,
-            message_type=JOB_ASSIGNED_TYPE,
-            message_version=WORKER_MESSAGE_VERSION,
-            body=assignment,
             destination=Destination.WORKER_TASKS,
+            message_type=JOB_ASSIGNED_TYPE,
+            version=WORKER_MESSAGE_VERSION,
+            body=assignment,
         )
     logger.info("job claimed", job_id=str(message.job_id))
-    outbox_delivery.send_committed(
-        workers,
-        job_id=claimed.id,
-        message_type=JOB_ASSIGNED_TYPE,
-        version=WORKER_MESSAGE_VERSION,
-        body=assignment,
-        mark_sent=lambda: _mark_sent(database, claimed.id),
-    )
+    after_commit.send(database, workers, written)
     return Outcome.CLAIMED
-
-
-def _mark_sent(database: Database, job_id: UUID) -> None:
-    with database.connection() as conn:
-        outbox_repository.mark_sent_for_job(conn, job_id, Destination.WORKER_TASKS)

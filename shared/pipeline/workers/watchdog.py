@@ -21,6 +21,7 @@ from pydantic import Field
 from pipeline.db.database import Database
 from pipeline.jobs import repository as jobs_repository
 from pipeline.jobs.states import JobStatus
+from pipeline.outbox import after_commit
 from pipeline.outbox.after_commit import Publisher
 from pipeline.runtime.observability import logger
 from pipeline.runtime.settings import EnvSettings
@@ -91,5 +92,5 @@ def _fail(
         last_heard_at=row["last_heard_at"].isoformat(),
         silence_s=silence_s,
     )
-    worker_control.send_stop(database, workers, user_id, job_id, stop)
+    after_commit.send(database, workers, stop)
     return True

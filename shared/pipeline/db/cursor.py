@@ -1,30 +1,32 @@
-"""Opaque, signed keyset-pagination cursors for GET /jobs.
+"""Every list's cursor: where its next page starts, opaque and signed.
 
-A cursor names the last job of a page (its created_at and id), the page number that follows, the
-page size and status filter it was issued for and the user it was issued to, signed with HMAC-SHA256:
-pages of another size would skip or repeat rows, so a cursor only continues pages of its own size. A
-cursor that was altered, or that belongs to someone else, is refused (400); it never selects other data.
+A cursor carries the list it continues (its name), that list's scope (the caller, and the job or
+endpoint listed) and the position of the last row of its page, signed with HMAC-SHA256 over all three.
+One that was altered, or issued for another list, user, job or endpoint, is refused (400 "Invalid
+cursor"): a cursor never selects anything but the rows after its own position, in its own list. Each
+list decides what its position holds (a sequence number; a creation time, an id, the page's size).
 """
 
 import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime
-from typing import Literal, NamedTuple, Self
-from uuid import UUID
+from collections.abc import Sequence
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
 from pipeline.aws.secrets import SecretUnavailable, SecretValue
 from pipeline.runtime.settings import EnvSettings
 
-_VERSION = 2  # 2: the page size is part of the position
+_VERSION = 3  # 3: one scheme for every list (2: the jobs list's own, with its page size)
+
+Position = Sequence[str | int | None]
 
 
 class PaginationSettings(EnvSettings):
-    # Signs the list's keyset cursors; any secret string, the same for every instance of list_jobs.
-    # Locally the value itself; in AWS a Secrets Manager secret, read on first use.
+    # Signs the lists' cursors; any secret string, the same for every function that lists. Locally the
+    # value itself; in AWS a Secrets Manager secret, read on first use.
     cursor_secret: str | None = Field(default=None, alias="PAGINATION_CURSOR_SECRET", min_length=32)
     cursor_secret_arn: str | None = Field(
         default=None, alias="PAGINATION_CURSOR_SECRET_ARN", pattern=r"^arn:aws[a-z-]*:secretsmanager:"
@@ -65,15 +67,6 @@ class InvalidCursor(ValueError):
     pass
 
 
-class CursorPosition(NamedTuple):
-    user_id: UUID
-    status: str | None
-    page: int  # the page this cursor opens
-    limit: int  # the page size it was issued for
-    created_at: datetime  # of the last job on the previous page
-    job_id: UUID
-
-
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -86,37 +79,26 @@ def _signature(secret: str, payload: bytes) -> bytes:
     return hmac.new(secret.encode(), payload, hashlib.sha256).digest()
 
 
-def encode(position: CursorPosition, secret: str) -> str:
-    payload = json.dumps(
-        [
-            _VERSION,
-            str(position.user_id),
-            position.status,
-            position.page,
-            position.limit,
-            position.created_at.isoformat(),
-            str(position.job_id),
-        ],
-        separators=(",", ":"),
-    ).encode()
+def encode(secret: str, *, list_name: str, scope: Sequence[str], position: Position) -> str:
+    payload = json.dumps([_VERSION, list_name, list(scope), list(position)], separators=(",", ":")).encode()
     return f"{_b64(payload)}.{_b64(_signature(secret, payload))}"
 
 
-def decode(token: str, secret: str, *, user_id: UUID) -> CursorPosition:
+def decode(token: str, secret: str, *, list_name: str, scope: Sequence[str]) -> list[Any]:
+    """The position a cursor of this list and scope carries; InvalidCursor for anything else."""
     try:
         payload_text, signature_text = token.split(".")
         payload, signature = _unb64(payload_text), _unb64(signature_text)
-    except ValueError:
+    except ValueError:  # binascii.Error is a ValueError
         raise InvalidCursor("malformed") from None
     if not hmac.compare_digest(signature, _signature(secret, payload)):
         raise InvalidCursor("bad signature")
     fields = json.loads(payload)
-    if not isinstance(fields, list) or not fields or fields[0] != _VERSION:
+    if not isinstance(fields, list) or len(fields) != 4 or fields[0] != _VERSION:
         raise InvalidCursor("unknown version")
-    _, user, status, page, limit, created_at, job_id = fields
-    position = CursorPosition(
-        UUID(user), status, int(page), int(limit), datetime.fromisoformat(created_at), UUID(job_id)
-    )
-    if position.user_id != user_id:
-        raise InvalidCursor("issued to another user")
+    _, name, its_scope, position = fields
+    if name != list_name or its_scope != list(scope):
+        raise InvalidCursor("issued for another list")
+    if not isinstance(position, list):
+        raise InvalidCursor("malformed position")
     return position
