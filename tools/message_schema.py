@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from pipeline.jobs.queue_messages import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, TrainingJobQueuedMessage
 from pipeline.workers.messages import TrainingJobAssigned, TrainingJobCancelRequested
-from pipeline.workers.report_models import REPORT_TYPES, REPORT_VERSION
+from pipeline.workers.report_messages import REPORT_TYPES, REPORT_VERSION
 
 _WORKER_MESSAGE_TRANSPORT: dict[type[BaseModel], str] = {
     TrainingJobAssigned: (

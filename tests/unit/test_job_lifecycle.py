@@ -10,7 +10,7 @@ import pytest
 from pipeline.jobs.notifications import JobMoment
 from pipeline.jobs.states import IllegalTransition, JobStatus
 from pipeline.workers.lifecycle import JobSnapshot, Report, plan_report
-from pipeline.workers.report_models import (
+from pipeline.workers.report_messages import (
     CheckpointSaved,
     JobCancelled,
     JobCompleted,

@@ -13,7 +13,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from local.gpu_worker import Queues, SimulatedGpuWorker, WorkerSettings, loss_at
-from pipeline.workers.report_models import WorkerReport
+from pipeline.workers.report_messages import WorkerReport
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 QUEUES = Queues(tasks="tasks.fifo", control="control", reports="reports.fifo")

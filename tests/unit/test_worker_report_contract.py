@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from pipeline.workers.report_models import WorkerReport
+from pipeline.workers.report_messages import WorkerReport
 from tools.message_schema import worker_report_schemas
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"

@@ -1,7 +1,6 @@
 """The message put on the jobs queue for every created job: the contract with its consumers."""
 
-import json
-from typing import Any, Final, Literal
+from typing import Final, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict
@@ -33,13 +32,3 @@ class TrainingJobQueuedMessage(Model):
     estimated_total_cost: Money
     pricing_version: str
     queued_at: UtcDatetime
-
-
-def envelope_kind(body: str) -> tuple[Any, Any] | None:
-    """A message body's (type, version), to log what an invalid message claimed to be; None when the
-    body is not a JSON object."""
-    try:
-        envelope = json.loads(body)
-    except ValueError:
-        return None
-    return (envelope.get("type"), envelope.get("version")) if isinstance(envelope, dict) else None

@@ -2,6 +2,7 @@
 outcome, and only the records that raised reported back (ReportBatchItemFailures), so SQS delivers
 just those again. What the outcome of a body is, and which failures are transient, is the domain's."""
 
+import json
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
@@ -62,3 +63,13 @@ def sqs_record_consumer(
         )
 
     return lambda_handler
+
+
+def envelope_kind(body: str) -> tuple[Any, Any] | None:
+    """A message body's (type, version), to log what an invalid message claimed to be; None when the
+    body is not a JSON object."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return None
+    return (envelope.get("type"), envelope.get("version")) if isinstance(envelope, dict) else None

@@ -32,7 +32,7 @@ from pipeline.webhooks import repository as webhooks_repository
 from pipeline.webhooks import signatures as webhook_signatures
 from pipeline.webhooks import transport as webhook_http
 from pipeline.webhooks.addresses import AddressRefused, HostUnresolved, ReceiverSettings, Resolver
-from pipeline.webhooks.enqueue import WebhookDeliveryDueMessage
+from pipeline.webhooks.delivery_messages import WebhookDeliveryDueMessage
 
 # SQS hides a message at most 12 hours at a time.
 MAX_DELAY_S: Final = 43_200

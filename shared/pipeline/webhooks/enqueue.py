@@ -7,38 +7,26 @@ so it reaches the webhook deliveries queue exactly when the change commits, and 
 """
 
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final
 from uuid import UUID, uuid4
-
-from pydantic import ConfigDict
 
 from pipeline.db.database import Connection
 from pipeline.jobs.states import JobStatus
-from pipeline.models import Model
 from pipeline.outbox import repository as outbox_repository
 from pipeline.outbox.repository import Destination
 from pipeline.webhooks import repository as webhooks_repository
+from pipeline.webhooks.delivery_messages import (
+    DELIVERY_DUE_TYPE,
+    DELIVERY_DUE_VERSION,
+    WebhookDeliveryDueMessage,
+)
 from pipeline.webhooks.models import WebhookEventType, WebhookJobData, WebhookPayload
-
-DELIVERY_DUE_TYPE: Final = "webhook.delivery_due"
-DELIVERY_DUE_VERSION: Final = 1
 
 _FINAL_EVENTS: Final[dict[JobStatus, WebhookEventType]] = {
     JobStatus.COMPLETED: "job.completed",
     JobStatus.FAILED: "job.failed",
     JobStatus.CANCELLED: "job.cancelled",
 }
-
-
-class WebhookDeliveryDueMessage(Model):
-    """Body of a message on the webhook deliveries queue: which delivery to attempt, for whom."""
-
-    model_config = ConfigDict(frozen=True, title="WebhookDeliveryDue")
-
-    type: Literal["webhook.delivery_due"] = DELIVERY_DUE_TYPE
-    version: Literal[1] = DELIVERY_DUE_VERSION
-    delivery_id: UUID
-    user_id: UUID
 
 
 def event_types_for(status: JobStatus) -> list[WebhookEventType]:

@@ -26,13 +26,13 @@ from pipeline.jobs.queue_messages import (
     JOB_QUEUED_TYPE,
     JOB_QUEUED_VERSION,
     TrainingJobQueuedMessage,
-    envelope_kind,
 )
 from pipeline.jobs.states import JobStatus, transition
 from pipeline.outbox import after_commit
 from pipeline.outbox.after_commit import Publisher
 from pipeline.outbox.repository import Destination
 from pipeline.runtime.observability import logger
+from pipeline.runtime.queue_consumer import envelope_kind
 from pipeline.workers.assignment import assignment_for
 from pipeline.workers.messages import JOB_ASSIGNED_TYPE, WORKER_MESSAGE_VERSION
 

@@ -20,7 +20,7 @@ from typing import Any, Final
 from pipeline.jobs.notifications import JobMoment
 from pipeline.jobs.states import IllegalTransition, JobStatus, transition
 from pipeline.pricing import usage_cost
-from pipeline.workers.report_models import (
+from pipeline.workers.report_messages import (
     CheckpointSaved,
     JobCancelled,
     JobCompleted,

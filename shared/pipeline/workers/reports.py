@@ -22,11 +22,11 @@ from pipeline.history import event_log
 from pipeline.history import repository as job_events_repository
 from pipeline.jobs import notifications as job_notifications
 from pipeline.jobs import repository as jobs_repository
-from pipeline.jobs.queue_messages import envelope_kind
 from pipeline.jobs.states import IllegalTransition, JobStatus
 from pipeline.runtime.observability import logger
+from pipeline.runtime.queue_consumer import envelope_kind
 from pipeline.workers.lifecycle import JobSnapshot, Report, plan_report
-from pipeline.workers.report_models import REPORT_VERSION, WorkerReport
+from pipeline.workers.report_messages import REPORT_VERSION, WorkerReport
 
 
 class Outcome(StrEnum):

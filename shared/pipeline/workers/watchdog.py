@@ -27,7 +27,7 @@ from pipeline.runtime.observability import logger
 from pipeline.runtime.settings import EnvSettings
 from pipeline.workers import control as worker_control
 from pipeline.workers import reports as job_reports
-from pipeline.workers.report_models import JobError, JobFailed
+from pipeline.workers.report_messages import JobError, JobFailed
 
 WORKER_LOST: Final = "worker_lost"
 _BATCH: Final = 100
