@@ -82,6 +82,7 @@ sam-local-check: $(STAMP) $(SAM_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	cd shared && ../$(VENV)/bin/lint-imports --no-cache --no-logo ../pyproject.toml
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy shared functions tests local bench deploy tools

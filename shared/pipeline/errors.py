@@ -1,5 +1,5 @@
 """What can go wrong, in the domain's words: raised by the domain and data modules, which know nothing
-of HTTP. The HTTP layer maps each to a status, body and headers in one place (`http_errors.py`); the
+of HTTP. The HTTP layer maps each to a status, body and headers in one place (http/errors.py); the
 queue consumers let the transient ones raise, so SQS delivers the message again.
 """
 

@@ -1,9 +1,8 @@
 """What every model shares: the base classes and the field types (pydantic v2).
 
-The models live by subject: configuration_models (GPU, hyperparameters, estimate), job_models,
-job_list_models, catalog_models, message_models. Each function imports only the ones it answers with:
-defining a model class costs cold-start time even with its validator built lazily (see the README's
-Performance section for the figures).
+Each domain package keeps its own models (jobs/models.py, catalog/configuration.py, ...), and each
+function imports only the ones it answers with: defining a model class costs cold-start time even with
+its validator built lazily (docs/performance.md has the figures).
 
 Numbers are strict: JSON strings and booleans are rejected where a number is expected. Integer fields
 accept integral numbers (4 or 4.0) and reject 4.5. Unknown keys are ignored (the page sends preset

@@ -29,11 +29,12 @@ from tests.factories import (
     insert_job,
     insert_webhook,
 )
+from tests.paths import REPO_ROOT
 from tests.services import CloudFormationEndpoint, database_url_for_function, local_queues, owner_database_url
 from tests.template_resources import FUNCTIONS
 from tools import lock_check
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[
     platform.machine().lower()
 ]

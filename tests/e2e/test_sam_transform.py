@@ -2,12 +2,12 @@
 
 import json
 import subprocess
-from pathlib import Path
 from typing import Any
 
+from tests.paths import REPO_ROOT
 from tests.template_resources import FUNCTIONS, HTTP_FUNCTIONS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 
 
 def _transformed() -> dict[str, Any]:

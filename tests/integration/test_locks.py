@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import REPO_ROOT
 from tools import lock_check
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 LAYER_IN, LAYER_LOCK = ROOT / "shared" / "requirements.in", ROOT / "shared" / "requirements.txt"
 DEV_IN, DEV_LOCK = ROOT / "requirements-dev.in", ROOT / "requirements-dev.txt"
 SAM_IN, SAM_LOCK = ROOT / "requirements-sam.in", ROOT / "requirements-sam.txt"

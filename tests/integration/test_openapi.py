@@ -1,7 +1,6 @@
 """schemas/openapi.json: generated from the models, valid OpenAPI 3.1, and true to what the API answers."""
 
 import json
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -28,10 +27,11 @@ from functions.list_webhooks import app as list_webhooks_app
 from functions.rotate_webhook_secret import app as rotate_webhook_secret_app
 from tests.api_client import ApiResponse, build_event, invoke, load_event
 from tests.factories import create_body, estimate_body, insert_dataset, insert_job
+from tests.paths import REPO_ROOT
 from tests.template_resources import HTTP_FUNCTIONS
 from tools.openapi_document import build
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 DOCUMENT: dict[str, Any] = json.loads((ROOT / "schemas" / "openapi.json").read_text())
 
 

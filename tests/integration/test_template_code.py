@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from starlette.routing import Route
 
+from tests.paths import REPO_ROOT
 from tests.template_resources import HTTP_FUNCTIONS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 
 
 def test_cfn_lint_passes() -> None:

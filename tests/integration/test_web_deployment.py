@@ -16,8 +16,9 @@ from mypy_boto3_s3 import S3Client
 from deploy import publish_web
 from local.sam_template import load_template
 from local.web_pages import PAGE_FILES, page_file
+from tests.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 RESOURCES: dict[str, Any] = load_template(ROOT / "template.yaml")["Resources"]
 NODE = shutil.which("node")
 

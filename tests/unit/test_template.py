@@ -2,14 +2,14 @@
 
 import json
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.paths import REPO_ROOT
 from tests.template_resources import FUNCTIONS, HTTP_FUNCTIONS, RESOURCES, TEMPLATE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 
 
 def test_every_function_folder_has_exactly_one_template_function() -> None:

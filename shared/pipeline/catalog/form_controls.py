@@ -1,6 +1,6 @@
 """The sliders the configuration page offers: the spec's ranges and steps, with their labels and hints.
 
-They are narrower than what the API validates (configuration_models.py): the page steers people to
+They are narrower than what the API validates (catalog/configuration.py): the page steers people to
 sensible values, while a client that knows better may still send anything the validators accept. A test
 checks every slider stays inside its validation range and that every preset sits on a slider stop.
 """

@@ -1,6 +1,6 @@
 """What every function's Starlette app shares: body parsing, the response envelope, error handlers.
 
-Responses are `{"success": true, "data": ...}` or the error format of pipeline.errors. Anything
+Responses are `{"success": true, "data": ...}` or the error format of pipeline.http.errors. Anything
 unexpected is logged with the request id and answered with 500 and that id, nothing more.
 """
 

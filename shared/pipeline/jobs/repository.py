@@ -262,7 +262,7 @@ def update_for_report(conn: Connection, job_id: UUID, updates: dict[str, Any]) -
 def _parameter(column: str, value: Any) -> Any:
     if column == "current_metrics":
         return Jsonb(value)
-    # A status arrives as job_states.JobStatus: its value is the column's text (psycopg would write
+    # A status arrives as jobs.states.JobStatus: its value is the column's text (psycopg would write
     # an Enum's name).
     return value.value if isinstance(value, Enum) else value
 

@@ -1,9 +1,11 @@
-"""Publishes outbox rows the API could not send (SQS down, process killed between commit and send).
+"""Publishes the outbox rows their writer did not send (SQS down, a process killed between commit and
+send), and the webhook deliveries, which no writer sends itself.
 
-Each batch is claimed with FOR UPDATE SKIP LOCKED in its own transaction, sent with one batch call
-per destination in it (jobs queue, worker tasks queue, worker control topic), and marked sent or
-backed off before the transaction commits. Delivery is at least
-once: a row whose send succeeded but whose mark was lost is sent again, and consumers dedupe by job_id.
+Each batch is claimed with FOR UPDATE SKIP LOCKED in its own transaction, sent with one batch call per
+destination in it (outbox.repository.Destination: the jobs queue, the worker tasks queue, the worker
+control topic, the webhook deliveries queue), and marked sent or backed off before the transaction
+commits. Delivery is at least once: a row whose send succeeded but whose mark was lost is sent again,
+and consumers dedupe.
 """
 
 from collections.abc import Callable, Mapping

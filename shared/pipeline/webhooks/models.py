@@ -23,7 +23,7 @@ MAX_DELIVERIES_PER_PAGE: Final = 100
 class CreateWebhookRequest(RequestModel):
     url: str = Field(
         min_length=1,
-        max_length=1024,  # every string of a request body is at most 1024 characters (http_api)
+        max_length=1024,  # every string of a request body is at most 1024 characters (http/app.py)
         description="https:// on the public internet; every address its host resolves to must be public",
     )
     events: list[WebhookEventType] = Field(

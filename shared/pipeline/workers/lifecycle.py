@@ -1,7 +1,7 @@
 """What a worker's report does to a job: pure, no I/O. The report consumer (job_reports.py) reads the
 job, asks `plan_report`, and writes the plan in one transaction.
 
-- Statuses move only through job_states.transition. A report that implies the job is running (its
+- Statuses move only through jobs.states.transition. A report that implies the job is running (its
   progress, a checkpoint, its completion) while it is still initializing first moves it to running, so
   a lost `started` report leaves nothing stuck; a failure or a stop during initializing ends it there.
 - Figures are cumulative: the plan sets them from the report (never adds).
@@ -80,7 +80,7 @@ _MOMENTS: Final = {
 
 
 def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
-    """The changes `report` makes to `job`. Raises job_states.IllegalTransition for a report the job's
+    """The changes `report` makes to `job`. Raises jobs.states.IllegalTransition for a report the job's
     status does not allow (a start for a cancelled job, anything after the end): nothing is applied."""
     plan = ReportPlan(updates={"last_report_sequence": report.sequence})
     status = job.status

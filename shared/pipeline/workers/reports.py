@@ -1,4 +1,4 @@
-"""Applying the workers' reports to jobs: the consumer side of the contract in worker_reports.py.
+"""Applying the workers' reports to jobs: the consumer side of the contract in report_messages.py.
 
 One transaction per report, as the job's tenant: the job row is locked, the report checked against
 the job's last applied sequence (a duplicate or an older report changes nothing; a gap is logged and

@@ -11,7 +11,6 @@ import random
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -33,8 +32,9 @@ from tests.factories import (
     insert_job,
     insert_webhook,
 )
+from tests.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 APPLICATION = "pipeline-training-jobs"  # the functions' application_name on their connections
 
 

@@ -29,6 +29,7 @@ from pipeline.jobs import creation as job_creation
 from pipeline.jobs import repository as jobs_repository
 from pipeline.workers import dispatch as job_dispatch
 from tests.factories import create_body, insert_dataset
+from tests.paths import REPO_ROOT
 
 
 class Server:
@@ -139,7 +140,7 @@ def test_a_frozen_server_answers_503_within_the_connect_timeout_on_a_new_connect
 def test_the_dispatcher_leaves_its_message_for_a_retry_when_the_server_is_frozen(server: Server) -> None:
     database = _database(server, role_url=server.worker_url, DATABASE_REQUEST_DEADLINE_MS="1000")
     assert _read(database) is None
-    events = Path(__file__).resolve().parents[2] / "events"
+    events = REPO_ROOT / "events"
     body = json.loads((events / "job_dispatcher.json").read_text())["Records"][0]["body"]  # a valid message
     started = time.monotonic()
     with Frozen(server.postmaster_pid, _backend_pid(database)), pytest.raises(DatabaseUnavailable):

@@ -2,7 +2,6 @@
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -15,10 +14,11 @@ from functions.create_job import app as create_job_app
 from pipeline.jobs.queue_messages import TrainingJobQueuedMessage
 from tests.api_client import build_event, invoke
 from tests.factories import create_body, insert_dataset
+from tests.paths import REPO_ROOT
 from tests.services import QueueReader
 from tools.message_schema import job_queued_schema
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "training_job.queued.v1.schema.json"
+SCHEMA_FILE = REPO_ROOT / "schemas" / "training_job.queued.v1.schema.json"
 COMMITTED: dict[str, Any] = json.loads(SCHEMA_FILE.read_text())
 
 

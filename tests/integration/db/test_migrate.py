@@ -5,7 +5,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -13,9 +12,10 @@ import pytest
 
 from pipeline.db import migrate as migrate_module
 from pipeline.db.migrate import Migration, MigrationError, load_migrations, migrate
+from tests.paths import REPO_ROOT
 from tests.services import owner_database_url
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ what a valid report is, so a worker team can build from schemas/ alone."""
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -11,9 +10,10 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from pipeline.workers.report_messages import WorkerReport
+from tests.paths import REPO_ROOT
 from tools.message_schema import worker_report_schemas
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMAS = REPO_ROOT / "schemas"
 ENVELOPE = {
     "version": 1,
     "job_id": "0d9ff9a4-62a5-4d0b-a1a4-0b3f4f5b8f10",

@@ -6,8 +6,9 @@ import pytest
 
 from local.gateway import LoadedFunction, RouteTable, database_url_for, function_environment
 from local.sam_template import FunctionSpec, HttpRoute, SqsSource, template_functions
+from tests.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = REPO_ROOT
 
 
 class _Stub(LoadedFunction):

@@ -5,7 +5,6 @@ Driven by a fake clock, so a run of thousands of simulated seconds takes no real
 
 import json
 import threading
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -14,8 +13,9 @@ from pydantic import TypeAdapter
 
 from local.gpu_worker import Queues, SimulatedGpuWorker, WorkerSettings, loss_at
 from pipeline.workers.report_messages import WorkerReport
+from tests.paths import REPO_ROOT
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMAS = REPO_ROOT / "schemas"
 QUEUES = Queues(tasks="tasks.fifo", control="control", reports="reports.fifo")
 JOB_ID = "0d9ff9a4-62a5-4d0b-a1a4-0b3f4f5b8f10"
 USER_ID = "5b1f7c1e-2a7d-4f7e-9a57-3c1d2b4e6f80"

@@ -4,7 +4,6 @@ schemas/ alone."""
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -14,9 +13,10 @@ import pytest
 from pipeline.jobs.repository import ClaimedJob
 from pipeline.workers.assignment import assignment_for
 from pipeline.workers.messages import TrainingJobCancelRequested
+from tests.paths import REPO_ROOT
 from tools.message_schema import all_schemas, worker_message_schemas
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMAS = REPO_ROOT / "schemas"
 JOB_ID = UUID("0d9ff9a4-62a5-4d0b-a1a4-0b3f4f5b8f10")
 USER_ID = UUID("5b1f7c1e-2a7d-4f7e-9a57-3c1d2b4e6f80")
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)

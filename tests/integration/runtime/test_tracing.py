@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from uuid import uuid4
 
 import psycopg
@@ -20,8 +19,9 @@ from psycopg.rows import DictRow
 
 from tests.api_client import build_event
 from tests.factories import insert_dataset, insert_job
+from tests.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 
 PROBE = """
 import json, sys

@@ -1,7 +1,6 @@
 """POST /jobs/estimate answers the reference implementation's JSON, to the cent and to the text."""
 
 import json
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -13,9 +12,10 @@ from functions.estimate import app as estimate_app
 from pipeline.catalog.gpu_prices import PRICING_VERSION
 from tests.api_client import build_event, invoke
 from tests.factories import insert_dataset
+from tests.paths import REPO_ROOT
 
 CASES: list[dict[str, Any]] = json.loads(
-    (Path(__file__).resolve().parents[1] / "reference" / "estimate_cases.json").read_text()
+    (REPO_ROOT / "tests" / "reference" / "estimate_cases.json").read_text()
 )
 NAMED_CASES = [case for case in CASES if not case["name"].startswith("random")]
 
