@@ -10,7 +10,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: webhook-receiver sam-local-check help venv test lint typecheck web-check unit integration e2e migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
+.PHONY: docs webhook-receiver sam-local-check help venv test lint typecheck web-check unit integration e2e migrate schemas lock botocore-data clean run token dataset bench smoke build validate publish-web
 
 help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
@@ -21,6 +21,7 @@ help:
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
 	@echo "make unit | integration | e2e   one layer of the tests: no services (seconds) | PostgreSQL, moto | stack, browser, build"
 	@echo "make web-check  ESLint, Prettier, the type checker and node --test over the page's modules"
+	@echo "make docs      build the docs site into .site/ (strict: a broken link fails); open .site/index.html"
 	@echo "make bench     cold start, warm latency, list scaling, HTTP throughput (table + .bench/results.json)"
 	@echo "make smoke API_URL=... TOKEN=... DATASET_ID=...   estimate, create, list, get against a deployed API"
 	@echo "make publish-web [STACK_NAME=...]   upload web/ and its config.json to the stack's bucket, invalidate CloudFront"
@@ -128,8 +129,12 @@ web-check: $(NODE_STAMP)
 	$(NODE_BIN)/tsc -p jsconfig.json
 	node --test tests/web/
 
+# The docs site (mkdocs.yml): strict, so a broken link, a missing page or anchor fails.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 # Everything, in one run, with the branch-coverage floor of pyproject.toml.
-test: lint typecheck web-check $(STAMP) $(SAM_STAMP) $(CHROMIUM)
+test: lint typecheck web-check docs $(STAMP) $(SAM_STAMP) $(CHROMIUM)
 	$(PYTEST) --cov --cov-report=term
 
 # Local stack. USER given on the command line only: the shell's own $$USER is not a PIPELINE user.

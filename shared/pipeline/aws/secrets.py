@@ -1,5 +1,5 @@
-"""The database URI from AWS Secrets Manager: through the AWS Parameters and Secrets Lambda Extension,
-or (SnapStart functions) through botocore.
+"""Secrets from AWS Secrets Manager (the database URI, the cursors' signing secret): through the AWS
+Parameters and Secrets Lambda Extension, or (SnapStart functions) through botocore.
 
 The extension answers on localhost over plain HTTP, so no AWS SDK is imported: estimate, list and get
 keep a cold start free of boto3. It authenticates its callers by AWS_SESSION_TOKEN, which a SnapStart

@@ -1,4 +1,4 @@
-"""One POST of a webhook delivery to the address webhook_addresses checked (pinned: the connection goes
+"""One POST of a webhook delivery to the address webhooks.addresses checked (pinned: the connection goes
 to that address; TLS still verifies the certificate against the URL's host name, sent as SNI).
 
 At most `timeout_s` in all, connect to last byte (a receiver trickling its answer is cut off), no

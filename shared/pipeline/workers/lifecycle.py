@@ -1,4 +1,4 @@
-"""What a worker's report does to a job: pure, no I/O. The report consumer (job_reports.py) reads the
+"""What a worker's report does to a job: pure, no I/O. The report consumer (workers/reports.py) reads the
 job, asks `plan_report`, and writes the plan in one transaction.
 
 - Statuses move only through jobs.states.transition. A report that implies the job is running (its
