@@ -11,7 +11,8 @@ the "credential_provider" component), so they are taken only when it is safe to:
 - the bundle records the botocore version it was cut from (botocore_data/VERSION); with any other
   botocore installed, the plain client is built instead and a warning logged, once;
 - SQS_CLIENT_SHORTCUTS=false (QueueSettings) turns them off: the plain client, as boto3 builds it;
-- tests/integration/aws/test_sqs_publisher.py proves each one changes nothing the client does, and the fallback.
+- tests/integration/aws/test_sqs_publisher.py proves each one changes nothing the client does, and
+  the fallback.
 Never a wrong client: with any doubt, the plain one.
 """
 
