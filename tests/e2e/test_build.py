@@ -105,9 +105,9 @@ def test_layer_holds_the_package_and_runtime_dependencies_only(build_dir: Path) 
         "aws_lambda_powertools",
         "boto3",
     } <= top_level
-    assert {p.name for p in (layer / "pipeline" / "migrations").glob("*.sql")} == {
-        p.name for p in (ROOT / "shared" / "pipeline" / "migrations").glob("*.sql")
-    }
+    migrations = {p.name for p in (ROOT / "shared" / "pipeline" / "db" / "migrations").glob("*.sql")}
+    assert migrations
+    assert {p.name for p in (layer / "pipeline" / "db" / "migrations").glob("*.sql")} == migrations
     assert not {name.split("-")[0].lower() for name in top_level} & DEV_PACKAGES
     assert not list(layer.glob("pipeline/**/test*"))
     # Build-time generators live in tools/: the layer ships only what the functions run.
@@ -121,8 +121,10 @@ def test_layer_holds_the_package_and_runtime_dependencies_only(build_dir: Path) 
 
 def test_layer_bytecode_is_precompiled_without_source_checks(build_dir: Path) -> None:
     package = build_dir / "SharedLayer" / "python" / "pipeline"
-    for source in package.glob("*.py"):
-        pyc = package / "__pycache__" / f"{source.stem}.cpython-312.pyc"
+    sources = list(package.rglob("*.py"))
+    assert len(sources) == len(list((ROOT / "shared" / "pipeline").rglob("*.py")))
+    for source in sources:
+        pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc"
         assert pyc.exists(), source.name
         flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
         assert flags == 1, f"{pyc.name}: flags {flags}, want 1 (unchecked hash)"
@@ -206,6 +208,8 @@ def test_each_handler_imported_from_the_artifact_answers_its_event(
     assert module == "app"
     env = {
         "PATH": "/usr/bin:/bin",
+        # Lambda's /var/task is read-only: the import writes no bytecode beside the artifact.
+        "PYTHONDONTWRITEBYTECODE": "1",
         "DATABASE_URL": database_url_for_function(name),
         "MIGRATION_DATABASE_URL": owner_database_url(),
         **local_queues().environment(),
