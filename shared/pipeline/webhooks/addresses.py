@@ -3,11 +3,21 @@ again before every attempt, since what a host name resolves to can change betwee
 rebinding). Every address the name resolves to must be public; the attempt then connects to the one
 checked (pinned), never resolving again.
 
-Refused: other schemes than https, credentials in the URL, and any address that is not global unicast:
-loopback (127.0.0.0/8, ::1), private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local
-(169.254/16 with the cloud metadata service at 169.254.169.254, fe80::/10), shared, reserved,
-unspecified and multicast, IPv4 written inside IPv6 included. `allow_local` (the local stack only)
-also lets http:// and loopback through, so `make run` can deliver to a receiver on 127.0.0.1.
+Refused: other schemes than https, credentials in the URL, and any address that does not reach the
+public internet. The decision is made on what an address reaches, from IANA's special-purpose address
+registries (IPv4 and IPv6) written out below, not from `ipaddress.is_global` alone (which calls
+[::127.0.0.1] and [64:ff9b::a9fe:a9fe] global on Python 3.11 and 3.12):
+- an IPv4 address in any special-purpose block (loopback, private, shared, link-local with the cloud
+  metadata service at 169.254.169.254, documentation, benchmarking, reserved, anycast services, ...) or
+  in multicast;
+- an IPv6 address outside global unicast (2000::/3: so loopback, unspecified, unique-local, link-local,
+  site-local fec0::/10, multicast), or inside a special-purpose block of it (documentation, IETF
+  protocol assignments with Teredo, 6to4, ...);
+- an IPv6 address that carries an IPv4 address (IPv4-mapped, IPv4-compatible, IPv4-translated, NAT64,
+  6to4, Teredo) is judged by that IPv4 address first; only the mapped form and the well-known NAT64
+  prefix reach it, so only they pass, and only when it does.
+`allow_local` (the local stack only) also lets http:// and loopback through, so `make run` can
+deliver to a receiver on 127.0.0.1.
 """
 
 import ipaddress
@@ -95,15 +105,77 @@ def parse(url: str, *, allow_local: bool) -> Receiver:
     )
 
 
+_V4: Final = ipaddress.IPv4Network
+_V6: Final = ipaddress.IPv6Network
+# IANA IPv4 Special-Purpose Address Registry (every entry, whatever its "globally reachable": no
+# webhook receiver lives at an anycast service address), and multicast.
+SPECIAL_IPV4: Final = tuple(
+    _V4(block)
+    for block in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24",
+        "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+        "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
+    )
+)  # fmt: skip
+GLOBAL_UNICAST_IPV6: Final = _V6("2000::/3")
+# IANA IPv6 Special-Purpose Address Registry, the entries inside 2000::/3 (the rest lie outside it).
+SPECIAL_IPV6: Final = tuple(
+    _V6(block) for block in ("2001::/23", "2001:db8::/32", "2002::/16", "2620:4f:8000::/48", "3fff::/20")
+)
+_MAPPED: Final = _V6("::ffff:0:0/96")
+_COMPATIBLE: Final = _V6("::/96")
+_TRANSLATED: Final = _V6("::ffff:0:0:0/96")
+_NAT64: Final = _V6("64:ff9b::/96")
+_NAT64_LOCAL: Final = _V6("64:ff9b:1::/48")
+_SIX_TO_FOUR: Final = _V6("2002::/16")
+_TEREDO: Final = _V6("2001::/32")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (RFC 4291 mapped and compatible, RFC 2765 translated,
+    RFC 6052 NAT64 with the well-known and local-use prefixes, RFC 3056 6to4, RFC 4380 Teredo's server
+    and client), for the check to judge; none for an ordinary IPv6 address."""
+    value = int(address)
+    low32 = ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if address in (ipaddress.IPv6Address("::"), ipaddress.IPv6Address("::1")):
+        return []
+    if address in _MAPPED or address in _COMPATIBLE or address in _TRANSLATED or address in _NAT64:
+        return [low32]
+    if address in _NAT64_LOCAL:
+        # RFC 8215 leaves the prefix length to the network: with /96 the IPv4 address is the last 32 bits;
+        # with /48 (RFC 6052) its first two octets are bits 48-63 and its last two bits 72-87.
+        at_48 = ipaddress.IPv4Address(((value >> 64) & 0xFFFF) << 16 | (value >> 40) & 0xFFFF)
+        return list(dict.fromkeys([low32, at_48]))
+    if address in _SIX_TO_FOUR:
+        return [ipaddress.IPv4Address((value >> 80) & 0xFFFFFFFF)]
+    if address in _TEREDO:
+        server, client = address.teredo or (low32, low32)
+        return [server, client]
+    return []
+
+
 def check(address: IpAddress, *, allow_local: bool) -> None:
-    """AddressRefused unless `address` may receive webhooks."""
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    if mapped is not None:
-        check(mapped, allow_local=allow_local)
+    """AddressRefused unless `address` reaches the public internet (or, with `allow_local`, loopback)."""
+    if isinstance(address, ipaddress.IPv4Address):
+        if allow_local and address.is_loopback:
+            return
+        if any(address in block for block in SPECIAL_IPV4):
+            raise AddressRefused(f"{address} is not a public internet address")
         return
+    embedded = embedded_ipv4(address)
+    for inner in embedded:
+        try:
+            check(inner, allow_local=allow_local)
+        except AddressRefused:
+            raise AddressRefused(
+                f"{address} (which carries {inner}) is not a public internet address"
+            ) from None
+    if embedded and (address in _MAPPED or address in _NAT64):
+        return  # these two reach the IPv4 address they carry, which passed
     if allow_local and address.is_loopback:
         return
-    if not address.is_global or address.is_multicast:
+    if address not in GLOBAL_UNICAST_IPV6 or any(address in block for block in SPECIAL_IPV6):
         raise AddressRefused(f"{address} is not a public internet address")
 
 
