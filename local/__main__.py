@@ -126,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("WEBHOOKS_ALLOW_LOCAL_RECEIVERS", "true")
     # EMF metric lines are CloudWatch's input; on a terminal they only bury the banner and the logs.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    # The simulated worker's GPU time runs WORKER_SPEED times faster than the clock: the reports
+    # consumer's bound on what a job can have used allows for it (1, real time, when deployed).
+    os.environ.setdefault("WORKER_TIME_SCALE", f"{max(args.worker_speed, 1):g}")
     with running_database(state) as urls:
         os.environ["DATABASE_URL"] = urls.app
         user_id = auth_tokens.user_id_for(seeds.DEMO_USER)

@@ -65,19 +65,20 @@ class Queues:
 
 
 class _Cancels:
-    """Job ids a cancel was heard for (a job not started yet is never started)."""
+    """The jobs a cancel was heard for, by job and user: a stop names both, and a worker stops a job only
+    when both match the job it has (a job not started yet is never started)."""
 
     def __init__(self) -> None:
-        self._ids: set[str] = set()
+        self._jobs: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
-    def add(self, job_id: str) -> None:
+    def add(self, job_id: str, user_id: str) -> None:
         with self._lock:
-            self._ids.add(job_id)
+            self._jobs.add((job_id, user_id))
 
-    def __contains__(self, job_id: object) -> bool:
+    def __contains__(self, job: object) -> bool:
         with self._lock:
-            return job_id in self._ids
+            return job in self._jobs
 
 
 def loss_at(fraction: float, *, start: float, floor: float) -> float:
@@ -164,7 +165,7 @@ class SimulatedGpuWorker:
             log.warning("simulated GPU worker: a control message that is not JSON, ignored")
             return
         if message.get("type") == "training_job.cancel_requested" and message.get("version") == 1:
-            self._cancels.add(str(message["job_id"]))
+            self._cancels.add(str(message["job_id"]), str(message.get("user_id")))
             log.info("simulated GPU worker: cancel heard for job %s", message["job_id"])
         else:
             log.warning(
@@ -176,12 +177,12 @@ class SimulatedGpuWorker:
     # ---- one job ---------------------------------------------------------------------------------
     def run_job(self, assignment: dict[str, Any], receipt_handle: str | None, stop: threading.Event) -> str:
         """Run one assigned job to its end; returns the last report's type."""
-        job_id = str(assignment["job_id"])
-        reporter = _Reporter(self._sqs, self._queues.reports, job_id, str(assignment["user_id"]))
+        job_id, user_id = str(assignment["job_id"]), str(assignment["user_id"])
+        reporter = _Reporter(self._sqs, self._queues.reports, job_id, user_id)
         if assignment.get("type") != "training_job.assigned" or assignment.get("version") != 1:
             log.warning("simulated GPU worker: assignment of an unknown kind left alone")
             return "ignored"
-        if job_id in self._cancels:
+        if (job_id, user_id) in self._cancels:
             self._delete_task(receipt_handle)
             log.info("simulated GPU worker: job %s was cancelled before it started", job_id)
             return "skipped"
@@ -237,7 +238,7 @@ class SimulatedGpuWorker:
             gpu_seconds = round(min(simulated, total_steps * seconds_per_step) * gpus, 3)
             if stop.is_set():
                 return "stopped"  # make run is stopping: the job stays running, as after a crash
-            if job_id in self._cancels:
+            if (job_id, user_id) in self._cancels:
                 reporter.send("training_job.cancelled", step=reached, epoch=epoch, gpu_seconds=gpu_seconds)
                 log.info("simulated GPU worker: job %s cancelled at step %d", job_id, reached)
                 return "training_job.cancelled"

@@ -1,5 +1,6 @@
 """Rows the tests need that this API does not create itself (datasets belong to the dataset section)."""
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -76,14 +77,16 @@ def insert_job(
     status: str = "queued",
     created_at: datetime | None = None,
 ) -> UUID:
-    """A job row as job processing might have left it (status, creation time chosen by the test)."""
+    """A job row as job processing might have left it (status, creation time chosen by the test). A job
+    past `queued` was handed to the workers an hour ago (its started_at): reports may claim the GPU time
+    an hour allows."""
     job_id = job_id or uuid.uuid4()
     db.execute(
         "insert into lora_training_jobs (id, user_id, dataset_id, preset_id, status, current_stage,"
         " total_epochs, total_steps, gpu_config, hyperparameters, estimated_total_cost, pricing_version,"
-        " queued_at, created_at)"
+        " queued_at, created_at, started_at)"
         " values (%s, %s, %s, 'fast', %s, %s, 1, 125, %s, %s, 1.23, '2025-12-25', now(),"
-        " coalesce(%s, now()))",
+        " coalesce(%s, now()), case when %s = 'queued' then null else now() - interval '1 hour' end)",
         (
             job_id,
             user_id,
@@ -93,6 +96,7 @@ def insert_job(
             Jsonb({"type": "H100", "count": 1}),
             Jsonb({"learning_rate": 0.0001, "batch_size": 8, "epochs": 1, "rank": 8}),
             created_at,
+            status,
         ),
     )
     return job_id
@@ -115,3 +119,14 @@ def insert_webhook(
     ).fetchone()
     assert row is not None
     return UUID(str(row["id"]))
+
+
+class RecordedStops:
+    """The workers' control topic as the reports consumer sees it: the stop messages it sent, in order
+    (a report on a job that is over or unknown is answered with one)."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def publish(self, *, body: str, message_type: str, version: int, job_id: UUID | None = None) -> None:
+        self.sent.append(json.loads(body) | {"message_type": message_type, "message_version": version})

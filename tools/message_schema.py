@@ -39,11 +39,7 @@ def job_queued_schema() -> dict[str, Any]:
         "SQS message body sent for every created training job. Message attributes: type (String) "
         "and version (Number) repeat the body's. Delivery is at least once: dedupe by job_id."
     )
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"urn:pipeline:message:{JOB_QUEUED_TYPE}:v{JOB_QUEUED_VERSION}",
-        **schema,
-    }
+    return _message(schema, JOB_QUEUED_TYPE, JOB_QUEUED_VERSION)
 
 
 def worker_report_schemas() -> dict[str, dict[str, Any]]:
@@ -57,11 +53,7 @@ def worker_report_schemas() -> dict[str, dict[str, Any]]:
             "queue (SQS FIFO, MessageGroupId = job_id). sequence counts this job's reports from 1; the "
             "figures are cumulative. A report at or below the last applied sequence changes nothing."
         ).strip()
-        schemas[f"{kind}.v{REPORT_VERSION}.schema.json"] = {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"urn:pipeline:message:{kind}:v{REPORT_VERSION}",
-            **schema,
-        }
+        schemas[f"{kind}.v{REPORT_VERSION}.schema.json"] = _message(schema, kind, REPORT_VERSION)
     return schemas
 
 
@@ -73,11 +65,7 @@ def worker_message_schemas() -> dict[str, dict[str, Any]]:
         version = model.model_fields["version"].default
         schema = model.model_json_schema(mode="serialization")
         schema["description"] = f"{(model.__doc__ or '').strip()} {transport}"
-        schemas[f"{kind}.v{version}.schema.json"] = {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"urn:pipeline:message:{kind}:v{version}",
-            **schema,
-        }
+        schemas[f"{kind}.v{version}.schema.json"] = _message(schema, kind, version)
     return schemas
 
 
@@ -87,6 +75,21 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         | worker_message_schemas()
         | worker_report_schemas()
     )
+
+
+def _message(schema: dict[str, Any], kind: str, version: int) -> dict[str, Any]:
+    """A message's schema as published: every message, both ways, requires its `type` and `version`
+    (pydantic lists a field with a default as optional: we always send them, and a report must carry
+    them)."""
+    required = ["type", "version"] + [
+        name for name in schema.get("required", []) if name not in ("type", "version")
+    ]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:pipeline:message:{kind}:v{version}",
+        **schema,
+        "required": required,
+    }
 
 
 def main() -> None:

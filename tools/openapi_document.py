@@ -12,7 +12,12 @@ from typing import Any, Final
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
-from pipeline.artifacts.models import ArtifactDownload, JobCheckpoints
+from pipeline.artifacts.models import (
+    MAX_CHECKPOINTS_PER_JOB,
+    MAX_CHECKPOINTS_PER_PAGE,
+    ArtifactDownload,
+    JobCheckpoints,
+)
 from pipeline.catalog.configuration import CreateJobRequest, EstimateRequest
 from pipeline.catalog.gpu_prices import PRICING_VERSION
 from pipeline.catalog.models import Catalog
@@ -382,8 +387,9 @@ def build() -> dict[str, Any]:
             "/jobs/{job_id}/checkpoints": {
                 "get": _operation(
                     "listJobCheckpoints",
-                    "One of the caller's jobs' checkpoints (step, epoch, losses), in step order, and whether"
-                    " its final adapter can be downloaded",
+                    "One of the caller's jobs' checkpoints (step, epoch, losses), in step order, a page at a"
+                    " time (next_cursor for the rest), and whether its final adapter can be downloaded. A"
+                    f" job keeps at most {MAX_CHECKPOINTS_PER_JOB} checkpoints.",
                     {
                         "200": {
                             **_success(JobCheckpoints, "The checkpoints"),
@@ -395,10 +401,24 @@ def build() -> dict[str, Any]:
                                 }
                             },
                         },
+                        "400": _error("Invalid limit or cursor"),
                         "404": _not_found("No such job for the caller (also for a malformed id)"),
                     },
                     parameters=[
-                        {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                        {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_CHECKPOINTS_PER_PAGE},
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "required": False,
+                            "description": "next_cursor of an earlier page of this job's checkpoints",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                        },
                     ],
                 )
             },

@@ -1,5 +1,5 @@
-"""Scheduled (every 5 minutes): fail running jobs whose worker has been silent too long, and tell the
-workers to stop them."""
+"""Scheduled (every 5 minutes): fail running jobs whose worker has been silent too long and jobs no
+worker started in time, and tell the workers to stop them."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -23,12 +23,27 @@ settings = WatchdogSettings.from_env()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run = job_watchdog.fail_silent_jobs(
-        database, workers, now=datetime.now(UTC), silence_s=settings.silence_s
+    now = datetime.now(UTC)
+    silent = job_watchdog.fail_silent_jobs(database, workers, now=now, silence_s=settings.silence_s)
+    unstarted = job_watchdog.fail_unstarted_jobs(
+        database, workers, now=now, start_timeout_s=settings.start_timeout_s
     )
-    metrics.add_metric(name="SilentJobsFailed", unit=MetricUnit.Count, value=run.failed)
-    (logger.info if run.silent else logger.debug)("job watchdog run", silent=run.silent, failed=run.failed)
-    return {"silent": run.silent, "failed": run.failed}
+    metrics.add_metric(name="SilentJobsFailed", unit=MetricUnit.Count, value=silent.failed)
+    metrics.add_metric(name="UnstartedJobsFailed", unit=MetricUnit.Count, value=unstarted.failed)
+    answer = {
+        "silent": silent.found,
+        "failed": silent.failed,
+        "unstarted": unstarted.found,
+        "unstarted_failed": unstarted.failed,
+    }
+    (logger.info if silent.found or unstarted.found else logger.debug)(
+        "job watchdog run",
+        silent=silent.found,
+        failed=silent.failed,
+        unstarted=unstarted.found,
+        unstarted_failed=unstarted.failed,
+    )
+    return answer
 
 
 finish_init(release=[database.release, workers.release])

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -52,6 +53,22 @@ def _utc_iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _storable_text(value: str) -> str:
+    # PostgreSQL's text holds no NUL character, and UTF-8 cannot encode a lone surrogate ("\ud800" is
+    # valid JSON): either would be refused by the database after passing here, so refuse them here.
+    if "\x00" in value:
+        raise PydanticCustomError("text_nul", "Input should not contain the NUL character (\\u0000)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError(
+            "text_surrogate", "Input should not contain an unpaired surrogate (\\ud800-\\udfff)"
+        ) from None
+    return value
+
+
+# Text that is stored: what the database can hold, refused with the field's name otherwise.
+StorableText = Annotated[str, AfterValidator(_storable_text)]
 IntegralNumber = Annotated[int, Strict(), BeforeValidator(_integral_number)]
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Money = Annotated[

@@ -248,6 +248,6 @@ def test_each_handler_imported_from_the_artifact_answers_its_event(
     elif folder == "outbox_relay":
         assert set(answer) == {"sent", "failed", "backlog"}
     elif folder == "job_watchdog":
-        assert answer == {"silent": 0, "failed": 0}
+        assert answer == {"silent": 0, "failed": 0, "unstarted": 0, "unstarted_failed": 0}
     else:
         assert [a["Status"] for a in cloudformation.answers] == ["SUCCESS"]

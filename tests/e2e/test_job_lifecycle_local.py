@@ -3,6 +3,8 @@ GPU worker through the worker contract's queues and topic, reported back through
 and followed over HTTP to its end: completed with its events and final cost, cancelled mid-run with
 the charge for what it used, failed with its error."""
 
+import json
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -10,10 +12,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import boto3
 import psycopg
 import pytest
 
-from local.stack_process import Stack, http, run_cli
+from local.gpu_worker import Queues, SimulatedGpuWorker, WorkerSettings
+from local.sqs_server import REPORTS_QUEUE, WORKER_CONTROL_HOST_QUEUE, WORKER_TASKS_QUEUE
+from local.stack_process import Stack, http, run_cli, sqs_call
 from local.webhook_receiver import WebhookReceiver
 
 # Fast on 1 x A100-80GB: $3.50 per GPU-hour, 1,872 simulated seconds on the 5,000-pair dataset.
@@ -253,3 +258,59 @@ def test_a_job_on_a_failing_worker_ends_failed_with_its_error_and_the_time_it_us
         assert errors == [job["error"]]
     finally:
         running.stop()
+
+
+def test_a_late_worker_that_takes_a_cancelled_jobs_task_is_told_to_stop_and_stops(tmp_path: Path) -> None:
+    # The assignment of a job cancelled while initializing stays on the tasks queue; a worker that
+    # subscribes to the control topic only afterwards never heard that cancel, takes the task and starts.
+    stack = Stack.start(tmp_path, "--no-worker", "--schedule-interval", "0.5", "--worker-speed", "30")
+    try:
+        user = User(stack, "late", pairs=5000, tokens=1_200_000)
+        created = user.create_fast_job()
+        user.job_when(created["id"], lambda job: job["status"] == "initializing", 20)
+        assert user.call("POST", f"/jobs/{created['id']}/cancel")["job"]["status"] == "cancelled"
+        queue = f"{stack.sqs}/123456789012"
+        # Not subscribed yet: the cancel's stop never reaches the worker.
+        sqs_call(stack.sqs, "PurgeQueue", {"QueueUrl": f"{queue}/{WORKER_CONTROL_HOST_QUEUE}"})
+
+        sqs = boto3.client(
+            "sqs", endpoint_url=stack.sqs, region_name="us-east-1",
+            aws_access_key_id="local", aws_secret_access_key="local",
+        )  # fmt: skip
+        worker = SimulatedGpuWorker(
+            sqs,
+            Queues(
+                tasks=f"{queue}/{WORKER_TASKS_QUEUE}",
+                control=f"{queue}/{WORKER_CONTROL_HOST_QUEUE}",
+                reports=f"{queue}/{REPORTS_QUEUE}",
+            ),
+            WorkerSettings(speed=30),  # the 1,872 s run would take a minute: the stop comes first
+            s3=boto3.client(
+                "s3", endpoint_url=stack.sqs, region_name="us-east-1",
+                aws_access_key_id="local", aws_secret_access_key="local",
+            ),
+            worker_id="late-worker",
+        )  # fmt: skip
+        stop = threading.Event()
+        threading.Thread(target=worker._hear_control, args=(stop,), daemon=True).start()
+        [task] = sqs.receive_message(QueueUrl=f"{queue}/{WORKER_TASKS_QUEUE}", WaitTimeSeconds=10)["Messages"]
+        assert json.loads(task["Body"])["job_id"] == created["id"]
+
+        began = time.monotonic()
+        outcome = worker.run_job(json.loads(task["Body"]), task["ReceiptHandle"], stop)
+        stopped_after_s = time.monotonic() - began
+        stop.set()
+        with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:
+            job = conn.execute(
+                "select status, current_cost, gpu_seconds, last_report_sequence from lora_training_jobs"
+                " where id = %s",
+                (created["id"],),
+            ).fetchone()
+    finally:
+        stack.stop()
+
+    # It started, its report was refused and answered with a stop, and it stopped within seconds; the job
+    # stayed cancelled and charged nothing (no report of it applied).
+    assert outcome == "training_job.cancelled"
+    assert stopped_after_s < 30
+    assert job == ("cancelled", Decimal("0.00"), Decimal("0.000"), 0)

@@ -31,6 +31,7 @@ from pipeline.db.database import Database, DatabaseSettings
 from pipeline.workers import reports as job_reports
 from tests.e2e.browser import CHROMIUM, DESKTOP, PHONE, Tab, accessibility_violations, open_signed_in_tab
 from tests.e2e.fake_hosted_ui import FakeHostedUi
+from tests.factories import RecordedStops
 
 # The spec's defaults (Balanced, 2 x A100-80GB) over a 5 000-pair, 1.2M-token dataset.
 DEFAULT_TOTAL = "$5.94"
@@ -732,8 +733,10 @@ class JobOnStack:
             conn.execute(
                 "insert into lora_training_jobs (id, user_id, dataset_id, preset_id, status, current_stage,"
                 " total_epochs, total_steps, gpu_config, hyperparameters, estimated_total_cost,"
-                " pricing_version, queued_at)"
-                " values (%s, %s, %s, 'fast', %s, %s, 1, 625, %s, %s, 2.32, '2025-12-25', now())",
+                " pricing_version, queued_at, started_at)"
+                # Handed to the workers an hour ago: the GPU time its reports claim is possible.
+                " values (%s, %s, %s, 'fast', %s, %s, 1, 625, %s, %s, 2.32, '2025-12-25', now(),"
+                " now() - interval '1 hour')",
                 (
                     self.id, self.user_id, dataset_id, status, status,
                     json.dumps({"type": "H100", "count": 1}),
@@ -752,7 +755,9 @@ class JobOnStack:
             "type": f"training_job.{kind}", "version": 1, "job_id": str(self.id),
             "user_id": str(self.user_id), "sequence": self._sequence, "sent_at": "2026-12-03T12:00:00Z",
         }  # fmt: skip
-        assert job_reports.apply_report(self._database, json.dumps(body | fields)) == "applied"
+        assert (
+            job_reports.apply_report(self._database, json.dumps(body | fields), RecordedStops()) == "applied"
+        )
 
     def key(self, name: str, *, content: bytes | None = None) -> str:
         """An object key under the job's prefix, as the assignment tells a worker to write; with

@@ -55,6 +55,10 @@ def test_each_queue_and_topic_has_only_its_own_senders() -> None:
     publishers = [(name, s["Resource"]) for name, s in _statements() if "sns:Publish" in str(s["Action"])]
     assert sorted(publishers, key=str) == [
         ("CancelJobFunction", {"Fn::Ref": "WorkerControlTopic"}),
+        (
+            "JobReportsFunction",
+            {"Fn::Ref": "WorkerControlTopic"},
+        ),  # a stop for a report on a job that is over
         ("JobWatchdogFunction", {"Fn::Ref": "WorkerControlTopic"}),
         ("OutboxRelayFunction", {"Fn::Ref": "WorkerControlTopic"}),
     ]

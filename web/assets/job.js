@@ -243,15 +243,24 @@ function appendEvents(events) {
 async function followFiles(shown) {
   const reached = `${shown.status}:${checkpointEvents}`;
   if (reached === filesAt) return; // no new checkpoint and no new status since the last read
-  let result;
-  try {
-    result = await callApi(`${path}/checkpoints`);
-  } catch {
-    return;
-  }
-  if (!result.ok) return;
+  const checkpoints = [];
+  let available = false;
+  let cursor = null;
+  do {
+    // Every page, by cursor (a job keeps at most 1,000 checkpoints: five pages of 200).
+    const query = cursor === null ? "?limit=200" : `?limit=200&cursor=${encodeURIComponent(cursor)}`;
+    let result;
+    try {
+      result = await callApi(`${path}/checkpoints${query}`);
+    } catch {
+      return;
+    }
+    if (!result.ok) return;
+    checkpoints.push(...result.body.data.checkpoints);
+    available = result.body.data.adapter_available;
+    cursor = result.body.data.next_cursor;
+  } while (cursor !== null);
   filesAt = reached;
-  const { checkpoints, adapter_available: available } = result.body.data;
   $("adapter-note").textContent = adapterText(shown.status, available);
   $("download-adapter").hidden = !available;
   $("checkpoints").replaceChildren(

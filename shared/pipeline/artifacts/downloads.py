@@ -9,7 +9,14 @@ from uuid import UUID
 
 from pipeline.artifacts import locations as artifacts
 from pipeline.artifacts import repository as checkpoints_repository
-from pipeline.artifacts.models import ArtifactDownload, Checkpoint, DownloadQuery, JobCheckpoints
+from pipeline.artifacts.models import (
+    ArtifactDownload,
+    Checkpoint,
+    CheckpointsQuery,
+    DownloadQuery,
+    JobCheckpoints,
+)
+from pipeline.db import cursor
 from pipeline.db.database import Connection, Database
 from pipeline.errors import ArtifactNotAvailable, InvalidQuery, JobNotFound
 from pipeline.jobs import repository as jobs_repository
@@ -27,22 +34,47 @@ def _job_id(raw: str) -> UUID:
         raise JobNotFound() from None
 
 
-def checkpoints_for_job(database: Database, user_id: UUID, raw_job_id: str) -> JobCheckpoints:
+def checkpoints_for_job(
+    database: Database, user_id: UUID, raw_job_id: str, query: CheckpointsQuery, cursor_secret: str
+) -> JobCheckpoints:
+    """A page of the job's checkpoints in step order (at most MAX_CHECKPOINTS_PER_PAGE: an answer stays
+    far below Lambda's 6 MB whatever a worker saved)."""
     job_id = _job_id(raw_job_id)
+    scope = [str(user_id), str(job_id)]
+    after = _after_step(query.cursor, scope, cursor_secret) if query.cursor is not None else -1
 
     def queue(conn: Connection) -> Callable[[], tuple[dict[str, Any] | None, list[dict[str, Any]]]]:
         job = jobs_repository.artifact_for_user(conn, job_id, user_id)
-        rows = checkpoints_repository.list_for_job(conn, job_id, user_id)
+        rows = checkpoints_repository.list_for_job(
+            conn, job_id, user_id, after_step=after, limit=query.limit + 1
+        )
         return lambda: (job.result(), rows.result())
 
     job, rows = database.read(user_id, queue, one_snapshot=True)
     if job is None:
         raise JobNotFound()
+    page = rows[: query.limit]
+    more = len(rows) > query.limit
     return JobCheckpoints(
         job_id=job_id,
-        checkpoints=[Checkpoint.model_validate(row) for row in rows],
+        checkpoints=[Checkpoint.model_validate(row) for row in page],
         adapter_available=job["artifact_key"] is not None,
+        next_cursor=cursor.encode(
+            cursor_secret, list_name="job_checkpoints", scope=scope, position=[page[-1]["step"]]
+        )
+        if more
+        else None,
     )
+
+
+def _after_step(token: str, scope: list[str], secret: str) -> int:
+    try:
+        (step,) = cursor.decode(token, secret, list_name="job_checkpoints", scope=scope)
+    except (cursor.InvalidCursor, ValueError):
+        raise InvalidQuery("cursor", "Invalid cursor") from None
+    if not isinstance(step, int):
+        raise InvalidQuery("cursor", "Invalid cursor")
+    return step
 
 
 def download(

@@ -1,12 +1,24 @@
 """A job's checkpoints and downloads as the API answers them (GET /jobs/{job_id}/checkpoints and
 GET /jobs/{job_id}/download)."""
 
-from typing import Literal
+from typing import Final, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from pipeline.models import Model, RequestModel, UtcDatetime
+
+MAX_CHECKPOINTS_PER_PAGE: Final = 200
+# A worker decides how many checkpoints it saves: a job keeps this many (listed and downloadable); a
+# later checkpoint report still moves the job on, but its checkpoint is not kept.
+MAX_CHECKPOINTS_PER_JOB: Final = 1000
+
+
+class CheckpointsQuery(RequestModel):
+    limit: int = Field(default=100, ge=1, le=MAX_CHECKPOINTS_PER_PAGE)
+    cursor: str | None = Field(
+        default=None, min_length=1, max_length=200, description="next_cursor of an earlier page"
+    )
 
 
 class Checkpoint(Model):
@@ -20,6 +32,9 @@ class JobCheckpoints(Model):
     job_id: UUID
     checkpoints: list[Checkpoint] = Field(description="Step order")
     adapter_available: bool = Field(description="True once the job completed with its final adapter")
+    next_cursor: str | None = Field(
+        description="?cursor= it for the checkpoints after; null on the last page"
+    )
 
 
 class DownloadQuery(RequestModel):

@@ -40,9 +40,11 @@ def list_for_job(
 
 # Equal-count buckets of consecutive steps, each one point: the chart keeps its shape at any length.
 # A run with at most max_points points is returned as reported (ntile gives each row its own bucket).
+# A bucket's mean is its sum over its count: avg() of a double also sums the squares (for variance),
+# which overflows past 1e154 (a loss the contract bounds at 3.4e38, a float32's largest).
 _METRIC_POINTS: Final = """
-select max(step) as step, max(epoch) as epoch, avg(train_loss) as train_loss,
-       avg(validation_loss) as validation_loss, count(*) as merged
+select max(step) as step, max(epoch) as epoch, sum(train_loss) / nullif(count(train_loss), 0) as train_loss,
+       sum(validation_loss) / nullif(count(validation_loss), 0) as validation_loss, count(*) as merged
 from (
     select step, epoch, train_loss, validation_loss, ntile(%(max_points)s) over (order by step) as bucket
     from job_metric_points

@@ -43,6 +43,8 @@ class ClaimedJob(NamedTuple):
     dataset_format: str | None
     dataset_total_training_pairs: int | None
     dataset_total_tokens: int | None
+    estimated_total_cost: Decimal
+    pricing_version: str
 
 
 _INSERT: Final = """
@@ -105,7 +107,8 @@ from lora_datasets d
 where j.id = %s and j.status = 'queued' and d.id = j.dataset_id and d.user_id = j.user_id
 returning j.id, j.user_id, j.preset_id, j.gpu_config, j.hyperparameters, j.total_epochs, j.total_steps,
           d.id as dataset_id, d.name as dataset_name, d.format as dataset_format,
-          d.total_training_pairs as dataset_total_training_pairs, d.total_tokens as dataset_total_tokens
+          d.total_training_pairs as dataset_total_training_pairs, d.total_tokens as dataset_total_tokens,
+          j.estimated_total_cost, j.pricing_version
 """
 _STATUS_OF: Final = "select status from lora_training_jobs where id = %s"
 _STATUS_FOR_USER: Final = "select status from lora_training_jobs where id = %s and user_id = %s"
@@ -117,7 +120,8 @@ _ARTIFACT_FOR_USER: Final = (
 _LOCK_FOR_REPORT: Final = """
 select j.status, j.last_report_sequence, j.current_step, j.current_epoch, j.total_steps, j.total_epochs,
        j.progress, j.started_at, j.cancellation_requested_at, j.estimated_total_cost, j.pricing_version,
-       j.gpu_config ->> 'type' as gpu_type, d.name as dataset_name, j.gpu_seconds,
+       j.gpu_config ->> 'type' as gpu_type, (j.gpu_config ->> 'count')::integer as gpu_count,
+       d.name as dataset_name, j.gpu_seconds, j.current_metrics,
        coalesce(j.last_report_at, j.started_at) as last_heard_at
 from lora_training_jobs j
 join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
@@ -132,6 +136,15 @@ select id, user_id
 from lora_training_jobs
 where status = 'running' and coalesce(last_report_at, started_at) < %(cutoff)s
 order by coalesce(last_report_at, started_at)
+limit %(limit)s
+"""
+# Jobs handed to the workers before the cutoff that no worker has started, the oldest first (seen only in
+# a transaction that set pipeline.watchdog: migration 0014).
+_UNSTARTED: Final = """
+select id, user_id
+from lora_training_jobs
+where status = 'initializing' and started_at < %(cutoff)s
+order by started_at
 limit %(limit)s
 """
 _LOCK_FOR_CANCEL: Final = """
@@ -294,7 +307,16 @@ def status_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> Deferred[s
 
 def silent_running_jobs(conn: Connection, cutoff: datetime, limit: int) -> list[tuple[UUID, UUID]]:
     """(job id, user id) of every tenant's running jobs last heard from before `cutoff`."""
+    return _across_tenants(conn, _SILENT_RUNNING, cutoff, limit)
+
+
+def unstarted_jobs(conn: Connection, cutoff: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+    """(job id, user id) of every tenant's jobs handed to the workers before `cutoff` and not started."""
+    return _across_tenants(conn, _UNSTARTED, cutoff, limit)
+
+
+def _across_tenants(conn: Connection, query: str, cutoff: datetime, limit: int) -> list[tuple[UUID, UUID]]:
     with conn.transaction():
         conn.execute("select set_config('pipeline.watchdog', 'on', true)")
-        rows = conn.execute(_SILENT_RUNNING, {"cutoff": cutoff, "limit": limit}).fetchall()
+        rows = conn.execute(query, {"cutoff": cutoff, "limit": limit}).fetchall()
     return [(row["id"], row["user_id"]) for row in rows]

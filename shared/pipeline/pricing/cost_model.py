@@ -10,6 +10,8 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, NamedTuple
 
+from pipeline.pricing import usage_cost
+
 # Fallbacks the reference uses when a dataset has no statistics yet (missing or 0).
 DEFAULT_TRAINING_PAIRS: Final = 1000
 DEFAULT_TOKENS_PER_PAIR: Final = 200
@@ -50,6 +52,8 @@ class CostEstimate(NamedTuple):
     steps_per_epoch: int
     throughput_tokens_per_sec: int
     gpu_days: Decimal
+    # The wall-clock run the estimate prices, unrounded: every other figure comes from it.
+    duration_seconds: float
 
 
 def exceeded_limits(figures: CostEstimate) -> dict[str, int | Decimal]:
@@ -121,4 +125,20 @@ def estimate_cost(
         steps_per_epoch=steps_per_epoch,
         throughput_tokens_per_sec=total_throughput,
         gpu_days=to_fixed_2(estimated_hours * gpu_count / 24),
+        duration_seconds=total_seconds,
     )
+
+
+def charged_duration_seconds(
+    duration_seconds: float, *, compute_cost: Decimal, price_per_gpu_hour: Decimal, gpu_count: int
+) -> int:
+    """The whole seconds of a run whose GPU time (seconds x GPUs) is charged `compute_cost` to the cent:
+    the nearest to the unrounded `duration_seconds` among those. A run that takes exactly this long
+    costs exactly what the user was shown. While a cent buys more than a second of every setup, one of
+    the seconds next to the duration qualifies (a test checks every GPU type and count)."""
+    nearest = round(duration_seconds)
+    candidates = sorted(range(max(nearest - 2, 0), nearest + 3), key=lambda s: abs(s - duration_seconds))
+    for seconds in candidates:
+        if usage_cost.compute_cost(Decimal(seconds * gpu_count), price_per_gpu_hour) == compute_cost:
+            return seconds
+    return nearest  # pragma: no cover - unreachable while a cent buys more than a second

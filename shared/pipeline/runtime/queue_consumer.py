@@ -5,7 +5,7 @@ just those again. What the outcome of a body is, and which failures are transien
 import json
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import process_partial_response
@@ -65,11 +65,31 @@ def sqs_record_consumer(
     return lambda_handler
 
 
-def envelope_kind(body: str) -> tuple[Any, Any] | None:
-    """A message body's (type, version), to log what an invalid message claimed to be; None when the
-    body is not a JSON object."""
+class Envelope(NamedTuple):
+    """What a message that could not be read claimed to be, for its log line: its type and version, and
+    the job and sequence it named (each shortened, as anything in it may be hostile)."""
+
+    type: str | None
+    version: str | None
+    job_id: str | None
+    sequence: str | None
+
+    @property
+    def kind(self) -> tuple[str | None, str | None]:
+        return (self.type, self.version)
+
+
+def envelope(body: str) -> Envelope | None:
+    """The envelope of a message body; None when the body is not a JSON object."""
     try:
-        envelope = json.loads(body)
-    except ValueError:
+        fields = json.loads(body)
+    except (ValueError, RecursionError):
         return None
-    return (envelope.get("type"), envelope.get("version")) if isinstance(envelope, dict) else None
+    if not isinstance(fields, dict):
+        return None
+
+    def short(key: str) -> str | None:
+        value = fields.get(key)
+        return None if value is None else repr(value)[:80] if not isinstance(value, str) else value[:80]
+
+    return Envelope(short("type"), short("version"), short("job_id"), short("sequence"))

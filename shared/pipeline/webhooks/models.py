@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import ConfigDict, Field, field_validator
 
 from pipeline.jobs.states import JobStatus
-from pipeline.models import DecimalNumber, Model, Money, RequestModel, UtcDatetime
+from pipeline.models import DecimalNumber, Model, Money, RequestModel, StorableText, UtcDatetime
 
 WebhookEventType = Literal["job.status_changed", "job.completed", "job.failed", "job.cancelled"]
 EVENT_TYPES: Final[tuple[WebhookEventType, ...]] = (
@@ -32,7 +32,7 @@ class CreateWebhookRequest(RequestModel):
         description="The event types to deliver, each once",
         json_schema_extra={"uniqueItems": True},
     )
-    description: str = Field(default="", max_length=500)
+    description: StorableText = Field(default="", max_length=500)
 
     @field_validator("events")
     @classmethod

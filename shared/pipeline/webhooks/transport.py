@@ -63,7 +63,7 @@ def post(
         )
         response = connection.getresponse()
         prefix = response.read(RESPONSE_PREFIX_BYTES)
-        answer = Answer(status=response.status, body_prefix=prefix.decode("utf-8", errors="replace"))
+        answer = Answer(status=response.status, body_prefix=storable_prefix(prefix))
     except (OSError, http.client.HTTPException) as exc:  # ssl.SSLError and TimeoutError are OSErrors
         if cut.is_set() or isinstance(exc, TimeoutError):
             raise timed_out from None
@@ -74,6 +74,12 @@ def post(
     if cut.is_set():
         raise timed_out
     return answer
+
+
+def storable_prefix(prefix: bytes) -> str:
+    """A receiver's answer as text the database can hold: invalid UTF-8 and NUL characters (text holds
+    none) become U+FFFD. Only a record of what came back, never parsed."""
+    return prefix.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:

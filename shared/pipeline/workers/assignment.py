@@ -1,10 +1,9 @@
 """The message that hands a claimed job to the GPU workers (training_job.assigned): pure, no I/O."""
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 from pipeline.artifacts import locations as artifacts
-from pipeline.catalog.gpu_prices import GPU_TYPES
+from pipeline.catalog.gpu_prices import GPU_TYPES, STORAGE_COST, prices_for
 from pipeline.jobs.repository import ClaimedJob
 from pipeline.pricing import cost_model
 from pipeline.workers.messages import TrainingJobAssigned
@@ -13,8 +12,9 @@ from pipeline.workers.messages import TrainingJobAssigned
 def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAssigned:
     """The job as a worker needs it, with the run its estimate expects. Steps and duration come from
     the cost model over the job's own configuration and its dataset's statistics, as the estimate
-    did; the duration depends on throughput alone, never on a price."""
+    did."""
     gpu = GPU_TYPES[job.gpu_config["type"]]
+    prices = prices_for(job.pricing_version, job.gpu_config["type"])
     figures = cost_model.estimate_cost(
         price_per_gpu_hour=gpu.price_per_gpu_hour,
         throughput_per_gpu=gpu.throughput_tokens_per_sec,
@@ -23,9 +23,16 @@ def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAs
         epochs=job.total_epochs,
         total_training_pairs=job.dataset_total_training_pairs,
         total_tokens=job.dataset_total_tokens,
-        storage_cost=Decimal(0),
+        storage_cost=STORAGE_COST,
     )
-    seconds = (figures.estimated_duration_hours * 3600).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    # The duration whose GPU time is charged the estimate the user was shown, to the cent, at the job's
+    # own prices: a run that takes exactly this long is neither over nor under its estimate.
+    seconds = cost_model.charged_duration_seconds(
+        figures.duration_seconds,
+        compute_cost=job.estimated_total_cost - prices.storage_cost,
+        price_per_gpu_hour=prices.price_per_gpu_hour,
+        gpu_count=int(job.gpu_config["count"]),
+    )
     # Validated like any message we send: a stored configuration the contract refuses fails here.
     return TrainingJobAssigned.model_validate(
         {
@@ -45,7 +52,7 @@ def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAs
             # The job's own figure (stored at create), which the reports' progress is measured against.
             "total_steps": job.total_steps,
             "steps_per_epoch": figures.steps_per_epoch,
-            "estimated_duration_seconds": int(seconds),
+            "estimated_duration_seconds": seconds,
             "output": {"bucket": bucket, "prefix": artifacts.job_prefix(job.user_id, job.id)},
             "assigned_at": now,
         }

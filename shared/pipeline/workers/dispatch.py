@@ -32,7 +32,7 @@ from pipeline.outbox import after_commit
 from pipeline.outbox.after_commit import Publisher
 from pipeline.outbox.repository import Destination
 from pipeline.runtime.observability import logger
-from pipeline.runtime.queue_consumer import envelope_kind
+from pipeline.runtime.queue_consumer import envelope
 from pipeline.workers.assignment import assignment_for
 from pipeline.workers.messages import JOB_ASSIGNED_TYPE, WORKER_MESSAGE_VERSION
 
@@ -48,11 +48,19 @@ def parse_message(body: str) -> TrainingJobQueuedMessage | None:
     try:
         return TrainingJobQueuedMessage.model_validate_json(body)
     except ValidationError as exc:
-        kind = envelope_kind(body)
-        if kind is not None and kind != (JOB_QUEUED_TYPE, JOB_QUEUED_VERSION):
-            logger.warning("message of an unknown type or version acknowledged", message_kind=str(kind))
+        claimed = envelope(body)
+        if claimed is not None and claimed.kind != (JOB_QUEUED_TYPE, str(JOB_QUEUED_VERSION)):
+            logger.warning(
+                "message of an unknown type or version acknowledged",
+                message_kind=str(claimed.kind),
+                job_id=claimed.job_id,
+            )
         else:
-            logger.warning("invalid job message acknowledged", errors=exc.errors(include_url=False)[:5])
+            logger.warning(
+                "invalid job message acknowledged",
+                job_id=claimed.job_id if claimed else None,
+                errors=exc.errors(include_url=False, include_input=False)[:5],
+            )
         return None
 
 

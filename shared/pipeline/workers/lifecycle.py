@@ -4,7 +4,12 @@ job, asks `plan_report`, and writes the plan in one transaction.
 - Statuses move only through jobs.states.transition. A report that implies the job is running (its
   progress, a checkpoint, its completion) while it is still initializing first moves it to running, so
   a lost `started` report leaves nothing stuck; a failure or a stop during initializing ends it there.
-- Figures are cumulative: the plan sets them from the report (never adds).
+- Figures are cumulative: the plan sets them from the report (never adds). They never go backwards
+  (a step, epoch or GPU time below the job's is refused), never past the job's totals, and the GPU
+  time never past what the job's GPUs could have used since it was handed to the workers (the
+  wall-clock time since then, plus 2 % and 2 minutes, times its GPU count): a buggy or hostile worker
+  can neither lower a charge nor bill a week for an hour. A refused report changes nothing. A report
+  identical to the job's figures adds nothing either (no event, no chart point).
 - Cost: the GPU time used at the job's own prices (usage_cost), updated with every report.
 - Events: every status change, every checkpoint and error, and progress at milestones only (every 5 %
   and every epoch), each with the cost so far; not every step.
@@ -30,6 +35,11 @@ from pipeline.workers.report_messages import (
 )
 
 PROGRESS_MILESTONE_PERCENT: Final = 5
+# How much GPU time a report may claim beyond the wall-clock time since the job was handed to the
+# workers (times its GPU count): the workers' and our clocks differ a little, and a report is sent a
+# moment after it is measured.
+GPU_TIME_TOLERANCE: Final = Decimal("0.02")
+GPU_TIME_GRACE_SECONDS: Final = 120
 _PERCENT: Final = Decimal("0.01")
 
 Report = JobStarted | JobProgress | CheckpointSaved | JobCompleted | JobFailed | JobCancelled
@@ -50,6 +60,21 @@ class JobSnapshot:
     estimated_total_cost: Decimal
     price_per_gpu_hour: Decimal
     storage_cost: Decimal
+    gpu_seconds: Decimal = Decimal(0)
+    gpu_count: int = 1
+    current_metrics: dict[str, Any] | None = None
+    # How much faster than the clock a worker's time may run: 1 for real GPUs (see ReportSettings).
+    time_scale: Decimal = Decimal(1)
+
+
+class ReportRefused(Exception):
+    """A report whose figures cannot be true of this job: it changes nothing. `figures` says what it
+    claimed against what the job has, for the log."""
+
+    def __init__(self, reason: str, **figures: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.figures = figures
 
 
 @dataclass(frozen=True)
@@ -81,7 +106,8 @@ _MOMENTS: Final = {
 
 def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
     """The changes `report` makes to `job`. Raises jobs.states.IllegalTransition for a report the job's
-    status does not allow (a start for a cancelled job, anything after the end): nothing is applied."""
+    status does not allow (a start for a cancelled job, anything after the end), and ReportRefused for
+    one whose figures cannot be true of the job: either way nothing is applied."""
     plan = ReportPlan(updates={"last_report_sequence": report.sequence})
     status = job.status
     started_at = job.started_at
@@ -106,6 +132,10 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
     elif status is not JobStatus.RUNNING:
         # Progress and checkpoints say the job is running: not for a job queued or already finished.
         raise IllegalTransition(status, JobStatus.RUNNING)
+    _check_figures(job, report, started_at or now, now)
+    was_running = job.status is JobStatus.RUNNING
+    if isinstance(report, JobProgress) and was_running and _changes_nothing(job, report):
+        return ReportPlan(updates={"last_report_sequence": report.sequence})
     cost = usage_cost.charge(
         gpu_seconds=report.gpu_seconds,
         price_per_gpu_hour=job.price_per_gpu_hour,
@@ -179,6 +209,60 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
     )
     plan.notify = _MOMENTS[status]
     return plan
+
+
+def _check_figures(
+    job: JobSnapshot,
+    report: JobProgress | CheckpointSaved | JobCompleted | JobFailed | JobCancelled,
+    handed_at: datetime,
+    now: datetime,
+) -> None:
+    claimed: dict[str, Decimal | int] = {
+        "step": report.step,
+        "epoch": report.epoch,
+        "gpu_seconds": report.gpu_seconds,
+    }
+    held: dict[str, Decimal | int] = {
+        "step": job.current_step,
+        "epoch": job.current_epoch,
+        "gpu_seconds": job.gpu_seconds,
+    }
+    for name, value in claimed.items():
+        if value < held[name]:
+            raise ReportRefused(f"{name} went backwards", claimed=claimed, job=held)
+    if report.step > job.total_steps:
+        raise ReportRefused("step beyond the job's total_steps", claimed=claimed, total_steps=job.total_steps)
+    if report.epoch > job.total_epochs:
+        raise ReportRefused(
+            "epoch beyond the job's total_epochs", claimed=claimed, total_epochs=job.total_epochs
+        )
+    possible = possible_gpu_seconds(handed_at, now, job.gpu_count, time_scale=job.time_scale)
+    if report.gpu_seconds > possible:
+        raise ReportRefused(
+            "gpu_seconds beyond what the job's GPUs could have used", claimed=claimed, possible=possible
+        )
+
+
+def possible_gpu_seconds(
+    handed_at: datetime, now: datetime, gpu_count: int, *, time_scale: Decimal = Decimal(1)
+) -> Decimal:
+    """The most GPU time a job handed to the workers at `handed_at` can have used by `now`."""
+    elapsed = Decimal(str(max((now - handed_at).total_seconds(), 0.0))) * time_scale
+    return ((elapsed * (1 + GPU_TIME_TOLERANCE) + GPU_TIME_GRACE_SECONDS) * gpu_count).quantize(
+        Decimal("0.001")
+    )
+
+
+def _changes_nothing(job: JobSnapshot, report: JobProgress) -> bool:
+    """A progress report that says again what the job already holds (a worker's retry sent as a new
+    report): it moves the sequence on and adds nothing."""
+    measured = report.metrics.model_dump(exclude_none=True)
+    return (
+        report.step == job.current_step
+        and report.epoch == job.current_epoch
+        and report.gpu_seconds == job.gpu_seconds
+        and measured == (job.current_metrics or {})
+    )
 
 
 def _progress(step: int, total_steps: int, *, completed: bool) -> Decimal:

@@ -5,7 +5,7 @@ order the worker sent them) and the job's cumulative figures at that moment (ste
 used), never increments: a report applies the state it describes, so a duplicate or an older report
 (sequence at or below the last applied) changes nothing, and after a gap (a lost report) the next one
 still leaves the job right. The JSON Schemas in schemas/ are generated from these models
-(`make schemas`); a worker team needs only those and the README's contract section.
+(`make schemas`); a worker team needs only those and docs/worker-contract.md.
 """
 
 import math
@@ -16,13 +16,18 @@ from uuid import UUID
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from pipeline.models import Model, UtcDatetime
+from pipeline.models import Model, StorableText, UtcDatetime
 
 REPORT_VERSION: Final = 1
 
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+# The largest value a float32 or bfloat16 training run can compute: a loss beyond it is not a loss
+# (and the chart's sums over a bucket stay far inside a double).
+MAX_METRIC: Final = 3.4e38
+Metric = Annotated[float, Field(allow_inf_nan=False, ge=0, le=MAX_METRIC)]
 _MILLISECOND: Final = Decimal("0.001")
-_MAX_GPU_SECONDS: Final = 100_000_000_000  # beyond any sane job (3,000 GPU-years); the column holds it
+# What the job's gpu_seconds column (numeric(14, 3)) holds: 3,000 GPU-years. The contract's tighter
+# bound is the job's own: what it could have used since it was handed to the workers.
+MAX_GPU_SECONDS: Final = Decimal("99999999999.999")
 
 
 def _gpu_seconds(value: Any) -> Decimal:
@@ -32,14 +37,21 @@ def _gpu_seconds(value: Any) -> Decimal:
     if isinstance(value, float) and not math.isfinite(value):
         raise PydanticCustomError("gpu_seconds_finite", "Input should be a finite number of seconds")
     exact = value if isinstance(value, Decimal) else Decimal(repr(value))
+    if not exact.is_finite() or abs(exact) > MAX_GPU_SECONDS:
+        # Checked before rounding: quantizing 1e25 to the millisecond overflows Decimal's precision.
+        raise PydanticCustomError(
+            "gpu_seconds_range",
+            "Input should be at most {maximum} seconds",
+            {"maximum": str(MAX_GPU_SECONDS)},
+        )
     return exact.quantize(_MILLISECOND, rounding=ROUND_HALF_UP)
 
 
 GpuSeconds = Annotated[
     Decimal,
     BeforeValidator(_gpu_seconds),
-    Field(ge=0, le=_MAX_GPU_SECONDS),
-    WithJsonSchema({"type": "number", "minimum": 0, "maximum": _MAX_GPU_SECONDS}),
+    Field(ge=0, le=MAX_GPU_SECONDS),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(MAX_GPU_SECONDS)}),
 ]
 Count = Annotated[int, Field(ge=0, le=100_000_000)]
 ObjectKey = Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z0-9!_.*'()/-]+$")]
@@ -50,15 +62,15 @@ class TrainingMetrics(Model):
 
     model_config = ConfigDict(extra="forbid")
 
-    train_loss: FiniteFloat | None = Field(default=None, ge=0)
-    validation_loss: FiniteFloat | None = Field(default=None, ge=0)
-    learning_rate: FiniteFloat | None = Field(default=None, ge=0)
+    train_loss: Metric | None = None
+    validation_loss: Metric | None = None
+    learning_rate: Metric | None = None
 
 
 class _Report(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    version: Literal[1] = REPORT_VERSION
+    version: Literal[1] = Field(description="The contract's version: a report without it is refused")
     job_id: UUID
     user_id: UUID
     sequence: int = Field(ge=1, le=2_000_000_000, description="Per job: 1 for the first report, then +1")
@@ -76,7 +88,7 @@ class JobStarted(_Report):
 
     model_config = ConfigDict(title="TrainingJobStarted")
     type: Literal["training_job.started"]
-    worker_id: str = Field(min_length=1, max_length=200)
+    worker_id: StorableText = Field(min_length=1, max_length=200)
 
 
 class JobProgress(_Usage):
@@ -103,7 +115,7 @@ class JobError(Model):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="e.g. out_of_memory, dataset_unreadable")
-    message: str = Field(min_length=1, max_length=1000, description="Shown to the user as is")
+    message: StorableText = Field(min_length=1, max_length=1000, description="Shown to the user as is")
 
 
 class JobFailed(_Usage):

@@ -2,30 +2,47 @@
 
 One transaction per report, as the job's tenant: the job row is locked, the report checked against
 the job's last applied sequence (a duplicate or an older report changes nothing; a gap is logged and
-the report applied: reports carry cumulative figures), planned by job_lifecycle (which refuses what
-the state machine does not allow), and written with its events, chart point and notification.
-Reports that can never apply (invalid, unknown version, job gone, illegal for the job's status) are
-acknowledged and logged; a database failure raises, so the queue delivers the report again.
+the report applied: reports carry cumulative figures), planned by workers/lifecycle.py (which refuses
+what the state machine does not allow, and figures that cannot be true), and written with its events,
+chart point and notification.
+
+A report that can never apply, for a reason in the report itself (invalid, an unknown version,
+unstorable text, a key outside its job's prefix, figures that cannot be true, a job that is over or
+unknown), is acknowledged, logged with its job and sequence, and counted (an alarm watches the
+counts): it never holds its job's later reports back. A worker reporting on a job that is over or
+unknown is told to stop it (training_job.cancel_requested on the control topic, naming the job and the
+user the report named), so a late or stray worker stops within a step. Only a failure on our side
+(the database unavailable) raises, so the queue delivers the report again.
 """
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
 
-from pydantic import TypeAdapter, ValidationError
+import psycopg
+from pydantic import Field, TypeAdapter, ValidationError
 
 from pipeline.artifacts import locations as artifacts
 from pipeline.artifacts import repository as checkpoints_repository
+from pipeline.artifacts.models import MAX_CHECKPOINTS_PER_JOB
 from pipeline.catalog.gpu_prices import prices_for
 from pipeline.db.database import Connection, Database
 from pipeline.history import event_log
 from pipeline.history import repository as job_events_repository
 from pipeline.jobs import notifications as job_notifications
 from pipeline.jobs import repository as jobs_repository
-from pipeline.jobs.states import IllegalTransition, JobStatus
+from pipeline.jobs.states import IllegalTransition, JobStatus, is_final
+from pipeline.outbox.after_commit import Publisher
 from pipeline.runtime.observability import logger
-from pipeline.runtime.queue_consumer import envelope_kind
-from pipeline.workers.lifecycle import JobSnapshot, Report, plan_report
+from pipeline.runtime.queue_consumer import envelope
+from pipeline.runtime.settings import EnvSettings
+from pipeline.workers.lifecycle import JobSnapshot, Report, ReportRefused, plan_report
+from pipeline.workers.messages import (
+    CANCEL_REQUESTED_TYPE,
+    WORKER_MESSAGE_VERSION,
+    TrainingJobCancelRequested,
+)
 from pipeline.workers.report_messages import REPORT_VERSION, WorkerReport
 
 
@@ -33,6 +50,7 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"  # sequence at or below the last applied: a re-delivery or an old report
     REFUSED = "refused"  # the job's status does not allow it (e.g. progress for a cancelled job)
+    IMPLAUSIBLE = "implausible"  # figures that cannot be true of the job (backwards, beyond possible)
     JOB_NOT_FOUND = "job_not_found"
     UNPROCESSABLE = "unprocessable"  # invalid, or a type or version this code does not know
 
@@ -44,17 +62,32 @@ def parse_report(body: str) -> Report | None:
     try:
         return _REPORT.validate_json(body)
     except ValidationError as exc:
-        kind = envelope_kind(body)
+        claimed = envelope(body)
         logger.warning(
             "invalid worker report acknowledged",
-            report_kind=str(kind),
+            report_kind=str(claimed.kind) if claimed else None,
+            job_id=claimed.job_id if claimed else None,
+            sequence=claimed.sequence if claimed else None,
             known_version=REPORT_VERSION,
             errors=exc.errors(include_url=False, include_input=False)[:5],
         )
         return None
 
 
-def apply_report(database: Database, body: str, *, now: datetime | None = None) -> Outcome:
+class ReportSettings(EnvSettings):
+    # How much faster than the wall clock a worker's GPU time may run: 1 for real GPUs, whose time is
+    # the clock's. The local stack's simulated worker runs WORKER_SPEED simulated seconds per second.
+    worker_time_scale: Decimal = Field(default=Decimal(1), ge=1, le=10_000, alias="WORKER_TIME_SCALE")
+
+
+def apply_report(
+    database: Database,
+    body: str,
+    workers: Publisher,
+    *,
+    now: datetime | None = None,
+    time_scale: Decimal = Decimal(1),
+) -> Outcome:
     report = parse_report(body)
     if report is None:
         return Outcome.UNPROCESSABLE
@@ -65,20 +98,43 @@ def apply_report(database: Database, body: str, *, now: datetime | None = None) 
         logger.warning(
             "worker report with a key outside its job's prefix acknowledged",
             job_id=str(job_id),
+            sequence=report.sequence,
             report_type=report.type,
             expected_prefix=artifacts.job_prefix(report.user_id, job_id),
         )
         return Outcome.UNPROCESSABLE
+    try:
+        outcome, stop = _apply(database, report, now or datetime.now(UTC), time_scale)
+    except psycopg.DataError:
+        # A value the database refuses (the model's bounds should have caught it): the report's own
+        # fault, never a reason to hold its job's later reports back.
+        logger.exception(
+            "worker report the database refused acknowledged",
+            job_id=str(job_id),
+            sequence=report.sequence,
+            report_type=report.type,
+        )
+        return Outcome.UNPROCESSABLE
+    if stop:
+        tell_to_stop(workers, report, now or datetime.now(UTC))
+    return outcome
+
+
+def _apply(database: Database, report: Report, now: datetime, time_scale: Decimal) -> tuple[Outcome, bool]:
+    """The outcome, and whether the worker should be told to stop the job."""
+    job_id = report.job_id
     # The report names its user: row level security then shows only that user's job, so a report with
     # a wrong user_id finds nothing.
     with database.tenant_transaction(report.user_id) as conn:
         row = jobs_repository.lock_for_report(conn, job_id)
         if row is None:
-            logger.warning("worker report for an unknown job acknowledged", job_id=str(job_id))
-            return Outcome.JOB_NOT_FOUND
+            logger.warning(
+                "worker report for an unknown job acknowledged", job_id=str(job_id), sequence=report.sequence
+            )
+            return Outcome.JOB_NOT_FOUND, True
         if report.sequence <= row["last_report_sequence"]:
             logger.info("duplicate or old worker report", job_id=str(job_id), sequence=report.sequence)
-            return Outcome.DUPLICATE
+            return Outcome.DUPLICATE, False
         if report.sequence > row["last_report_sequence"] + 1:
             logger.warning(
                 "worker reports missing; applying the newer one",
@@ -86,15 +142,36 @@ def apply_report(database: Database, body: str, *, now: datetime | None = None) 
                 after=row["last_report_sequence"],
                 sequence=report.sequence,
             )
-        outcome = apply_locked(conn, row, report, now or datetime.now(UTC))
+        outcome = apply_locked(conn, row, report, now, time_scale=time_scale)
     if outcome is Outcome.APPLIED:
         logger.info(
             "worker report applied", job_id=str(job_id), report_type=report.type, sequence=report.sequence
         )
-    return outcome
+    return outcome, outcome is Outcome.REFUSED and is_final(JobStatus(row["status"]))
 
 
-def apply_locked(conn: Connection, row: dict[str, Any], report: Report, now: datetime) -> Outcome:
+def tell_to_stop(workers: Publisher, report: Report, now: datetime) -> None:
+    """training_job.cancel_requested for the report's job and user, sent now (no outbox: the worker's
+    next report, refused in turn, asks again). Never raises."""
+    body = TrainingJobCancelRequested(
+        job_id=report.job_id, user_id=report.user_id, requested_at=now
+    ).model_dump_json()
+    try:
+        workers.publish(
+            body=body,
+            message_type=CANCEL_REQUESTED_TYPE,
+            version=WORKER_MESSAGE_VERSION,
+            job_id=report.job_id,
+        )
+    except Exception:  # noqa: BLE001 - the next refused report sends it again
+        logger.warning("could not tell a worker to stop", job_id=str(report.job_id), exc_info=True)
+        return
+    logger.info("worker told to stop a job that is over or unknown", job_id=str(report.job_id))
+
+
+def apply_locked(
+    conn: Connection, row: dict[str, Any], report: Report, now: datetime, *, time_scale: Decimal = Decimal(1)
+) -> Outcome:
     """Plan the report against the job `row` (read with lock_for_report, on `conn`, in the caller's
     transaction) and write the plan: APPLIED, or REFUSED when the state machine does not allow it."""
     job_id = report.job_id
@@ -111,6 +188,10 @@ def apply_locked(conn: Connection, row: dict[str, Any], report: Report, now: dat
         estimated_total_cost=row["estimated_total_cost"],
         price_per_gpu_hour=prices.price_per_gpu_hour,
         storage_cost=prices.storage_cost,
+        gpu_seconds=row["gpu_seconds"],
+        gpu_count=row["gpu_count"],
+        current_metrics=row["current_metrics"],
+        time_scale=time_scale,
     )
     try:
         plan = plan_report(snapshot, report, now)
@@ -123,6 +204,16 @@ def apply_locked(conn: Connection, row: dict[str, Any], report: Report, now: dat
             reason=str(refused),
         )
         return Outcome.REFUSED
+    except ReportRefused as implausible:
+        logger.warning(
+            "worker report with figures that cannot be true refused",
+            job_id=str(job_id),
+            report_type=report.type,
+            sequence=report.sequence,
+            reason=implausible.reason,
+            figures=implausible.figures,
+        )
+        return Outcome.IMPLAUSIBLE
     # Heard from: the watchdog measures a running job's silence from here.
     jobs_repository.update_for_report(conn, job_id, plan.updates | {"last_report_at": now})
     for event in plan.events:
@@ -135,7 +226,7 @@ def apply_locked(conn: Connection, row: dict[str, Any], report: Report, now: dat
         )
     if plan.checkpoint is not None:
         checkpoints_repository.insert_checkpoint(
-            conn, job_id=job_id, user_id=report.user_id, **plan.checkpoint
+            conn, job_id=job_id, user_id=report.user_id, cap=MAX_CHECKPOINTS_PER_JOB, **plan.checkpoint
         )
     if plan.notify is not None:
         job_notifications.notify(

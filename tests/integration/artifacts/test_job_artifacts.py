@@ -26,7 +26,7 @@ from pipeline.artifacts.locations import job_prefix
 from pipeline.db.database import Database
 from pipeline.workers import reports as job_reports
 from tests.api_client import ApiResponse, build_event, invoke
-from tests.factories import insert_dataset, insert_job
+from tests.factories import RecordedStops, insert_dataset, insert_job
 
 Job = tuple[UUID, UUID]
 
@@ -68,12 +68,17 @@ def _run_with_two_checkpoints(worker_db: Database, job: Job, *, complete: bool) 
             )
         )  # fmt: skip
     for body in reports:
-        assert job_reports.apply_report(worker_db, body) is job_reports.Outcome.APPLIED
+        assert job_reports.apply_report(worker_db, body, RecordedStops()) is job_reports.Outcome.APPLIED
 
 
-def _checkpoints(job: Job, sub: UUID | None = None) -> ApiResponse:
+def _checkpoints(
+    job: Job, sub: UUID | None = None, *, limit: str | None = None, cursor: str | None = None
+) -> ApiResponse:
     path = f"/jobs/{job[1]}/checkpoints"
-    return invoke(job_checkpoints_app, build_event("job_checkpoints", sub=sub or job[0], path=path))
+    query = {name: value for name, value in (("limit", limit), ("cursor", cursor)) if value is not None}
+    return invoke(
+        job_checkpoints_app, build_event("job_checkpoints", sub=sub or job[0], path=path, query=query)
+    )
 
 
 def _download(job: Job, sub: UUID | None = None, **query: str) -> ApiResponse:
@@ -133,6 +138,7 @@ def test_the_checkpoints_are_listed_in_step_order_with_their_losses(
         "job_id": str(job[1]),
         "checkpoints": [],
         "adapter_available": False,
+        "next_cursor": None,
     }
     _run_with_two_checkpoints(worker_db, job, complete=False)
 
@@ -141,7 +147,7 @@ def test_the_checkpoints_are_listed_in_step_order_with_their_losses(
         job, 4, "completed", step=125, epoch=1, gpu_seconds=1250,
         artifact_key=f"{job_prefix(*job)}adapter/adapter_model.safetensors",
     )  # fmt: skip
-    job_reports.apply_report(worker_db, _run_to_completion)
+    job_reports.apply_report(worker_db, _run_to_completion, RecordedStops())
     completed = _checkpoints(job).body["data"]
 
     assert [(c["step"], c["epoch"], c["metrics"]) for c in running["checkpoints"]] == [
@@ -165,7 +171,7 @@ def test_a_checkpoint_reported_twice_is_listed_once(
         object_key=f"{job_prefix(*job)}checkpoints/step-120/other.safetensors",
     )  # fmt: skip
 
-    assert job_reports.apply_report(worker_db, again) is job_reports.Outcome.APPLIED
+    assert job_reports.apply_report(worker_db, again, RecordedStops()) is job_reports.Outcome.APPLIED
     listed = _checkpoints(job).body["data"]["checkpoints"]
     assert [c["step"] for c in listed] == [60, 120]
 
@@ -184,13 +190,17 @@ def test_a_report_naming_a_key_outside_its_jobs_prefix_is_refused_and_stores_not
     db: psycopg.Connection[DictRow], worker_db: Database, key: str
 ) -> None:
     job = _job(db)
-    job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"))
+    job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"), RecordedStops())
     named = key.format(user=job[0], job=job[1], other=uuid4())
     checkpoint = _report(job, 2, "checkpoint_saved", step=60, epoch=0, gpu_seconds=600, object_key=named)
     completion = _report(job, 2, "completed", step=125, epoch=1, gpu_seconds=1250, artifact_key=named)
 
-    assert job_reports.apply_report(worker_db, checkpoint) is job_reports.Outcome.UNPROCESSABLE
-    assert job_reports.apply_report(worker_db, completion) is job_reports.Outcome.UNPROCESSABLE
+    assert (
+        job_reports.apply_report(worker_db, checkpoint, RecordedStops()) is job_reports.Outcome.UNPROCESSABLE
+    )
+    assert (
+        job_reports.apply_report(worker_db, completion, RecordedStops()) is job_reports.Outcome.UNPROCESSABLE
+    )
 
     row = db.execute(
         "select status, artifact_key, last_report_sequence from lora_training_jobs where id = %s", (job[1],)
@@ -323,3 +333,72 @@ def test_another_users_job_has_no_checkpoints_and_no_downloads_for_the_caller(
     for answer in (listed, adapter, checkpoint):
         assert (answer.status, answer.body) == (404, {"error": "Training job not found"})
         assert "url" not in answer.raw_body
+
+
+def _insert_checkpoints(db: psycopg.Connection[DictRow], job: Job, steps: range) -> None:
+    db.execute(
+        "insert into job_checkpoints (job_id, user_id, step, epoch, object_key, metrics)"
+        " select %s, %s, step, 0, %s || 'checkpoints/step-' || step, '{\"train_loss\": 1.0}'"
+        " from generate_series(%s::integer, %s::integer) as step",
+        (job[1], job[0], job_prefix(*job), steps.start, steps.stop - 1),
+    )
+
+
+def test_the_checkpoints_come_a_bounded_page_at_a_time_by_cursor(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
+    job = _job(db)
+    _insert_checkpoints(db, job, range(1, 1001))  # the most a job keeps
+
+    steps: list[int] = []
+    pages = 0
+    cursor: str | None = None
+    while True:
+        answer = _checkpoints(job, limit="200", cursor=cursor)
+        assert answer.status == 200
+        assert len(answer.raw_body) < 60_000  # 200 checkpoints: far below Lambda's 6 MB answer
+        steps += [checkpoint["step"] for checkpoint in answer.body["data"]["checkpoints"]]
+        pages += 1
+        if answer.body["data"]["next_cursor"] is None:
+            break
+        cursor = answer.body["data"]["next_cursor"]
+    assert (steps, pages) == (list(range(1, 1001)), 5)
+    assert len(_checkpoints(job).body["data"]["checkpoints"]) == 100  # the default page
+
+
+def test_a_checkpoints_cursor_continues_only_its_own_job(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
+    mine, theirs = _job(db), _job(db)
+    _insert_checkpoints(db, mine, range(1, 4))
+    _insert_checkpoints(db, theirs, range(1, 4))
+    their_cursor = _checkpoints(theirs, limit="1").body["data"]["next_cursor"]
+
+    refused = _checkpoints(mine, limit="1", cursor=their_cursor)
+
+    assert (refused.status, refused.body["details"]) == (400, {"cursor": ["Invalid cursor"]})
+
+
+def test_a_job_keeps_at_most_a_thousand_checkpoints_and_later_ones_still_move_it_on(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
+    job = _job(db)
+    assert (
+        job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"), RecordedStops())
+        == "applied"
+    )
+    _insert_checkpoints(db, job, range(1, 1001))
+    later = _report(
+        job, 2, "checkpoint_saved", step=1100, epoch=0, gpu_seconds=600,
+        object_key=f"{job_prefix(*job)}checkpoints/step-1100/adapter_model.safetensors",
+    )  # fmt: skip
+    db.execute("update lora_training_jobs set total_steps = 2000 where id = %s", (job[1],))
+
+    assert job_reports.apply_report(worker_db, later, RecordedStops()) is job_reports.Outcome.APPLIED
+
+    kept = db.execute(
+        "select count(*) as n, max(step) as last from job_checkpoints where job_id = %s", (job[1],)
+    ).fetchone()
+    assert kept == {"n": 1000, "last": 1000}
+    moved = db.execute("select current_step from lora_training_jobs where id = %s", (job[1],)).fetchone()
+    assert moved == {"current_step": 1100}

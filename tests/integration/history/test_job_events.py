@@ -14,7 +14,7 @@ from pipeline.artifacts.locations import job_prefix
 from pipeline.db.database import Database
 from pipeline.workers import reports as job_reports
 from tests.api_client import ApiResponse, build_event, invoke
-from tests.factories import insert_dataset, insert_job
+from tests.factories import RecordedStops, insert_dataset, insert_job
 
 
 def _job(db: psycopg.Connection[DictRow]) -> tuple[UUID, UUID]:
@@ -58,9 +58,11 @@ def test_the_feed_gives_each_event_once_oldest_first_while_new_ones_arrive(
 ) -> None:
     job = _job(db)
     assert _feed(job).body["data"] == {"events": [], "next_cursor": None, "has_more": False}
-    job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"))
+    job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"), RecordedStops())
     for sequence, step in ((2, 10), (3, 50), (4, 70)):  # 8 %, 40 %, 56 % of 125 steps: three milestones
-        job_reports.apply_report(worker_db, _report(job, sequence, step=step, gpu_seconds=step * 10))
+        job_reports.apply_report(
+            worker_db, _report(job, sequence, step=step, gpu_seconds=step * 10), RecordedStops()
+        )
 
     first, cursor = _tail(job, None)
     job_reports.apply_report(
@@ -73,6 +75,7 @@ def test_the_feed_gives_each_event_once_oldest_first_while_new_ones_arrive(
             gpu_seconds=1250,
             artifact_key=f"{job_prefix(*job)}adapter/a.safetensors",
         ),
+        RecordedStops(),
     )
     later, _ = _tail(job, cursor)
 
@@ -91,7 +94,7 @@ def test_the_last_cursor_waits_for_what_comes_next(
     db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db)
-    job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"))
+    job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"), RecordedStops())
     _, cursor = _tail(job, None)
     assert cursor is not None
 
@@ -115,7 +118,7 @@ def test_a_bad_query_is_a_400_naming_the_field(
 
 def test_another_jobs_cursor_is_refused(db: psycopg.Connection[DictRow], worker_db: Database) -> None:
     mine, theirs = _job(db), _job(db)
-    job_reports.apply_report(worker_db, _report(theirs, 1, "started", worker_id="w"))
+    job_reports.apply_report(worker_db, _report(theirs, 1, "started", worker_id="w"), RecordedStops())
     _, their_cursor = _tail(theirs, None)
     assert their_cursor is not None
 

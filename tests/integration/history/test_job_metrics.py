@@ -14,7 +14,7 @@ from pipeline.artifacts.locations import job_prefix
 from pipeline.db.database import Database
 from pipeline.workers import reports as job_reports
 from tests.api_client import ApiResponse, build_event, invoke
-from tests.factories import insert_dataset, insert_job
+from tests.factories import RecordedStops, insert_dataset, insert_job
 
 
 def _job(db: psycopg.Connection[DictRow]) -> tuple[UUID, UUID]:
@@ -41,11 +41,13 @@ def test_the_chart_is_the_reported_losses_in_step_order(
 ) -> None:
     job = _job(db)
     assert _chart(job).body["data"] == {"points": [], "reported_points": 0, "downsampled": False}
-    job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"))
+    job_reports.apply_report(worker_db, _report(job, 1, "started", worker_id="w"), RecordedStops())
     for sequence, step, loss in ((2, 10, 2.4), (3, 40, 1.6), (4, 80, 1.1)):
         usage = {"step": step, "epoch": 0, "gpu_seconds": step * 10}
         job_reports.apply_report(
-            worker_db, _report(job, sequence, "progress", **usage, metrics={"train_loss": loss})
+            worker_db,
+            _report(job, sequence, "progress", **usage, metrics={"train_loss": loss}),
+            RecordedStops(),
         )
     job_reports.apply_report(
         worker_db,
@@ -53,12 +55,13 @@ def test_the_chart_is_the_reported_losses_in_step_order(
             job, 5, "checkpoint_saved", step=125, epoch=1, gpu_seconds=1250,
             object_key=f"{job_prefix(*job)}checkpoints/step-125/a.safetensors",
             metrics={"train_loss": 0.9, "validation_loss": 1.05},
-        ),
+        ), RecordedStops(),
     )  # fmt: skip
     # A re-sent report of a step already charted (a later sequence) keeps the first point.
     job_reports.apply_report(
         worker_db,
         _report(job, 6, "progress", step=125, epoch=1, gpu_seconds=1250, metrics={"train_loss": 5.0}),
+        RecordedStops(),
     )
 
     answer = _chart(job)
@@ -100,6 +103,23 @@ def test_a_long_run_is_downsampled_to_max_points_equal_buckets_of_steps(
     assert data["points"][-1]["epoch"] == 2
     default = _chart(job).body["data"]
     assert (len(default["points"]), default["reported_points"]) == (200, 1000)
+
+
+def test_huge_losses_merged_into_one_point_do_not_overflow_the_chart(db: psycopg.Connection[DictRow]) -> None:
+    # Stored before the contract bounded losses (3.4e38): avg() of a double also sums the squares,
+    # and (1e200)^2 overflowed to a 500 whenever two points were merged.
+    job = _job(db)
+    db.execute(
+        "insert into job_metric_points (job_id, user_id, step, epoch, train_loss, validation_loss)"
+        " select %s, %s, step, 0, step * 1e200, null from generate_series(1, 20) as step",
+        (job[1], job[0]),
+    )
+
+    answer = _chart(job, max_points="10")
+
+    assert answer.status == 200
+    assert [point["train_loss"] for point in answer.body["data"]["points"]][:2] == [1.5e200, 3.5e200]
+    assert answer.body["data"]["points"][0]["validation_loss"] is None
 
 
 @pytest.mark.parametrize("max_points", ["9", "501", "many"])

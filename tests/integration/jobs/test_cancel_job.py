@@ -14,7 +14,7 @@ from pipeline.artifacts.locations import job_prefix
 from pipeline.db.database import Database
 from pipeline.workers import reports as job_reports
 from tests.api_client import ApiResponse, build_event, invoke
-from tests.factories import insert_dataset, insert_job
+from tests.factories import RecordedStops, insert_dataset, insert_job
 from tests.services import QueueReader
 
 
@@ -117,7 +117,10 @@ def test_the_worker_stops_after_the_request_and_the_job_is_charged_the_time_used
     job = _job(db, "running")
     _cancel(job)
 
-    assert job_reports.apply_report(worker_db, _report(job, "cancelled")) is job_reports.Outcome.APPLIED
+    assert (
+        job_reports.apply_report(worker_db, _report(job, "cancelled"), RecordedStops())
+        is job_reports.Outcome.APPLIED
+    )
 
     row = db.execute(
         "select status, current_cost from lora_training_jobs where id = %s", (job[1],)
@@ -135,7 +138,7 @@ def test_a_completion_that_reaches_us_before_the_worker_saw_the_cancel_wins(
     body = _report(
         job, "completed", step=125, epoch=1, artifact_key=f"{job_prefix(*job)}adapter/a.safetensors"
     )
-    assert job_reports.apply_report(worker_db, body) is job_reports.Outcome.APPLIED
+    assert job_reports.apply_report(worker_db, body, RecordedStops()) is job_reports.Outcome.APPLIED
 
     assert db.execute("select status from lora_training_jobs where id = %s", (job[1],)).fetchone() == {
         "status": "completed"

@@ -39,7 +39,7 @@ from pipeline.webhooks.delivery import DeliverySettings, Outcome
 from pipeline.webhooks.models import CreateWebhookRequest
 from pipeline.workers import reports as job_reports
 from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
-from tests.factories import insert_dataset, insert_job
+from tests.factories import RecordedStops, insert_dataset, insert_job
 from tests.services import QueueReader, local_queues
 
 ALL_EVENTS = ["job.status_changed", "job.completed", "job.failed", "job.cancelled"]
@@ -94,7 +94,7 @@ def _run_to_completion(worker_db: Database, job: Job) -> None:
             artifact_key=f"{job_prefix(*job)}adapter/adapter.safetensors",
         ),
     ]  # fmt: skip
-    assert [job_reports.apply_report(worker_db, body) for body in reports] == [
+    assert [job_reports.apply_report(worker_db, body, RecordedStops()) for body in reports] == [
         job_reports.Outcome.APPLIED
     ] * 2
 
@@ -457,7 +457,7 @@ def test_a_cancel_and_a_failure_send_their_own_event_types(
     assert cancelled.status == 200
     error = {"code": "out_of_memory", "message": "CUDA out of memory"}
     failure = _report((user_id, running), 1, "failed", step=0, epoch=0, gpu_seconds=60, error=error)
-    assert job_reports.apply_report(worker_db, failure) is job_reports.Outcome.APPLIED
+    assert job_reports.apply_report(worker_db, failure, RecordedStops()) is job_reports.Outcome.APPLIED
 
     types = db.execute(
         "select job_id, event_type, payload from webhook_deliveries where user_id = %s order by seq",
@@ -549,3 +549,25 @@ def test_a_message_that_is_not_a_delivery_is_acknowledged_without_a_retry(worker
     event["Records"][0]["body"] = '{"type": "webhook.delivery_due", "version": 1}'
 
     assert webhook_delivery_app.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+
+
+def test_an_answer_holding_a_nul_byte_is_recorded_and_the_delivery_done(
+    db: psycopg.Connection[DictRow],
+    worker_db: Database,
+    deliveries_queue: QueueReader,
+    receiver: tuple[WebhookReceiver, str],
+) -> None:
+    # Text holds no NUL: the attempt's record failed, the delivery stayed pending and was posted again.
+    hooks, url = receiver
+    hooks.answer_body = b"ok\x00\xffdone"
+    job, _ = _completed(db, worker_db, f"{url}/binary")
+
+    assert _deliver(worker_db, deliveries_queue) == [Outcome.DELIVERED]
+
+    [row] = _delivery_rows(db, job[1])
+    assert (row["status"], row["attempts"]) == ("delivered", 1)
+    attempt = db.execute(
+        "select response_status, response_body from webhook_delivery_attempts where delivery_id = %s",
+        (row["id"],),
+    ).fetchone()
+    assert attempt == {"response_status": 200, "response_body": "ok\ufffd\ufffddone"}

@@ -207,3 +207,16 @@ def test_deliveries_page_newest_first_by_cursor(db: psycopg.Connection[DictRow])
     assert [d["event_type"] for d in second["deliveries"]] == ["job.status_changed"]
     assert second["next_cursor"] is None
     assert first["deliveries"][0]["attempt_log"] == []
+
+
+@pytest.mark.parametrize(
+    "description", ["a\u0000b", "\u0000", "\ud800 x"], ids=["nul-inside", "nul-alone", "surrogate"]
+)
+def test_a_description_the_database_cannot_hold_is_a_400_naming_it(
+    db: psycopg.Connection[DictRow], description: str
+) -> None:
+    answer = _create(uuid4(), description=description)
+
+    assert answer.status == 400
+    assert list(answer.body["details"]) == ["description"]
+    assert db.execute("select count(*) as n from webhook_endpoints").fetchone() == {"n": 0}

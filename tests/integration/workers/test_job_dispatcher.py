@@ -14,13 +14,16 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from psycopg.rows import DictRow
 
 from functions.create_job import app as create_job_app
+from functions.get_job import app as get_job_app
 from functions.job_dispatcher import app as dispatcher_app
 from pipeline.db.database import Database, DatabaseSettings
+from pipeline.workers import reports as job_reports
 from tests.api_client import FakeLambdaContext, build_event, invoke, load_event
 from tests.factories import (
     EVENT_DATASET_ID,
     EVENT_JOB_ID,
     EVENT_USER_ID,
+    RecordedStops,
     create_body,
     insert_dataset,
     insert_job,
@@ -256,7 +259,8 @@ def test_a_claimed_job_is_assigned_to_the_workers_once_with_the_run_its_estimate
         "total_epochs": 3,
         "total_steps": 3750,  # 5000 pairs / batch 4 x 3 epochs
         "steps_per_epoch": 1250,
-        "estimated_duration_seconds": 2808,  # the estimate's 0.78 h
+        # The estimate's 2800 s run (0.78 h shown): 2800 s on 2 GPUs at $3.50 is the $5.44 of its $5.94.
+        "estimated_duration_seconds": 2800,
         # Where the worker writes the job's files: the template's bucket, the job's own prefix.
         "output": {
             "bucket": os.environ["ARTIFACTS_BUCKET"],
@@ -268,3 +272,33 @@ def test_a_claimed_job_is_assigned_to_the_workers_once_with_the_run_its_estimate
         (job["id"],),
     ).fetchall()
     assert rows == [{"destination": "jobs", "sent": True}, {"destination": "worker_tasks", "sent": True}]
+
+
+def test_a_run_that_takes_exactly_its_assigned_duration_is_charged_its_estimate_and_not_over_it(
+    db: psycopg.Connection[DictRow],
+    worker_db: Database,
+    sqs_queue: QueueReader,
+    worker_tasks_queue: QueueReader,
+) -> None:
+    body, job = _queued_message(db, sqs_queue)
+    _dispatch(body)
+    (message,) = worker_tasks_queue.receive_all()
+    assignment = json.loads(message["Body"])
+    # Handed over long enough ago for the whole run (the bound on what a report may claim).
+    db.execute(
+        "update lora_training_jobs set started_at = now() - interval '2 hours' where id = %s", (job["id"],)
+    )
+    gpus = assignment["gpu_config"]["count"]
+    completed = {
+        "type": "training_job.completed", "version": 1, "job_id": job["id"], "user_id": job["user_id"],
+        "sequence": 1, "sent_at": "2026-12-07T12:00:00Z", "step": assignment["total_steps"],
+        "epoch": assignment["total_epochs"], "gpu_seconds": assignment["estimated_duration_seconds"] * gpus,
+        "artifact_key": f"{assignment['output']['prefix']}adapter/adapter_model.safetensors",
+    }  # fmt: skip
+
+    assert job_reports.apply_report(worker_db, json.dumps(completed), RecordedStops()) == "applied"
+
+    answer = invoke(get_job_app, build_event("get_job", sub=UUID(job["user_id"]), path=f"/jobs/{job['id']}"))
+    shown = answer.body["data"]
+    assert shown["current_cost"] == shown["estimated_total_cost"] == job["estimated_total_cost"]
+    assert shown["cost_over_estimate"] is False

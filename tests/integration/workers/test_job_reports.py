@@ -15,7 +15,7 @@ from pipeline.artifacts.locations import job_prefix
 from pipeline.db.database import Database
 from pipeline.workers import reports as job_reports
 from pipeline.workers.reports import Outcome
-from tests.factories import insert_dataset, insert_job
+from tests.factories import RecordedStops, insert_dataset, insert_job
 
 
 def _job(db: psycopg.Connection[DictRow], status: str = "initializing") -> tuple[UUID, UUID]:
@@ -77,7 +77,9 @@ def test_a_job_runs_to_completion_through_its_reports(
         ),
     ]  # fmt: skip
 
-    assert [job_reports.apply_report(worker_db, body) for body in reports] == [Outcome.APPLIED] * 4
+    assert [job_reports.apply_report(worker_db, body, RecordedStops()) for body in reports] == [
+        Outcome.APPLIED
+    ] * 4
 
     assert _row(db, job[1]) == {
         "status": "completed",
@@ -119,15 +121,23 @@ def test_a_repeated_or_older_report_changes_nothing(
     db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db)
-    assert job_reports.apply_report(worker_db, _report("started", job, 1, worker_id="w")) is Outcome.APPLIED
-    assert job_reports.apply_report(worker_db, _progress(job, 3, step=60, gpu_seconds=700)) is Outcome.APPLIED
+    assert (
+        job_reports.apply_report(worker_db, _report("started", job, 1, worker_id="w"), RecordedStops())
+        is Outcome.APPLIED
+    )
+    assert (
+        job_reports.apply_report(worker_db, _progress(job, 3, step=60, gpu_seconds=700), RecordedStops())
+        is Outcome.APPLIED
+    )
     before = (_row(db, job[1]), _events(db, job[1]))
 
     assert (
-        job_reports.apply_report(worker_db, _progress(job, 3, step=60, gpu_seconds=700)) is Outcome.DUPLICATE
+        job_reports.apply_report(worker_db, _progress(job, 3, step=60, gpu_seconds=700), RecordedStops())
+        is Outcome.DUPLICATE
     )
     assert (
-        job_reports.apply_report(worker_db, _progress(job, 2, step=30, gpu_seconds=350)) is Outcome.DUPLICATE
+        job_reports.apply_report(worker_db, _progress(job, 2, step=30, gpu_seconds=350), RecordedStops())
+        is Outcome.DUPLICATE
     )
 
     assert (_row(db, job[1]), _events(db, job[1])) == before
@@ -138,11 +148,33 @@ def test_a_report_the_jobs_status_does_not_allow_is_refused_and_changes_nothing(
     db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db, status="cancelled")
+    stops = RecordedStops()
 
-    assert job_reports.apply_report(worker_db, _progress(job, 1, step=10, gpu_seconds=60)) is Outcome.REFUSED
+    assert (
+        job_reports.apply_report(worker_db, _progress(job, 1, step=10, gpu_seconds=60), stops)
+        is Outcome.REFUSED
+    )
 
     assert _row(db, job[1])["last_report_sequence"] == 0
     assert _events(db, job[1]) == []
+    # The job is over: its worker (a late one, or a stray) is told to stop it, naming its job and user.
+    assert [(stop["message_type"], stop["job_id"], stop["user_id"]) for stop in stops.sent] == [
+        ("training_job.cancel_requested", str(job[1]), str(job[0]))
+    ]
+
+
+def test_a_second_start_of_a_running_job_is_refused_without_stopping_the_job(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
+    # A duplicate assignment taken by a second worker: a stop would also stop the first one.
+    job = _job(db, status="running")
+    stops = RecordedStops()
+
+    assert (
+        job_reports.apply_report(worker_db, _report("started", job, 1, worker_id="w2"), stops)
+        is Outcome.REFUSED
+    )
+    assert stops.sent == []
 
 
 def test_a_failure_records_its_error_and_the_gpu_time_used(
@@ -152,7 +184,7 @@ def test_a_failure_records_its_error_and_the_gpu_time_used(
     error = {"code": "out_of_memory", "message": "The GPU ran out of memory at batch size 64"}
 
     body = _report("failed", job, 1, step=20, epoch=0, gpu_seconds=3600, error=error)
-    assert job_reports.apply_report(worker_db, body) is Outcome.APPLIED
+    assert job_reports.apply_report(worker_db, body, RecordedStops()) is Outcome.APPLIED
 
     row = _row(db, job[1])
     assert (row["status"], row["error_code"], row["error_message"]) == ("failed", *error.values())
@@ -164,11 +196,16 @@ def test_a_report_naming_another_user_finds_no_job(
     db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     _, job_id = _job(db)
+    stranger = uuid4()
+    stops = RecordedStops()
 
-    assert job_reports.apply_report(worker_db, _report("started", (uuid4(), job_id), 1, worker_id="w")) is (
-        Outcome.JOB_NOT_FOUND
-    )
+    assert job_reports.apply_report(
+        worker_db, _report("started", (stranger, job_id), 1, worker_id="w"), stops
+    ) is (Outcome.JOB_NOT_FOUND)
     assert _row(db, job_id)["status"] == "initializing"
+    # Told to stop the job it named, for the user it named: the real job's worker (another user's)
+    # ignores a stop that is not for its own job and user.
+    assert [(stop["job_id"], stop["user_id"]) for stop in stops.sent] == [(str(job_id), str(stranger))]
 
 
 @pytest.mark.parametrize(
@@ -179,16 +216,23 @@ def test_a_report_naming_another_user_finds_no_job(
         {"sequence": 0},
         {"gpu_seconds": -1},
         {"surprise": True},  # the contract is closed: a typo is not silently ignored
+        {"version": None},
+        {"gpu_seconds": 1e25},  # beyond Decimal's precision at the millisecond: once a crash
+        {"gpu_seconds": 1e11},  # the contract's old maximum, which the column cannot hold
+        {"metrics": {"train_loss": 1e200}},  # beyond a float32: not a loss
     ],
-    ids=["unknown-version", "unknown-type", "sequence-zero", "negative-gpu-time", "unknown-field"],
-)
+    ids=[
+        "unknown-version", "unknown-type", "sequence-zero", "negative-gpu-time", "unknown-field",
+        "no-version", "gpu-time-1e25", "gpu-time-1e11", "loss-1e200",
+    ],
+)  # fmt: skip
 def test_an_invalid_report_is_acknowledged_and_changes_nothing(
     db: psycopg.Connection[DictRow], worker_db: Database, change: dict[str, Any]
 ) -> None:
     job = _job(db, status="running")
     body = json.loads(_progress(job, 1, step=10, gpu_seconds=60)) | change
 
-    assert job_reports.apply_report(worker_db, json.dumps(body)) is Outcome.UNPROCESSABLE
+    assert job_reports.apply_report(worker_db, json.dumps(body), RecordedStops()) is Outcome.UNPROCESSABLE
     assert _row(db, job[1])["last_report_sequence"] == 0
 
 
@@ -199,9 +243,9 @@ def test_the_api_shows_the_running_jobs_figures_and_the_failed_jobs_error(
     from tests.api_client import build_event, invoke
 
     job = _job(db)
-    job_reports.apply_report(worker_db, _report("started", job, 1, worker_id="w"))
+    job_reports.apply_report(worker_db, _report("started", job, 1, worker_id="w"), RecordedStops())
     # 50 of 125 steps, 1100 GPU-seconds of an H100: $1.28, above the $1.23 estimate.
-    job_reports.apply_report(worker_db, _progress(job, 2, step=50, gpu_seconds=1100))
+    job_reports.apply_report(worker_db, _progress(job, 2, step=50, gpu_seconds=1100), RecordedStops())
 
     def shown() -> dict[str, Any]:
         answer = invoke(get_job_app, build_event("get_job", sub=job[0], path=f"/jobs/{job[1]}"))
@@ -223,8 +267,98 @@ def test_the_api_shows_the_running_jobs_figures_and_the_failed_jobs_error(
 
     error = {"code": "out_of_memory", "message": "The GPU ran out of memory"}
     job_reports.apply_report(
-        worker_db, _report("failed", job, 3, step=60, epoch=0, gpu_seconds=1300, error=error)
+        worker_db, _report("failed", job, 3, step=60, epoch=0, gpu_seconds=1300, error=error), RecordedStops()
     )
     failed = shown()
     assert (failed["status"], failed["error"], failed["error_message"]) == ("failed", error, error["message"])
     assert failed["estimated_finish_at"] is None
+
+
+def _without(body: str, key: str) -> str:
+    return json.dumps({name: value for name, value in json.loads(body).items() if name != key})
+
+
+def test_a_report_without_a_version_is_refused() -> None:
+    # Required by the contract: a worker that leaves it out is told (counted, logged), not guessed at.
+    assert (
+        job_reports.parse_report(
+            _without(_report("started", (uuid4(), uuid4()), 1, worker_id="w"), "version")
+        )
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("started", {"worker_id": "gpu\u00007"}),
+        (
+            "failed",
+            {"step": 1, "epoch": 0, "gpu_seconds": 1, "error": {"code": "oom", "message": "out\u0000"}},
+        ),
+        ("failed", {"step": 1, "epoch": 0, "gpu_seconds": 1, "error": {"code": "oom", "message": "\ud800"}}),
+    ],
+    ids=["nul-worker-id", "nul-error-message", "lone-surrogate"],
+)
+def test_text_the_database_cannot_hold_is_refused_and_the_next_report_applies(
+    db: psycopg.Connection[DictRow], worker_db: Database, kind: str, fields: dict[str, Any]
+) -> None:
+    job = _job(db, status="running")
+    poison = _report(kind, job, 1, **fields)  # JSON escapes: \u0000, \ud800
+
+    assert job_reports.apply_report(worker_db, poison, RecordedStops()) is Outcome.UNPROCESSABLE
+    assert job_reports.apply_report(
+        worker_db, _progress(job, 2, step=10, gpu_seconds=60), RecordedStops()
+    ) is (Outcome.APPLIED)
+    assert _row(db, job[1])["current_step"] == 10
+
+
+@pytest.mark.parametrize(
+    ("report", "reason"),
+    [
+        ({"step": 5, "gpu_seconds": 600}, "step went backwards"),
+        ({"step": 70, "gpu_seconds": 200}, "gpu_seconds went backwards"),
+        ({"step": 10_000_060, "gpu_seconds": 600}, "step beyond"),
+        ({"step": 70, "epoch": 2, "gpu_seconds": 600}, "epoch beyond"),
+        ({"step": 70, "gpu_seconds": 99_999_999_999.999}, "gpu_seconds beyond"),
+    ],
+    ids=["step-back", "gpu-back", "step-past-total", "epoch-past-total", "gpu-past-possible"],
+)
+def test_figures_that_cannot_be_true_change_nothing_and_are_counted(
+    db: psycopg.Connection[DictRow],
+    worker_db: Database,
+    report: dict[str, Any],
+    reason: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    job = _job(db, status="running")
+    applied = _progress(job, 1, step=60, gpu_seconds=500)
+    assert job_reports.apply_report(worker_db, applied, RecordedStops()) is Outcome.APPLIED
+    before = (_row(db, job[1]), _events(db, job[1]))
+    claimed = _report("progress", job, 2, **({"epoch": 0} | report))
+
+    stops = RecordedStops()
+    assert job_reports.apply_report(worker_db, claimed, stops) is Outcome.IMPLAUSIBLE
+
+    assert (_row(db, job[1]), _events(db, job[1])) == before  # the charge neither falls nor jumps
+    assert stops.sent == []  # the job goes on: a glitch is refused, not punished
+    [logged] = [r for r in caplog.records if r.getMessage().startswith("worker report with figures")]
+    assert (logged.__dict__["job_id"], logged.__dict__["sequence"]) == (str(job[1]), 2)
+    assert logged.__dict__["reason"].startswith(reason)
+
+
+def test_a_report_that_repeats_the_jobs_figures_adds_no_event_and_no_chart_point(
+    db: psycopg.Connection[DictRow], worker_db: Database
+) -> None:
+    job = _job(db, status="running")
+    for sequence in (1, 2, 3):
+        assert (
+            job_reports.apply_report(
+                worker_db, _progress(job, sequence, step=60, gpu_seconds=500), RecordedStops()
+            )
+            is Outcome.APPLIED
+        )
+
+    points = db.execute("select count(*) as n from job_metric_points where job_id = %s", (job[1],)).fetchone()
+    assert points == {"n": 1}
+    assert _row(db, job[1])["last_report_sequence"] == 3

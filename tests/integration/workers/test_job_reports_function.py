@@ -40,7 +40,7 @@ def test_the_events_reports_start_the_job_and_record_its_progress(db: psycopg.Co
     # 1200.5 GPU-seconds of an H100 (the factory's job) at $4.20 an hour: $1.40.
     assert row == {
         "status": "running",
-        "current_step": 1250,
+        "current_step": 100,
         "gpu_seconds": Decimal("1200.500"),
         "current_cost": Decimal("1.40"),
         "last_report_sequence": 2,
@@ -71,9 +71,9 @@ def test_a_database_failure_hands_back_that_jobs_reports_and_no_other_jobs(
     applied: list[str] = []
     real_apply = job_reports.apply_report
 
-    def apply(database: Database, body: str) -> str:
+    def apply(database: Database, body: str, workers: Any, **kwargs: Any) -> str:
         if json.loads(body)["job_id"] == str(EVENT_JOB_ID):
-            return str(real_apply(UNREACHABLE, body))  # raises: database down
+            return str(real_apply(UNREACHABLE, body, workers))  # raises: database down
         applied.append(body)
         return "applied"
 
@@ -87,3 +87,40 @@ def test_a_database_failure_hands_back_that_jobs_reports_and_no_other_jobs(
     failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
     assert failed == {event["Records"][0]["messageId"], event["Records"][2]["messageId"]}
     assert applied == [other["body"]]
+
+
+@pytest.mark.parametrize(
+    "poison",
+    [{"gpu_seconds": 1e25}, {"gpu_seconds": 1e11}, {"metrics": {"train_loss": 1e200}}],
+    ids=["gpu-time-1e25", "gpu-time-1e11", "loss-1e200"],
+)
+def test_a_poison_report_is_acknowledged_and_never_holds_its_jobs_next_report(
+    db: psycopg.Connection[DictRow],
+    poison: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    insert_dataset(db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID)
+    insert_job(
+        db, user_id=EVENT_USER_ID, dataset_id=EVENT_DATASET_ID, job_id=EVENT_JOB_ID, status="initializing"
+    )
+    event = load_event("job_reports")
+    started, progress = event["Records"]
+    bad = copy.deepcopy(progress)
+    bad["messageId"] = str(uuid4())
+    bad["body"] = json.dumps(json.loads(progress["body"]) | poison)
+    good = copy.deepcopy(progress)
+    good["body"] = json.dumps(json.loads(progress["body"]) | {"sequence": 3})
+    event["Records"] = [started, bad, good]  # one job's message group: the poison between two reports
+
+    assert _invoke(event) == {"batchItemFailures": []}
+
+    row = db.execute(
+        "select current_step, last_report_sequence from lora_training_jobs where id = %s", (EVENT_JOB_ID,)
+    ).fetchone()
+    assert row == {"current_step": 100, "last_report_sequence": 3}
+    assert '"WorkerReportsUnprocessable":[1.0]' in capsys.readouterr().out  # counted, so alarmed
+    [refusal] = [
+        record for record in caplog.records if record.getMessage() == "invalid worker report acknowledged"
+    ]
+    assert (refusal.__dict__["job_id"], refusal.__dict__["sequence"]) == (str(EVENT_JOB_ID), "2")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pipeline.catalog.gpu_prices import GPU_TYPES, STORAGE_COST
+from pipeline.pricing import cost_model, usage_cost
 from pipeline.pricing.cost_model import estimate_cost, to_fixed_2
 from tests.paths import REPO_ROOT
 
@@ -109,3 +110,40 @@ def test_total_steps_is_ceil_of_pairs_over_batch_times_epochs(
     )
     assert figures.total_steps == expected
     assert figures.steps_per_epoch * epochs == expected
+
+
+@pytest.mark.parametrize("gpu_type", sorted(GPU_TYPES))
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 8])
+@pytest.mark.parametrize(
+    ("pairs", "tokens", "batch_size", "epochs"),
+    [(5000, 1_200_000, 8, 1), (5000, 1_200_000, 4, 3), (123_457, 98_765_432, 16, 7), (10, 4_096, 1, 20)],
+)
+def test_a_run_that_takes_exactly_the_assigned_duration_is_charged_its_estimate_to_the_cent(
+    gpu_type: str, count: int, pairs: int, tokens: int, batch_size: int, epochs: int
+) -> None:
+    gpu = GPU_TYPES[gpu_type]
+    figures = cost_model.estimate_cost(
+        price_per_gpu_hour=gpu.price_per_gpu_hour,
+        throughput_per_gpu=gpu.throughput_tokens_per_sec,
+        gpu_count=count,
+        batch_size=batch_size,
+        epochs=epochs,
+        total_training_pairs=pairs,
+        total_tokens=tokens,
+        storage_cost=STORAGE_COST,
+    )
+    seconds = cost_model.charged_duration_seconds(
+        figures.duration_seconds,
+        compute_cost=figures.estimated_cost - STORAGE_COST,
+        price_per_gpu_hour=gpu.price_per_gpu_hour,
+        gpu_count=count,
+    )
+
+    charged = usage_cost.charge(
+        gpu_seconds=Decimal(seconds * count),
+        price_per_gpu_hour=gpu.price_per_gpu_hour,
+        storage_cost=STORAGE_COST,
+        completed=True,
+    )
+    assert charged == figures.estimated_cost
+    assert abs(seconds - figures.duration_seconds) <= 2  # the run the estimate priced, to the second

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.jobs.notifications import JobMoment
 from pipeline.jobs.states import IllegalTransition, JobStatus
-from pipeline.workers.lifecycle import JobSnapshot, Report, plan_report
+from pipeline.workers.lifecycle import JobSnapshot, Report, ReportRefused, plan_report, possible_gpu_seconds
 from pipeline.workers.report_messages import (
     CheckpointSaved,
     JobCancelled,
@@ -22,7 +22,7 @@ from pipeline.workers.report_messages import (
 )
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
-IDS: dict[str, Any] = {"job_id": uuid4(), "user_id": uuid4(), "sent_at": NOW}
+IDS: dict[str, Any] = {"version": 1, "job_id": uuid4(), "user_id": uuid4(), "sent_at": NOW}
 
 
 def _job(status: JobStatus = JobStatus.RUNNING, **changes: Any) -> JobSnapshot:
@@ -38,6 +38,8 @@ def _job(status: JobStatus = JobStatus.RUNNING, **changes: Any) -> JobSnapshot:
         "estimated_total_cost": Decimal("5.00"),
         "price_per_gpu_hour": Decimal("3.60"),
         "storage_cost": Decimal("0.50"),
+        # 8 GPUs for 10 minutes: up to 80 GPU-minutes (and the tolerance) may be reported.
+        "gpu_count": 8,
     }
     return JobSnapshot(**(fields | changes))
 
@@ -138,7 +140,7 @@ def test_completion_charges_the_gpu_time_and_storage_and_says_what_of_the_estima
 
 
 def test_a_run_longer_than_estimated_is_charged_what_it_used() -> None:
-    plan = plan_report(_job(), _completed(gpu_seconds="7200"), NOW)
+    plan = plan_report(_job(started_at=NOW - timedelta(hours=1)), _completed(gpu_seconds="7200"), NOW)
 
     assert plan.updates["current_cost"] == Decimal("7.70")  # above the 5.00 estimate
     assert plan.events[1].data["not_charged"] == Decimal("0.00")
@@ -190,3 +192,59 @@ def test_a_report_the_jobs_status_does_not_allow_is_refused(status: JobStatus, r
 def test_a_second_start_for_a_running_job_is_refused() -> None:
     with pytest.raises(IllegalTransition, match="a running job cannot become running"):
         plan_report(_job(), JobStarted(type="training_job.started", sequence=2, worker_id="w", **IDS), NOW)
+
+
+AT_STEP_60 = {"current_step": 60, "gpu_seconds": Decimal("500")}
+BEYOND_POSSIBLE = "gpu_seconds beyond what the job's GPUs could have used"
+
+
+@pytest.mark.parametrize(
+    ("job", "report", "reason"),
+    [
+        (AT_STEP_60, _progress(step=5, gpu_seconds="600"), "step went backwards"),
+        (AT_STEP_60, _progress(step=70, gpu_seconds="200"), "gpu_seconds went backwards"),
+        ({"current_epoch": 1}, _progress(step=10, epoch=0), "epoch went backwards"),
+        ({}, _progress(step=1001), "step beyond the job's total_steps"),
+        ({}, _progress(step=10, epoch=3), "epoch beyond the job's total_epochs"),
+        (
+            {},
+            _completed(gpu_seconds="99999999999.999"),
+            "gpu_seconds beyond what the job's GPUs could have used",
+        ),
+    ],
+    ids=["step-back", "gpu-back", "epoch-back", "step-past-total", "epoch-past-total", "gpu-past-possible"],
+)
+def test_figures_that_cannot_be_true_are_refused_and_change_nothing(
+    job: dict[str, Any], report: Any, reason: str
+) -> None:
+    with pytest.raises(ReportRefused) as refused:
+        plan_report(_job(**job), report, NOW)
+
+    assert refused.value.reason == reason
+    assert refused.value.figures["claimed"]["step"] == report.step
+
+
+def test_the_gpu_time_possible_is_the_time_since_the_assignment_with_its_tolerance_times_the_gpus() -> None:
+    # 10 minutes on 8 GPUs: (600 s x 1.02 + 120 s) x 8 = 5856 GPU-seconds, and not a millisecond more.
+    assert possible_gpu_seconds(NOW - timedelta(minutes=10), NOW, 8) == Decimal("5856.000")
+    assert plan_report(_job(), _progress(step=10, gpu_seconds="5856"), NOW).updates["gpu_seconds"] == 5856
+    with pytest.raises(ReportRefused):
+        plan_report(_job(), _progress(step=10, gpu_seconds="5856.001"), NOW)
+    # A worker whose time runs 90 times faster than the clock (the local stack's simulated one).
+    fast = _job(time_scale=Decimal(90), started_at=NOW - timedelta(seconds=20), gpu_count=1)
+    assert plan_report(fast, _progress(step=10, gpu_seconds="1800"), NOW).updates["gpu_seconds"] == 1800
+
+
+def test_a_progress_report_that_repeats_the_jobs_figures_adds_nothing() -> None:
+    metrics = TrainingMetrics(train_loss=1.25)
+    job = _job(current_step=300, gpu_seconds=Decimal("900"), current_metrics={"train_loss": 1.25})
+
+    plan = plan_report(job, _progress(step=300, gpu_seconds="900", metrics=metrics), NOW)
+
+    assert plan.updates == {"last_report_sequence": 2}
+    assert (plan.events, plan.metric_point, plan.checkpoint) == ([], None, None)
+    # Another loss at the same step is news: a point for the chart.
+    other = plan_report(
+        job, _progress(step=300, gpu_seconds="900", metrics=TrainingMetrics(train_loss=1.2)), NOW
+    )
+    assert other.metric_point is not None

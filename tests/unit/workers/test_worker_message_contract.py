@@ -4,12 +4,14 @@ schemas/ alone."""
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import jsonschema
 import pytest
 
+from pipeline.catalog.gpu_prices import PRICING_VERSION
 from pipeline.jobs.repository import ClaimedJob
 from pipeline.workers.assignment import assignment_for
 from pipeline.workers.messages import TrainingJobCancelRequested
@@ -33,6 +35,8 @@ CLAIMED = ClaimedJob(
     dataset_format="jsonl",
     dataset_total_training_pairs=5000,
     dataset_total_tokens=1_200_000,
+    estimated_total_cost=Decimal("5.94"),  # its estimate: Balanced on 2 x A100-80GB over this dataset
+    pricing_version=PRICING_VERSION,
 )
 
 
@@ -105,3 +109,13 @@ def test_the_assignment_schema_refuses_a_broken_message(name: str) -> None:
 
     with pytest.raises(jsonschema.ValidationError):
         _validator("training_job.assigned.v1.schema.json").validate(body)
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in SCHEMAS.glob("training_job.*.schema.json")))
+def test_every_message_both_ways_requires_its_type_and_version(name: str) -> None:
+    schema = json.loads((SCHEMAS / name).read_text())
+
+    assert schema["required"][:2] == ["type", "version"]
+    without = {"type": schema["properties"]["type"]["const"]}
+    errors = [error.message for error in _validator(name).iter_errors(without)]
+    assert "'version' is a required property" in errors
