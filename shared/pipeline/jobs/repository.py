@@ -121,7 +121,7 @@ _LOCK_FOR_REPORT: Final = """
 select j.status, j.last_report_sequence, j.current_step, j.current_epoch, j.total_steps, j.total_epochs,
        j.progress, j.started_at, j.cancellation_requested_at, j.estimated_total_cost, j.pricing_version,
        j.gpu_config ->> 'type' as gpu_type, (j.gpu_config ->> 'count')::integer as gpu_count,
-       d.name as dataset_name, j.gpu_seconds, j.current_metrics,
+       d.name as dataset_name, j.gpu_seconds, j.current_metrics, j.last_chart_step,
        coalesce(j.last_report_at, j.started_at) as last_heard_at
 from lora_training_jobs j
 join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
@@ -168,7 +168,7 @@ REPORT_COLUMNS: Final = frozenset(
     {
         "status", "current_stage", "started_at", "completed_at", "progress", "current_epoch",
         "current_step", "current_cost", "current_metrics", "error_message", "error_code", "gpu_seconds",
-        "last_report_sequence", "estimated_finish_at", "artifact_key", "last_report_at",
+        "last_report_sequence", "estimated_finish_at", "artifact_key", "last_report_at", "last_chart_step",
     }
 )  # fmt: skip
 

@@ -13,10 +13,14 @@ job, asks `plan_report`, and writes the plan in one transaction.
 - Cost: the GPU time used at the job's own prices (usage_cost), updated with every report.
 - Events: every status change, every checkpoint and error, and progress at milestones only (every 5 %
   and every epoch), each with the cost so far; not every step.
+- The loss chart: a point for a report with losses at least a stride of steps after the last point
+  (total_steps / MAX_CHART_POINTS, at least 1), and always the final report's: a job keeps about
+  MAX_CHART_POINTS points, however often its worker reports.
 - A completion that arrives after a cancel request wins: the work is done and the adapter exists; the
   status_changed event says the cancellation came too late.
 """
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -35,6 +39,7 @@ from pipeline.workers.report_messages import (
 )
 
 PROGRESS_MILESTONE_PERCENT: Final = 5
+MAX_CHART_POINTS: Final = 10_000
 # How much GPU time a report may claim beyond the wall-clock time since the job was handed to the
 # workers (times its GPU count): the workers' and our clocks differ a little, and a report is sent a
 # moment after it is measured.
@@ -65,6 +70,7 @@ class JobSnapshot:
     current_metrics: dict[str, Any] | None = None
     # How much faster than the clock a worker's time may run: 1 for real GPUs (see ReportSettings).
     time_scale: Decimal = Decimal(1)
+    last_chart_step: int | None = None  # the step of the chart's last point
 
 
 class ReportRefused(Exception):
@@ -155,12 +161,14 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
         measured = metrics.model_dump(exclude_none=True)
         if measured:
             plan.updates["current_metrics"] = measured
-            plan.metric_point = {
-                "step": report.step,
-                "epoch": report.epoch,
-                "train_loss": metrics.train_loss,
-                "validation_loss": metrics.validation_loss,
-            }
+            if final is not None or _due_a_point(job, report.step):
+                plan.updates["last_chart_step"] = report.step
+                plan.metric_point = {
+                    "step": report.step,
+                    "epoch": report.epoch,
+                    "train_loss": metrics.train_loss,
+                    "validation_loss": metrics.validation_loss,
+                }
     usage = {"step": report.step, "epoch": report.epoch, "progress": progress, "cost": cost}
 
     if final is None:
@@ -263,6 +271,13 @@ def _changes_nothing(job: JobSnapshot, report: JobProgress) -> bool:
         and report.gpu_seconds == job.gpu_seconds
         and measured == (job.current_metrics or {})
     )
+
+
+def _due_a_point(job: JobSnapshot, step: int) -> bool:
+    if job.last_chart_step is None:
+        return True
+    stride = max(1, math.ceil(job.total_steps / MAX_CHART_POINTS))
+    return step >= job.last_chart_step + stride
 
 
 def _progress(step: int, total_steps: int, *, completed: bool) -> Decimal:

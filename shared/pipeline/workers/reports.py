@@ -192,6 +192,7 @@ def apply_locked(
         gpu_count=row["gpu_count"],
         current_metrics=row["current_metrics"],
         time_scale=time_scale,
+        last_chart_step=row["last_chart_step"],
     )
     try:
         plan = plan_report(snapshot, report, now)

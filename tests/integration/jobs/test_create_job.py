@@ -92,6 +92,7 @@ def test_created_job_is_stored_queued_with_server_figures(
         "error_code": None,
         "artifact_key": None,
         "last_report_at": None,
+        "last_chart_step": None,
     }
     data = response.body["data"]
     assert response.body["success"] is True

@@ -243,8 +243,34 @@ def test_a_progress_report_that_repeats_the_jobs_figures_adds_nothing() -> None:
 
     assert plan.updates == {"last_report_sequence": 2}
     assert (plan.events, plan.metric_point, plan.checkpoint) == ([], None, None)
-    # Another loss at the same step is news: a point for the chart.
-    other = plan_report(
-        job, _progress(step=300, gpu_seconds="900", metrics=TrainingMetrics(train_loss=1.2)), NOW
-    )
-    assert other.metric_point is not None
+    # Another loss at the same step is news: the job's figures change.
+    lower = TrainingMetrics(train_loss=1.2)
+    other = plan_report(job, _progress(step=300, gpu_seconds="900", metrics=lower), NOW)
+    assert other.updates["current_metrics"] == {"train_loss": 1.2}
+
+
+def test_the_chart_keeps_a_point_per_stride_of_steps_and_always_the_last() -> None:
+    loss = TrainingMetrics(train_loss=1.0)
+    # 10M steps: a point every 1,000 steps at most (10,000 points in all), however often reports come.
+    long_run = _job(total_steps=10_000_000, last_chart_step=5_000, current_step=5_000)
+
+    too_soon = plan_report(long_run, _progress(step=5_999, metrics=loss), NOW)
+    due = plan_report(long_run, _progress(step=6_000, metrics=loss), NOW)
+
+    assert (too_soon.metric_point, "last_chart_step" in too_soon.updates) == (None, False)
+    assert too_soon.updates["current_metrics"] == {"train_loss": 1.0}  # the job still shows it
+    assert (due.metric_point or {})["step"] == 6_000
+    assert due.updates["last_chart_step"] == 6_000
+    # 1,000 steps: every new step is a point; the first report's always is.
+    assert plan_report(_job(last_chart_step=10), _progress(step=11, metrics=loss), NOW).metric_point
+    assert plan_report(_job(), _progress(step=1, metrics=loss), NOW).metric_point
+
+
+def test_the_final_reports_point_is_kept_whatever_the_stride() -> None:
+    long_run = _job(total_steps=10_000_000, last_chart_step=9_999_999, current_step=9_999_999)
+    done = JobCompleted(
+        type="training_job.completed", sequence=3, step=10_000_000, epoch=2, gpu_seconds=Decimal("3600"),
+        artifact_key="users/u/jobs/j/adapter/a.safetensors", metrics=TrainingMetrics(train_loss=0.5), **IDS,
+    )  # fmt: skip
+
+    assert (plan_report(long_run, done, NOW).metric_point or {})["step"] == 10_000_000
