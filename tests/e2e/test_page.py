@@ -734,9 +734,10 @@ class JobOnStack:
                 "insert into lora_training_jobs (id, user_id, dataset_id, preset_id, status, current_stage,"
                 " total_epochs, total_steps, gpu_config, hyperparameters, estimated_total_cost,"
                 " pricing_version, queued_at, started_at)"
-                # Handed to the workers an hour ago: the GPU time its reports claim is possible.
+                # Handed to the workers 25 minutes ago: the GPU time its reports claim (1,500 s at most)
+                # is possible, and the watchdog's 30 minutes for a worker to start it have not passed.
                 " values (%s, %s, %s, 'fast', %s, %s, 1, 625, %s, %s, 2.32, '2025-12-25', now(),"
-                " now() - interval '1 hour')",
+                " now() - interval '25 minutes')",
                 (
                     self.id, self.user_id, dataset_id, status, status,
                     json.dumps({"type": "H100", "count": 1}),
