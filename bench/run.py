@@ -59,9 +59,12 @@ FUNCTIONS = (
     "list_webhooks",
     "list_webhook_deliveries",
     "rotate_webhook_secret",
+    "get_account_limits",
+    "account_usage",
 )
 # Not benched: create_webhook and delete_webhook, whose events cannot be answered 2xx again and again
-# (an account's endpoint limit, a deleted endpoint); they import what list and rotate import.
+# (an account's endpoint limit, a deleted endpoint); they import what list and rotate import; and
+# put_account_limits, which imports what get_account_limits imports.
 # The functions that hold an AWS client (SQS, SNS, S3) and so import boto3; every other one must not.
 AWS_CLIENT_FUNCTIONS = ("create_job", "job_download", "cancel_job")
 USER = uuid.UUID("8d3f6a2e-4b1c-4e9a-9f57-2c6d1e0b7a11")  # the ids in events/*.json

@@ -54,6 +54,7 @@ TABLES = (
     "lora_datasets",
     "job_counts",
     "webhook_endpoints",
+    "account_limits",
 )
 
 

@@ -18,6 +18,7 @@ from pipeline.artifacts.models import (
     ArtifactDownload,
     JobCheckpoints,
 )
+from pipeline.budgets.models import MAX_USAGE_JOBS_PER_PAGE, AccountLimits, MonthlyUsage, UpdateLimitsRequest
 from pipeline.catalog.configuration import CreateJobRequest, EstimateRequest
 from pipeline.catalog.gpu_prices import PRICING_VERSION
 from pipeline.catalog.models import Catalog
@@ -28,7 +29,7 @@ from pipeline.http.app import MAX_BODY_BYTES
 from pipeline.jobs.list_models import MAX_PAGE, JobPage
 from pipeline.jobs.models import JobCancellation, TrainingJob, TrainingJobWithDataset
 from pipeline.jobs.states import JobStatus
-from pipeline.models import Model
+from pipeline.models import CURSOR_MAX_LENGTH, Model
 from pipeline.pricing.models import Estimate
 from pipeline.webhooks.models import (
     EVENT_TYPES,
@@ -145,6 +146,9 @@ def build() -> dict[str, Any]:
             (WebhookEndpointList, "serialization"),
             (WebhookDeliveryPage, "serialization"),
             (WebhookPayload, "serialization"),
+            (AccountLimits, "serialization"),
+            (UpdateLimitsRequest, "validation"),
+            (MonthlyUsage, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -223,7 +227,9 @@ def build() -> dict[str, Any]:
                         "404": _error("Dataset not the caller's"),
                         "409": {
                             **_error(
-                                "Estimate out of date (data: the fresh estimate), or the same key in flight"
+                                "Estimate out of date (data: the fresh estimate), the same key in flight,"
+                                " or Monthly spending limit reached (details: the limit, what the month has"
+                                " charged and committed, this job's figure)"
                             ),
                             "headers": {
                                 "Retry-After": {
@@ -281,7 +287,7 @@ def build() -> dict[str, Any]:
                             "in": "query",
                             "required": False,
                             "description": "next_cursor of the previous page (keyset paging); not with page",
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 512},
+                            "schema": {"type": "string", "minLength": 1, "maxLength": CURSOR_MAX_LENGTH},
                         },
                         {
                             "name": "limit",
@@ -356,7 +362,7 @@ def build() -> dict[str, Any]:
                             "in": "query",
                             "required": False,
                             "description": "next_cursor of an earlier page of this job's events",
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                            "schema": {"type": "string", "minLength": 1, "maxLength": CURSOR_MAX_LENGTH},
                         },
                     ],
                 )
@@ -417,7 +423,7 @@ def build() -> dict[str, Any]:
                             "in": "query",
                             "required": False,
                             "description": "next_cursor of an earlier page of this job's checkpoints",
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                            "schema": {"type": "string", "minLength": 1, "maxLength": CURSOR_MAX_LENGTH},
                         },
                     ],
                 )
@@ -503,6 +509,60 @@ def build() -> dict[str, Any]:
                     "The caller's webhook endpoints, oldest first (never their secrets)",
                     {"200": _success(WebhookEndpointList, "The endpoints")},
                 ),
+            },
+            "/account/limits": {
+                "get": _operation(
+                    "getAccountLimits",
+                    "The caller's monthly spending limit (null: none). A create whose job would take the"
+                    " month's charged and committed spend past it is refused (409); a running job that"
+                    " would is stopped and never charged past it.",
+                    {"200": _success(AccountLimits, "The limits")},
+                ),
+                "put": _operation(
+                    "putAccountLimits",
+                    "Set the caller's monthly spending limit (dollars and cents a calendar month, UTC), or"
+                    " remove it with null",
+                    {
+                        "200": _success(AccountLimits, "The limits as set"),
+                        **_BODY_ERRORS,
+                        "400": _error("Invalid JSON, a negative or too large limit, or fractions of a cent"),
+                    },
+                    requestBody=_request_body(UpdateLimitsRequest, {"monthly_spend_limit": 250}),
+                ),
+            },
+            "/account/usage": {
+                "get": _operation(
+                    "getAccountUsage",
+                    "A month's spend against the caller's limit: what its jobs have cost (charged), what"
+                    " its running jobs may still cost up to their max_cost or estimate (committed), and"
+                    " its jobs, newest first, a page at a time. A job counts in the month it was created.",
+                    {
+                        "200": _success(MonthlyUsage, "The month's spend and a page of its jobs"),
+                        "400": _error("Invalid month, limit or cursor"),
+                    },
+                    parameters=[
+                        {
+                            "name": "month",
+                            "in": "query",
+                            "required": False,
+                            "description": "YYYY-MM (UTC), from 2000-01 to 2999-12; absent: this month",
+                            "schema": {"type": "string", "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])$"},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_USAGE_JOBS_PER_PAGE},
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "required": False,
+                            "description": "next_cursor of an earlier page of this month's jobs",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": CURSOR_MAX_LENGTH},
+                        },
+                    ],
+                )
             },
             "/webhooks/{webhook_id}": {
                 "delete": _operation(

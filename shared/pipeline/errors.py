@@ -63,14 +63,26 @@ class JobAlreadyFinished(DomainError):
         self.status = status
 
 
-class InvalidQuery(DomainError):
-    """A query the request's own validation cannot see is wrong (a list's cursor with what came with
-    it, a download's step without its artifact). `field` names the query parameter."""
+class InvalidInput(DomainError):
+    """Input the request's own validation cannot judge is wrong (a list's cursor with what came with
+    it, a download's step without its artifact, a max_cost below the estimate). `field` names the query
+    parameter or body field."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class MonthlyLimitReached(DomainError):
+    """A create whose job would take the month's charged and committed spend past the account's limit."""
+
+    def __init__(self, *, limit: Decimal, charged: Decimal, committed: Decimal, job: Decimal) -> None:
+        super().__init__("monthly spending limit reached")
+        self.limit = limit
+        self.charged = charged
+        self.committed = committed
+        self.job = job
 
 
 class ArtifactNotAvailable(DomainError):

@@ -11,7 +11,7 @@ names and descriptions inside `hyperparameters`) and are not stored.
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 PresetId = Literal["fast", "balanced", "quality", "custom"]
+# The longest cursor a list issues (db/cursor) is about 250 characters; a query accepts twice that.
+CURSOR_MAX_LENGTH: Final = 512
 
 
 def _integral_number(value: Any) -> Any:

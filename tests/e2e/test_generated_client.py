@@ -255,3 +255,21 @@ def test_webhook_endpoints_through_the_client(api: Api) -> None:
     assert api.call("delete_webhook", webhook_id=str(endpoint.id)).status_code == 204
     gone = api.call("delete_webhook", webhook_id=str(endpoint.id))
     assert (gone.status_code, gone.parsed.error) == (404, "Webhook not found")
+
+
+def test_the_account_limit_and_usage_through_the_client(api: Api, dataset_id: uuid.UUID) -> None:
+    unset = api.call("get_account_limits")
+    assert (unset.status_code, unset.parsed.data.monthly_spend_limit) == (200, None)
+
+    body = api.model("UpdateLimitsRequest")(monthly_spend_limit=1000)
+    set_ = api.call("put_account_limits", body=body)
+    usage = api.call("get_account_usage", limit=5)
+
+    assert (set_.status_code, set_.parsed.data.monthly_spend_limit) == (200, 1000)
+    assert usage.status_code == 200
+    month = usage.parsed.data
+    assert type(month).__name__ == "MonthlyUsage"
+    assert month.monthly_spend_limit == 1000
+    assert month.remaining == 1000 - month.charged - month.committed
+    assert _estimate(api, dataset_id).parsed.data.within_limit is True
+    api.call("put_account_limits", body=api.model("UpdateLimitsRequest")(monthly_spend_limit=None))

@@ -23,6 +23,8 @@ FUNCTIONS = {
     "list_webhooks",
     "list_webhook_deliveries",
     "rotate_webhook_secret",
+    "get_account_limits",
+    "account_usage",
 }
 
 

@@ -62,6 +62,9 @@ def _import_in_fresh_lambda_like_interpreter(function: str, **extra: str) -> dic
         "delete_webhook",
         "rotate_webhook_secret",
         "list_webhook_deliveries",
+        "get_account_limits",
+        "put_account_limits",
+        "account_usage",
     ],
 )
 def test_read_and_estimate_functions_do_not_import_boto3(function: str) -> None:

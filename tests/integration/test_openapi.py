@@ -10,11 +10,13 @@ import pytest
 from openapi_spec_validator import validate as validate_openapi
 from psycopg.rows import DictRow
 
+from functions.account_usage import app as account_usage_app
 from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
 from functions.create_webhook import app as create_webhook_app
 from functions.delete_webhook import app as delete_webhook_app
 from functions.estimate import app as estimate_app
+from functions.get_account_limits import app as get_account_limits_app
 from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
 from functions.job_checkpoints import app as job_checkpoints_app
@@ -24,6 +26,7 @@ from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
 from functions.list_webhook_deliveries import app as list_webhook_deliveries_app
 from functions.list_webhooks import app as list_webhooks_app
+from functions.put_account_limits import app as put_account_limits_app
 from functions.rotate_webhook_secret import app as rotate_webhook_secret_app
 from tests.api_client import ApiResponse, build_event, invoke, load_event
 from tests.factories import create_body, estimate_body, insert_dataset, insert_job
@@ -101,10 +104,15 @@ def assert_documented(method: str, path: str, response: ApiResponse) -> None:
     _validator(documented["content"]["application/json"]["schema"]).validate(response.body)
 
 
-@pytest.mark.parametrize("name", ["estimate", "create_job", "create_webhook"])
+@pytest.mark.parametrize("name", ["estimate", "create_job", "create_webhook", "put_account_limits"])
 def test_events_bodies_conform_to_the_request_schemas(name: str) -> None:
-    path = {"estimate": "/jobs/estimate", "create_job": "/jobs", "create_webhook": "/webhooks"}[name]
-    schema = DOCUMENT["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    path, method = {
+        "estimate": ("/jobs/estimate", "post"),
+        "create_job": ("/jobs", "post"),
+        "create_webhook": ("/webhooks", "post"),
+        "put_account_limits": ("/account/limits", "put"),
+    }[name]
+    schema = DOCUMENT["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
     _validator(schema).validate(json.loads(load_event(name)["body"]))
 
 
@@ -196,6 +204,37 @@ def test_every_kind_of_response_conforms_to_the_document(db: psycopg.Connection[
     assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path="/jobs/nope/cancel"))
     finished = insert_job(db, user_id=user_id, dataset_id=dataset_id, status="failed")
     assert_documented(post, cancel, call(cancel_job_app, "cancel_job", path=f"/jobs/{finished}/cancel"))
+
+
+def test_every_account_response_conforms_to_the_document(db: psycopg.Connection[DictRow]) -> None:
+    user_id = uuid4()
+    dataset_id = insert_dataset(db, user_id=user_id)
+
+    def call(module: Any, name: str, **kwargs: Any) -> ApiResponse:
+        return invoke(module, build_event(name, sub=user_id, **kwargs))
+
+    limits = "/account/limits"
+    assert_documented("get", limits, call(get_account_limits_app, "get_account_limits"))
+    for body in ({"monthly_spend_limit": 6}, {"monthly_spend_limit": 1.001}, {"monthly_spend_limit": None}):
+        assert_documented("put", limits, call(put_account_limits_app, "put_account_limits", body=body))
+    call(put_account_limits_app, "put_account_limits", body={"monthly_spend_limit": 6})
+    assert_documented("get", limits, call(get_account_limits_app, "get_account_limits"))
+    estimated = call(estimate_app, "estimate", body=estimate_body(dataset_id))
+    assert estimated.body["data"]["within_limit"] is True
+    assert_documented("post", "/jobs/estimate", estimated)
+    assert call(create_job_app, "create_job", body=create_body(dataset_id)).status == 201
+    refused = call(create_job_app, "create_job", body=create_body(dataset_id))
+    assert refused.status == 409
+    assert_documented("post", "/jobs", refused)
+    usage = "/account/usage"
+    for query in (
+        {},
+        {"month": "2026-01", "limit": "1"},
+        {"month": "13"},
+        {"month": "0000-01"},
+        {"cursor": "x"},
+    ):
+        assert_documented("get", usage, call(account_usage_app, "account_usage", query=query))
 
 
 def test_every_webhook_endpoint_response_conforms_to_the_document(db: psycopg.Connection[DictRow]) -> None:

@@ -9,6 +9,7 @@ from tests.paths import REPO_ROOT
 LAYER = REPO_ROOT / "shared" / "pipeline"
 PLATFORM = {"runtime", "http", "db", "aws"}
 DOMAINS = {"catalog", "pricing", "datasets", "jobs", "history", "artifacts", "workers", "outbox", "webhooks"}
+DOMAINS |= {"budgets"}
 
 
 def test_every_package_is_the_platform_or_a_domain() -> None:

@@ -253,6 +253,9 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
         "DeleteWebhookFunction",
         "RotateWebhookSecretFunction",
         "ListWebhookDeliveriesFunction",
+        "GetAccountLimitsFunction",
+        "PutAccountLimitsFunction",
+        "AccountUsageFunction",
     }
     workers = {
         "OutboxRelayFunction",
@@ -351,7 +354,11 @@ def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_rai
         "ApiJobDetailsFunctionThrottlesAlarm",
         "ApiWebhooksFunctionErrorsAlarm",
         "ApiWebhooksFunctionThrottlesAlarm",
+        "ApiAccountFunctionErrorsAlarm",
+        "ApiAccountFunctionThrottlesAlarm",
         "BackgroundFunctionThrottlesAlarm",
+        "WorkerReportsNotAppliedAlarm",
+        "UnstartedJobsFailedAlarm",
         "FunctionTimeoutsAlarm",
         "OutboxOldestPendingAgeAlarm",
         "SilentJobsFailedAlarm",
@@ -371,6 +378,7 @@ def test_server_errors_function_errors_throttles_timeouts_and_a_stuck_outbox_rai
                 f"ApiFunction{metric}Alarm",
                 f"ApiJobDetailsFunction{metric}Alarm",
                 f"ApiWebhooksFunction{metric}Alarm",
+                f"ApiAccountFunction{metric}Alarm",
                 f"BackgroundFunction{metric}Alarm",
             )
             for m in alarms[alarm]["Properties"]["Metrics"]

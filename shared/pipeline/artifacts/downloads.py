@@ -18,7 +18,7 @@ from pipeline.artifacts.models import (
 )
 from pipeline.db import cursor
 from pipeline.db.database import Connection, Database
-from pipeline.errors import ArtifactNotAvailable, InvalidQuery, JobNotFound
+from pipeline.errors import ArtifactNotAvailable, InvalidInput, JobNotFound
 from pipeline.jobs import repository as jobs_repository
 from pipeline.runtime.observability import logger
 
@@ -71,9 +71,9 @@ def _after_step(token: str, scope: list[str], secret: str) -> int:
     try:
         (step,) = cursor.decode(token, secret, list_name="job_checkpoints", scope=scope)
     except (cursor.InvalidCursor, ValueError):
-        raise InvalidQuery("cursor", "Invalid cursor") from None
+        raise InvalidInput("cursor", "Invalid cursor") from None
     if not isinstance(step, int):
-        raise InvalidQuery("cursor", "Invalid cursor")
+        raise InvalidInput("cursor", "Invalid cursor")
     return step
 
 
@@ -88,9 +88,9 @@ def download(
     job_id = _job_id(raw_job_id)
     artifact = query.artifact or ("checkpoint" if query.step is not None else "adapter")
     if artifact == "checkpoint" and query.step is None:
-        raise InvalidQuery("step", "Send the checkpoint's step with artifact=checkpoint")
+        raise InvalidInput("step", "Send the checkpoint's step with artifact=checkpoint")
     if artifact == "adapter" and query.step is not None:
-        raise InvalidQuery("step", "A step names a checkpoint, not the adapter: send artifact=checkpoint")
+        raise InvalidInput("step", "A step names a checkpoint, not the adapter: send artifact=checkpoint")
 
     def queue(conn: Connection) -> Callable[[], tuple[dict[str, Any] | None, str | None]]:
         job = jobs_repository.artifact_for_user(conn, job_id, user_id)

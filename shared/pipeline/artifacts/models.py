@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from pipeline.models import Model, RequestModel, UtcDatetime
+from pipeline.models import CURSOR_MAX_LENGTH, Model, RequestModel, UtcDatetime
 
 MAX_CHECKPOINTS_PER_PAGE: Final = 200
 # A worker decides how many checkpoints it saves: a job keeps this many (listed and downloadable); a
@@ -17,7 +17,7 @@ MAX_CHECKPOINTS_PER_JOB: Final = 1000
 class CheckpointsQuery(RequestModel):
     limit: int = Field(default=100, ge=1, le=MAX_CHECKPOINTS_PER_PAGE)
     cursor: str | None = Field(
-        default=None, min_length=1, max_length=200, description="next_cursor of an earlier page"
+        default=None, min_length=1, max_length=CURSOR_MAX_LENGTH, description="next_cursor of an earlier page"
     )
 
 

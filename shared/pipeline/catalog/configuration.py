@@ -40,10 +40,25 @@ class JobHyperparameters(EstimateHyperparameters):
     dropout: Number | None = Field(default=None, ge=0, lt=1)
 
 
+# A job's budget: it is stopped when its cost reaches it, and never charged more. At least its estimate.
+MaxCost = Annotated[
+    Number | None,
+    Field(
+        default=None,
+        gt=0,
+        le=100_000,
+        description="The most the job may cost (dollars and cents, at least its estimate): it is stopped"
+        " when its cost reaches it, and never charged more",
+        json_schema_extra={"multipleOf": 0.01},
+    ),
+]
+
+
 class EstimateRequest(RequestModel):
     dataset_id: UUID
     gpu_config: GpuConfig
     hyperparameters: EstimateHyperparameters
+    max_cost: MaxCost = None
 
 
 class CreateJobRequest(RequestModel):
@@ -52,3 +67,4 @@ class CreateJobRequest(RequestModel):
     gpu_config: GpuConfig
     hyperparameters: JobHyperparameters
     estimated_cost: Number = Field(ge=0)
+    max_cost: MaxCost = None

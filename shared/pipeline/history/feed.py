@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pipeline.db import cursor
 from pipeline.db.database import Connection, Database
-from pipeline.errors import InvalidQuery, JobNotFound
+from pipeline.errors import InvalidInput, JobNotFound
 from pipeline.history import repository as job_events_repository
 from pipeline.history.feed_models import JobEvent, JobEventPage, JobEventsQuery
 from pipeline.jobs import repository as jobs_repository
@@ -49,7 +49,7 @@ def _after(token: str, scope: list[str], secret: str) -> int:
     try:
         (after,) = cursor.decode(token, secret, list_name="job_events", scope=scope)
     except (cursor.InvalidCursor, ValueError):
-        raise InvalidQuery("cursor", "Invalid cursor") from None
+        raise InvalidInput("cursor", "Invalid cursor") from None
     if not isinstance(after, int) or after < 0:
-        raise InvalidQuery("cursor", "Invalid cursor")
+        raise InvalidInput("cursor", "Invalid cursor")
     return after

@@ -4,7 +4,7 @@ from typing import Any, Final, Literal
 
 from pydantic import Field
 
-from pipeline.models import Model, RequestModel, UtcDatetime
+from pipeline.models import CURSOR_MAX_LENGTH, Model, RequestModel, UtcDatetime
 
 MAX_EVENTS_PER_PAGE: Final = 200
 
@@ -14,7 +14,7 @@ EventType = Literal["status_changed", "progress", "checkpoint", "cost", "error",
 class JobEventsQuery(RequestModel):
     limit: int = Field(default=50, ge=1, le=MAX_EVENTS_PER_PAGE)
     cursor: str | None = Field(
-        default=None, min_length=1, max_length=200, description="next_cursor of an earlier page"
+        default=None, min_length=1, max_length=CURSOR_MAX_LENGTH, description="next_cursor of an earlier page"
     )
 
 

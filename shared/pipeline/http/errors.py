@@ -121,8 +121,28 @@ def _job_already_finished(exc: domain_errors.JobAlreadyFinished) -> ApiError:
     return ApiError(409, "Job already finished", f"The job is {exc.status}: there is nothing to cancel")
 
 
-def _invalid_query(exc: domain_errors.InvalidQuery) -> ApiError:
+def _invalid_query(exc: domain_errors.InvalidInput) -> ApiError:
     return ApiError(400, "Validation error", {exc.field: [exc.message]})
+
+
+def _monthly_limit_reached(exc: domain_errors.MonthlyLimitReached) -> ApiError:
+    room = max(exc.limit - exc.charged - exc.committed, Decimal(0))
+    return ApiError(
+        409,
+        "Monthly spending limit reached",
+        {
+            "monthly_spend_limit": float(exc.limit),
+            "charged": float(exc.charged),
+            "committed": float(exc.committed),
+            "this_job": float(exc.job),
+            "message": (
+                f"This job ({exc.job:.2f}) would take the month past its limit of {exc.limit:.2f}: "
+                f"{exc.charged:.2f} charged and {exc.committed:.2f} committed by jobs still running"
+                f" leave {room:.2f}. Raise the limit (PUT /account/limits), lower this job's max_cost,"
+                " or wait for running jobs to end."
+            ),
+        },
+    )
 
 
 def _artifact_not_available(exc: domain_errors.ArtifactNotAvailable) -> ApiError:
@@ -171,7 +191,8 @@ _ANSWERS: Final[tuple[tuple[type[domain_errors.DomainError], Callable[[Any], Api
     (domain_errors.JobNotFound, _fixed(404, "Training job not found")),
     (domain_errors.JobAlreadyFinished, _job_already_finished),
     (domain_errors.ArtifactNotAvailable, _artifact_not_available),
-    (domain_errors.InvalidQuery, _invalid_query),
+    (domain_errors.MonthlyLimitReached, _monthly_limit_reached),
+    (domain_errors.InvalidInput, _invalid_query),
     (domain_errors.WebhookNotFound, _fixed(404, "Webhook not found")),
     (domain_errors.WebhookUrlRefused, _webhook_url_refused),
     (domain_errors.WebhookLimitReached, _webhook_limit_reached),

@@ -11,11 +11,14 @@ stored: a request refused as invalid or out of date can be corrected and sent ag
 """
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
+from pipeline.budgets import rules as budget_rules
+from pipeline.budgets import usage as budgets_usage
 from pipeline.catalog.configuration import CreateJobRequest
 from pipeline.catalog.gpu_prices import PRICING_VERSION
 from pipeline.datasets import repository as datasets_repository
@@ -40,7 +43,7 @@ from pipeline.jobs.queue_messages import JOB_QUEUED_TYPE, JOB_QUEUED_VERSION, Tr
 from pipeline.outbox import after_commit
 from pipeline.outbox.after_commit import Publisher
 from pipeline.outbox.repository import Destination
-from pipeline.pricing.estimates import estimate_from_figures, figures_for_dataset
+from pipeline.pricing.estimates import checked_max_cost, estimate_from_figures, figures_for_dataset
 from pipeline.runtime.observability import logger, metrics
 
 
@@ -105,13 +108,15 @@ def _create_in_transaction(
             lock = idempotency_repository.try_lock(conn, user_id, idempotency_key)
             stored = idempotency_repository.find(conn, user_id, idempotency_key)
         dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
+        # The month's limit, its row locked until this transaction ends, and the month's spend after it.
+        fits_the_month = budgets_usage.queue_create_check(conn, user_id, datetime.now(UTC))
         if lock is not None and stored is not None:
             replay = _replay(lock.result(), stored.result(), request_hash)
             if replay is not None:
                 return CreatedJob(replay, replayed=True)
 
         # Round trip 2: the inserts travel with the COMMIT, and the job's row comes back with it.
-        row, message = _store_job(conn, user_id, request, dataset.result(), job_id)
+        row, message = _store_job(conn, user_id, request, dataset.result(), job_id, fits_the_month)
         if idempotency_key is not None:
             idempotency_repository.save(
                 conn, user_id=user_id, key=idempotency_key, request_hash=request_hash, job_id=job_id
@@ -149,10 +154,15 @@ def _replay(
 
 
 def _store_job(
-    conn: Connection, user_id: UUID, request: CreateJobRequest, dataset: Dataset | None, job_id: UUID
+    conn: Connection,
+    user_id: UUID,
+    request: CreateJobRequest,
+    dataset: Dataset | None,
+    job_id: UUID,
+    fits_the_month: Callable[[Decimal], None],
 ) -> tuple[Deferred[dict[str, Any]], after_commit.Written]:
-    """Check the dataset and the client's estimate, then queue the job, notification and outbox row;
-    the job's row is read once the transaction's results are."""
+    """Check the dataset, the client's estimate, the job's max_cost and the month's limit, then queue the
+    job, notification and outbox row; the job's row is read once the transaction's results are."""
     if dataset is None:
         raise DatasetNotFound()
     if not dataset.ready_for_training:
@@ -171,6 +181,9 @@ def _store_job(
             current=estimate_from_figures(figures, dataset.name).model_dump(mode="json"),
         )
 
+    max_cost = checked_max_cost(request.max_cost, figures.estimated_cost)
+    fits_the_month(budget_rules.reservation(figures.estimated_cost, max_cost))
+
     # Dumped through the request's own serializer: dumping the nested models by themselves would build
     # two more validators at a cold start.
     configuration = request.model_dump(
@@ -188,6 +201,7 @@ def _store_job(
         estimated_total_cost=figures.estimated_cost,
         pricing_version=PRICING_VERSION,
         queued_at=datetime.now(UTC),
+        max_cost=max_cost,
     )
     row = jobs_repository.insert(conn, new_job)
     job_notifications.notify(

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from pipeline.jobs.models import TrainingJobWithDataset
 from pipeline.jobs.states import JobStatus
-from pipeline.models import Model, RequestModel
+from pipeline.models import CURSOR_MAX_LENGTH, Model, RequestModel
 
 MAX_PAGE: Final = 1_000_000  # keeps the SQL offset (page - 1) * limit far inside bigint
 
@@ -16,7 +16,7 @@ class ListJobsQuery(RequestModel):
     limit: int = Field(default=10, ge=1, le=100)
     status: JobStatus | None = None
     cursor: str | None = Field(
-        default=None, min_length=1, max_length=512, description="next_cursor of a page"
+        default=None, min_length=1, max_length=CURSOR_MAX_LENGTH, description="next_cursor of a page"
     )
 
 

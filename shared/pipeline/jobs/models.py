@@ -9,6 +9,8 @@ from pydantic import Field, computed_field
 from pipeline.jobs.states import JobStatus
 from pipeline.models import DecimalNumber, Model, Money, UtcDatetime
 
+StopReason = Literal["cancelled_by_user", "budget_reached", "monthly_limit_reached"]
+
 
 class JobFailure(Model):
     code: str = Field(description="What went wrong, for programs: out_of_memory, dataset_unreadable, ...")
@@ -44,7 +46,16 @@ class TrainingJob(Model):
         default=None, description="While running: when it should end, at the pace so far"
     )
     cancellation_requested_at: UtcDatetime | None = Field(
-        default=None, description="When the user asked a running job to stop"
+        default=None, description="When the job was asked to stop (by its user, or by a budget)"
+    )
+    max_cost: Money | None = Field(
+        default=None,
+        description="The job's budget: it is stopped when its cost reaches it, never charged more",
+    )
+    stop_reason: StopReason | None = Field(
+        default=None,
+        description="Why the job was stopped before its end: its user cancelled it, its max_cost was"
+        " reached, or the account's monthly spending limit was",
     )
     queued_at: UtcDatetime | None
     started_at: UtcDatetime | None

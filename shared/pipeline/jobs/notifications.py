@@ -42,15 +42,35 @@ _NOTICES: Final = {
 }
 
 
-def notify(conn: Connection, moment: JobMoment, *, user_id: UUID, job_id: UUID, dataset_name: str) -> None:
+# Said after a cancelled job's message when one of its user's budgets stopped it.
+_STOPPED_BY: Final = {
+    "budget_reached": "its cost reached the budget (max_cost) you set for it",
+    "monthly_limit_reached": "your account's monthly spending limit was reached",
+}
+
+
+def notify(
+    conn: Connection,
+    moment: JobMoment,
+    *,
+    user_id: UUID,
+    job_id: UUID,
+    dataset_name: str,
+    stop_reason: str | None = None,
+) -> None:
     notice = _NOTICES[moment]
+    message = notice.message.format(dataset=dataset_name)
+    metadata = {"job_id": str(job_id), "dataset_name": dataset_name}
+    if moment is JobMoment.CANCELLED and stop_reason in _STOPPED_BY:
+        message += f": {_STOPPED_BY[stop_reason]}"
+        metadata["stop_reason"] = stop_reason
     notifications_repository.insert(
         conn,
         user_id=user_id,
         type=moment.value,
         title=notice.title,
-        message=notice.message.format(dataset=dataset_name),
+        message=message,
         priority=notice.priority,
         action_url=f"/training/jobs/{job_id}",
-        metadata={"job_id": str(job_id), "dataset_name": dataset_name},
+        metadata=metadata,
     )

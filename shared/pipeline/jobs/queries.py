@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pipeline.db import cursor
 from pipeline.db.database import Connection, Database
-from pipeline.errors import InvalidQuery, JobNotFound
+from pipeline.errors import InvalidInput, JobNotFound
 from pipeline.jobs import repository as jobs_repository
 from pipeline.jobs.list_models import JobPage, ListJobsQuery, Pagination
 from pipeline.jobs.models import TrainingJobWithDataset
@@ -91,7 +91,7 @@ def list_jobs(database: Database, user_id: UUID, query: ListJobsQuery, cursor_se
 def _position(query: ListJobsQuery, user_id: UUID, secret: str) -> PagePosition:
     assert query.cursor is not None
     if query.page is not None:
-        raise InvalidQuery("cursor", "Send either page or cursor, not both")
+        raise InvalidInput("cursor", "Send either page or cursor, not both")
     try:
         status, page, limit, created_at, job_id = cursor.decode(
             query.cursor, secret, list_name="jobs", scope=[str(user_id)]
@@ -101,12 +101,12 @@ def _position(query: ListJobsQuery, user_id: UUID, secret: str) -> PagePosition:
         )
     except (cursor.InvalidCursor, ValueError, TypeError):
         # Altered, truncated or someone else's: never a page of anything.
-        raise InvalidQuery("cursor", "Invalid cursor") from None
+        raise InvalidInput("cursor", "Invalid cursor") from None
     if query.status is not None and query.status != position.status:
-        raise InvalidQuery("cursor", "The cursor was issued for another status filter")
+        raise InvalidInput("cursor", "The cursor was issued for another status filter")
     # Without a limit the cursor's own applies; another one would skip or repeat rows.
     if "limit" in query.model_fields_set and query.limit != position.limit:
-        raise InvalidQuery(
+        raise InvalidInput(
             "limit", f"The cursor was issued for limit={position.limit}; send that limit or none"
         )
     return position

@@ -26,6 +26,7 @@ class NewJob(NamedTuple):
     # One instant for queued_at, created_at and updated_at, chosen by the caller: the queue message,
     # built before the row is read back, carries the same queued_at.
     queued_at: datetime
+    max_cost: Decimal | None = None
 
 
 class ClaimedJob(NamedTuple):
@@ -51,11 +52,11 @@ _INSERT: Final = """
 insert into lora_training_jobs (
     id, user_id, dataset_id, preset_id, status, current_stage, progress, current_epoch, total_epochs,
     current_step, total_steps, gpu_config, hyperparameters, estimated_total_cost, current_cost,
-    current_metrics, pricing_version, queued_at, created_at, updated_at
+    current_metrics, pricing_version, queued_at, created_at, updated_at, max_cost
 ) values (
     %(id)s, %(user_id)s, %(dataset_id)s, %(preset_id)s, 'queued', 'queued', 0, 0, %(total_epochs)s,
     0, %(total_steps)s, %(gpu_config)s, %(hyperparameters)s, %(estimated_total_cost)s, 0,
-    '{}', %(pricing_version)s, %(queued_at)s, %(queued_at)s, %(queued_at)s
+    '{}', %(pricing_version)s, %(queued_at)s, %(queued_at)s, %(queued_at)s, %(max_cost)s
 )
 returning *
 """
@@ -121,7 +122,8 @@ _LOCK_FOR_REPORT: Final = """
 select j.status, j.last_report_sequence, j.current_step, j.current_epoch, j.total_steps, j.total_epochs,
        j.progress, j.started_at, j.cancellation_requested_at, j.estimated_total_cost, j.pricing_version,
        j.gpu_config ->> 'type' as gpu_type, (j.gpu_config ->> 'count')::integer as gpu_count,
-       d.name as dataset_name, j.gpu_seconds, j.current_metrics, j.last_chart_step,
+       d.name as dataset_name, j.gpu_seconds, j.current_cost, j.current_metrics, j.last_chart_step,
+       j.max_cost, j.stop_reason, j.created_at,
        coalesce(j.last_report_at, j.started_at) as last_heard_at
 from lora_training_jobs j
 join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
@@ -156,11 +158,13 @@ for update of j
 """
 _CANCEL_NOW: Final = """
 update lora_training_jobs
-set status = 'cancelled', current_stage = 'cancelled', completed_at = now(), estimated_finish_at = null
+set status = 'cancelled', current_stage = 'cancelled', completed_at = now(), estimated_finish_at = null,
+    stop_reason = 'cancelled_by_user'
 where id = %s
 """
+# A user's cancel of a running job (a budget's stop of it comes with its report: REPORT_COLUMNS).
 _REQUEST_CANCELLATION: Final = """
-update lora_training_jobs set cancellation_requested_at = now()
+update lora_training_jobs set cancellation_requested_at = now(), stop_reason = 'cancelled_by_user'
 where id = %s and cancellation_requested_at is null
 """
 # What a report may change, and nothing else (the worker role's column grants say the same).
@@ -169,6 +173,7 @@ REPORT_COLUMNS: Final = frozenset(
         "status", "current_stage", "started_at", "completed_at", "progress", "current_epoch",
         "current_step", "current_cost", "current_metrics", "error_message", "error_code", "gpu_seconds",
         "last_report_sequence", "estimated_finish_at", "artifact_key", "last_report_at", "last_chart_step",
+        "cancellation_requested_at", "stop_reason",
     }
 )  # fmt: skip
 
@@ -186,6 +191,7 @@ def insert(conn: Connection, job: NewJob) -> Deferred[dict[str, Any]]:
         "gpu_config": Jsonb(job.gpu_config),
         "hyperparameters": Jsonb(job.hyperparameters),
         "estimated_total_cost": job.estimated_total_cost,
+        "max_cost": job.max_cost,
         "pricing_version": job.pricing_version,
         "queued_at": job.queued_at,
     }

@@ -1,13 +1,20 @@
 """Cost estimates for a caller's dataset: catalog + dataset statistics through the cost model."""
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from uuid import UUID
 
+from pipeline.budgets import limits as budget_limits
+from pipeline.budgets import rules as budget_rules
+from pipeline.budgets import usage as budgets_usage
+from pipeline.budgets.models import MonthlySpend
 from pipeline.catalog.configuration import EstimateHyperparameters, EstimateRequest, GpuConfig
 from pipeline.catalog.gpu_prices import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 from pipeline.datasets import repository as datasets_repository
 from pipeline.datasets.repository import Dataset
-from pipeline.db.database import Database
-from pipeline.errors import ConfigurationTooLarge, DatasetNotFound
+from pipeline.db.database import Connection, Database
+from pipeline.errors import ConfigurationTooLarge, DatasetNotFound, InvalidInput
 from pipeline.pricing import cost_model
 from pipeline.pricing.models import CostBreakdown, Estimate, TrainingDetails
 
@@ -55,10 +62,41 @@ def estimate_from_figures(figures: cost_model.CostEstimate, dataset_name: str) -
     )
 
 
-def estimate_for_user(database: Database, user_id: UUID, request: EstimateRequest) -> Estimate:
-    dataset = database.read(  # one round trip: read after the pipeline's sync
-        user_id, lambda conn: datasets_repository.find_for_user(conn, request.dataset_id, user_id).result
-    )
+def estimate_for_user(
+    database: Database, user_id: UUID, request: EstimateRequest, now: datetime | None = None
+) -> Estimate:
+    """The estimate, and this month's spend against the account's limit (whether the job would fit):
+    one round trip, both read from one snapshot."""
+
+    def queue(conn: Connection) -> Callable[[], tuple[Dataset | None, MonthlySpend | None]]:
+        dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
+        spend = budgets_usage.spend_for_estimate(conn, user_id, now or datetime.now(UTC))
+        return lambda: (dataset.result(), spend())
+
+    dataset, spend = database.read(user_id, queue, one_snapshot=True)
     if dataset is None:
         raise DatasetNotFound()
-    return estimate_for_dataset(dataset, request.gpu_config, request.hyperparameters)
+    estimate = estimate_for_dataset(dataset, request.gpu_config, request.hyperparameters)
+    max_cost = checked_max_cost(request.max_cost, estimate.estimated_cost)
+    if spend is None or spend.monthly_spend_limit is None:
+        return estimate
+    fits = budget_rules.fits(
+        limit=spend.monthly_spend_limit,
+        charged=spend.charged,
+        committed=spend.committed,
+        job=budget_rules.reservation(estimate.estimated_cost, max_cost),
+    )
+    return estimate.model_copy(update={"within_limit": fits, "monthly_spend": spend})
+
+
+def checked_max_cost(max_cost: float | None, estimated_cost: Decimal) -> Decimal | None:
+    """A request's max_cost in dollars and cents, at least the estimate; InvalidInput otherwise."""
+    if max_cost is None:
+        return None
+    exact = budget_limits.money(max_cost, "max_cost")
+    if exact < estimated_cost:
+        raise InvalidInput(
+            "max_cost",
+            f"At least the estimate, {estimated_cost:.2f}: the job is stopped when its cost reaches max_cost",
+        )
+    return exact

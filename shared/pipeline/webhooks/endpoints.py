@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pipeline.db import cursor
 from pipeline.db.database import Connection, Database
-from pipeline.errors import InvalidQuery, WebhookLimitReached, WebhookNotFound, WebhookUrlRefused
+from pipeline.errors import InvalidInput, WebhookLimitReached, WebhookNotFound, WebhookUrlRefused
 from pipeline.runtime.observability import logger
 from pipeline.webhooks import addresses as webhook_addresses
 from pipeline.webhooks import repository as webhooks_repository
@@ -144,9 +144,9 @@ def _before(token: str, scope: list[str], secret: str) -> int:
     try:
         (before,) = cursor.decode(token, secret, list_name="webhook_deliveries", scope=scope)
     except (cursor.InvalidCursor, ValueError):
-        raise InvalidQuery("cursor", "Invalid cursor") from None
+        raise InvalidInput("cursor", "Invalid cursor") from None
     if not isinstance(before, int):
-        raise InvalidQuery("cursor", "Invalid cursor")
+        raise InvalidInput("cursor", "Invalid cursor")
     return before
 
 

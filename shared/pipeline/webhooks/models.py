@@ -7,8 +7,17 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, field_validator
 
+from pipeline.jobs.models import StopReason
 from pipeline.jobs.states import JobStatus
-from pipeline.models import DecimalNumber, Model, Money, RequestModel, StorableText, UtcDatetime
+from pipeline.models import (
+    CURSOR_MAX_LENGTH,
+    DecimalNumber,
+    Model,
+    Money,
+    RequestModel,
+    StorableText,
+    UtcDatetime,
+)
 
 WebhookEventType = Literal["job.status_changed", "job.completed", "job.failed", "job.cancelled"]
 EVENT_TYPES: Final[tuple[WebhookEventType, ...]] = (
@@ -69,7 +78,7 @@ class WebhookEndpointList(Model):
 class WebhookDeliveriesQuery(RequestModel):
     limit: int = Field(default=20, ge=1, le=MAX_DELIVERIES_PER_PAGE)
     cursor: str | None = Field(
-        default=None, min_length=1, max_length=200, description="next_cursor of an earlier page"
+        default=None, min_length=1, max_length=CURSOR_MAX_LENGTH, description="next_cursor of an earlier page"
     )
 
 
@@ -120,6 +129,10 @@ class WebhookJobData(Model):
     started_at: UtcDatetime | None
     completed_at: UtcDatetime | None
     adapter_available: bool = Field(description="GET /jobs/{job_id}/download answers the adapter")
+    max_cost: Money | None = Field(default=None, description="The job's budget, if its user set one")
+    stop_reason: StopReason | None = Field(
+        default=None, description="Why it was stopped before its end: by its user, or by a budget"
+    )
 
 
 class WebhookPayload(Model):

@@ -55,7 +55,8 @@ select id, events from webhook_endpoints where user_id = %s and events && %s::te
 # What a job event's payload says about the job, as the transaction that recorded it leaves it.
 _JOB_FOR_PAYLOAD: Final = """
 select j.id, j.status, j.dataset_id, j.progress, j.current_cost, j.estimated_total_cost, j.error_code,
-       j.error_message, j.started_at, j.completed_at, j.artifact_key is not null as adapter_available
+       j.error_message, j.started_at, j.completed_at, j.artifact_key is not null as adapter_available,
+       j.max_cost, j.stop_reason
 from lora_training_jobs j
 where j.id = %s
 """

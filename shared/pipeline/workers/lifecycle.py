@@ -18,6 +18,10 @@ job, asks `plan_report`, and writes the plan in one transaction.
   MAX_CHART_POINTS points, however often its worker reports.
 - A completion that arrives after a cancel request wins: the work is done and the adapter exists; the
   status_changed event says the cancellation came too late.
+- Budgets: a job is never charged more than its cap (its max_cost, and what its month's spending limit
+  leaves it: budgets.rules.cap). A report whose cost reaches the cap, for a job still running, asks the
+  workers to stop it (the plan's `stop`), with stop_reason budget_reached or monthly_limit_reached; the
+  cost of the last interval beyond the cap is not charged (ours, not the user's).
 """
 
 import math
@@ -26,6 +30,7 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
+from pipeline.budgets import rules as budget_rules
 from pipeline.jobs.notifications import JobMoment
 from pipeline.jobs.states import IllegalTransition, JobStatus, transition
 from pipeline.pricing import usage_cost
@@ -71,6 +76,10 @@ class JobSnapshot:
     # How much faster than the clock a worker's time may run: 1 for real GPUs (see ReportSettings).
     time_scale: Decimal = Decimal(1)
     last_chart_step: int | None = None  # the step of the chart's last point
+    current_cost: Decimal = Decimal("0.00")  # what it has been charged so far
+    max_cost: Decimal | None = None  # the job's own budget
+    month_room: Decimal | None = None  # what the month's spending limit leaves it in all; None: no limit
+    stop_reason: str | None = None
 
 
 class ReportRefused(Exception):
@@ -96,6 +105,7 @@ class ReportPlan:
     notify: JobMoment | None = None
     metric_point: dict[str, Any] | None = None  # step, epoch, train_loss, validation_loss
     checkpoint: dict[str, Any] | None = None  # step, epoch, object_key, metrics (job_checkpoints)
+    stop: bool = False  # a budget was reached: tell the workers to stop the job
 
 
 _FINAL_STATUS: Final = {
@@ -142,12 +152,16 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
     was_running = job.status is JobStatus.RUNNING
     if isinstance(report, JobProgress) and was_running and _changes_nothing(job, report):
         return ReportPlan(updates={"last_report_sequence": report.sequence})
-    cost = usage_cost.charge(
+    used = usage_cost.charge(
         gpu_seconds=report.gpu_seconds,
         price_per_gpu_hour=job.price_per_gpu_hour,
         storage_cost=job.storage_cost,
         completed=final is JobStatus.COMPLETED,
     )
+    cap = budget_rules.cap(job.max_cost, job.month_room)
+    # Never past the cap, and never below what was charged already: a limit lowered under a running
+    # job's charge stops it, but takes back nothing.
+    cost = used if cap is None else min(used, max(cap, job.current_cost))
     progress = _progress(report.step, job.total_steps, completed=final is JobStatus.COMPLETED)
     plan.updates |= {
         "current_step": report.step,
@@ -185,6 +199,14 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
             plan.events.append(
                 PlannedEvent("progress", usage | {"metrics": plan.updates.get("current_metrics", {})})
             )
+        # After the report's own event: the feed reads the cost that reached the cap, then the stop.
+        if cap is not None and used >= cap and job.cancellation_requested_at is None:
+            reason = "budget_reached" if cap == job.max_cost else "monthly_limit_reached"
+            plan.updates |= {"cancellation_requested_at": now, "stop_reason": reason}
+            plan.events.append(
+                PlannedEvent("cancellation_requested", {"reason": reason, "cap": cap, "cost": cost})
+            )
+            plan.stop = True
         return plan
 
     plan.updates |= {
@@ -203,18 +225,17 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
     change: dict[str, Any] = {"from": before, "to": status}
     if job.cancellation_requested_at is not None and final is not JobStatus.CANCELLED:
         change["cancellation"] = "too late: the job finished before the cancellation reached the worker"
+    if job.stop_reason is not None and final is JobStatus.CANCELLED:
+        change["stop_reason"] = job.stop_reason
     plan.events.append(PlannedEvent("status_changed", change))
-    plan.events.append(
-        PlannedEvent(
-            "cost",
-            usage
-            | {
-                "final": True,
-                "estimated_total_cost": job.estimated_total_cost,
-                "not_charged": max(job.estimated_total_cost - cost, Decimal("0.00")),
-            },
-        )
-    )
+    final_cost: dict[str, Any] = {
+        "final": True,
+        "estimated_total_cost": job.estimated_total_cost,
+        "not_charged": max(job.estimated_total_cost - cost, Decimal("0.00")),
+    }
+    if used > cost:  # the last interval beyond the budget: ours
+        final_cost |= {"cap": cap, "beyond_cap_not_charged": used - cost}
+    plan.events.append(PlannedEvent("cost", usage | final_cost))
     plan.notify = _MOMENTS[status]
     return plan
 

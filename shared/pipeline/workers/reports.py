@@ -18,7 +18,7 @@ user the report named), so a late or stray worker stops within a step. Only a fa
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import psycopg
 from pydantic import Field, TypeAdapter, ValidationError
@@ -26,6 +26,8 @@ from pydantic import Field, TypeAdapter, ValidationError
 from pipeline.artifacts import locations as artifacts
 from pipeline.artifacts import repository as checkpoints_repository
 from pipeline.artifacts.models import MAX_CHECKPOINTS_PER_JOB
+from pipeline.budgets import repository as budgets_repository
+from pipeline.budgets import rules as budget_rules
 from pipeline.catalog.gpu_prices import prices_for
 from pipeline.db.database import Connection, Database
 from pipeline.history import event_log
@@ -33,10 +35,12 @@ from pipeline.history import repository as job_events_repository
 from pipeline.jobs import notifications as job_notifications
 from pipeline.jobs import repository as jobs_repository
 from pipeline.jobs.states import IllegalTransition, JobStatus, is_final
+from pipeline.outbox import after_commit
 from pipeline.outbox.after_commit import Publisher
 from pipeline.runtime.observability import logger
 from pipeline.runtime.queue_consumer import envelope
 from pipeline.runtime.settings import EnvSettings
+from pipeline.workers import control as worker_control
 from pipeline.workers.lifecycle import JobSnapshot, Report, ReportRefused, plan_report
 from pipeline.workers.messages import (
     CANCEL_REQUESTED_TYPE,
@@ -104,7 +108,7 @@ def apply_report(
         )
         return Outcome.UNPROCESSABLE
     try:
-        outcome, stop = _apply(database, report, now or datetime.now(UTC), time_scale)
+        outcome, stop = _apply(database, workers, report, now or datetime.now(UTC), time_scale)
     except psycopg.DataError:
         # A value the database refuses (the model's bounds should have caught it): the report's own
         # fault, never a reason to hold its job's later reports back.
@@ -120,8 +124,11 @@ def apply_report(
     return outcome
 
 
-def _apply(database: Database, report: Report, now: datetime, time_scale: Decimal) -> tuple[Outcome, bool]:
-    """The outcome, and whether the worker should be told to stop the job."""
+def _apply(
+    database: Database, workers: Publisher, report: Report, now: datetime, time_scale: Decimal
+) -> tuple[Outcome, bool]:
+    """The outcome, and whether the worker should be told to stop the job (it is over, or unknown). A
+    stop a budget asks for is queued with the report and sent here, after the commit."""
     job_id = report.job_id
     # The report names its user: row level security then shows only that user's job, so a report with
     # a wrong user_id finds nothing.
@@ -142,7 +149,9 @@ def _apply(database: Database, report: Report, now: datetime, time_scale: Decima
                 after=row["last_report_sequence"],
                 sequence=report.sequence,
             )
-        outcome = apply_locked(conn, row, report, now, time_scale=time_scale)
+        outcome, stop = apply_locked(conn, row, report, now, time_scale=time_scale)
+    if stop is not None:
+        after_commit.send(database, workers, stop)
     if outcome is Outcome.APPLIED:
         logger.info(
             "worker report applied", job_id=str(job_id), report_type=report.type, sequence=report.sequence
@@ -169,11 +178,18 @@ def tell_to_stop(workers: Publisher, report: Report, now: datetime) -> None:
     logger.info("worker told to stop a job that is over or unknown", job_id=str(report.job_id))
 
 
+class Applied(NamedTuple):
+    outcome: Outcome
+    stop: after_commit.Written | None = None  # a budget stopped the job: send once committed
+
+
 def apply_locked(
     conn: Connection, row: dict[str, Any], report: Report, now: datetime, *, time_scale: Decimal = Decimal(1)
-) -> Outcome:
+) -> Applied:
     """Plan the report against the job `row` (read with lock_for_report, on `conn`, in the caller's
-    transaction) and write the plan: APPLIED, or REFUSED when the state machine does not allow it."""
+    transaction) and write the plan: APPLIED (with the stop a budget asks for, queued in the outbox, to
+    send after the commit), REFUSED when the state machine does not allow it, IMPLAUSIBLE when its
+    figures cannot be true."""
     job_id = report.job_id
     prices = prices_for(row["pricing_version"], row["gpu_type"])
     snapshot = JobSnapshot(
@@ -193,6 +209,12 @@ def apply_locked(
         current_metrics=row["current_metrics"],
         time_scale=time_scale,
         last_chart_step=row["last_chart_step"],
+        current_cost=row["current_cost"],
+        max_cost=row["max_cost"],
+        month_room=budgets_repository.room_for_job(
+            conn, report.user_id, job_id, budget_rules.month_of(row["created_at"])
+        ),
+        stop_reason=row["stop_reason"],
     )
     try:
         plan = plan_report(snapshot, report, now)
@@ -204,7 +226,7 @@ def apply_locked(
             sequence=report.sequence,
             reason=str(refused),
         )
-        return Outcome.REFUSED
+        return Applied(Outcome.REFUSED)
     except ReportRefused as implausible:
         logger.warning(
             "worker report with figures that cannot be true refused",
@@ -214,7 +236,7 @@ def apply_locked(
             reason=implausible.reason,
             figures=implausible.figures,
         )
-        return Outcome.IMPLAUSIBLE
+        return Applied(Outcome.IMPLAUSIBLE)
     # Heard from: the watchdog measures a running job's silence from here.
     jobs_repository.update_for_report(conn, job_id, plan.updates | {"last_report_at": now})
     for event in plan.events:
@@ -231,6 +253,15 @@ def apply_locked(
         )
     if plan.notify is not None:
         job_notifications.notify(
-            conn, plan.notify, user_id=report.user_id, job_id=job_id, dataset_name=row["dataset_name"]
+            conn,
+            plan.notify,
+            user_id=report.user_id,
+            job_id=job_id,
+            dataset_name=row["dataset_name"],
+            stop_reason=row["stop_reason"],
         )
-    return Outcome.APPLIED
+    stop = None
+    if plan.stop:
+        logger.info("a budget stops the job", job_id=str(job_id), stop_reason=plan.updates["stop_reason"])
+        stop = worker_control.queue_stop(conn, job_id, report.user_id, now)
+    return Applied(Outcome.APPLIED, stop)

@@ -134,4 +134,4 @@ def _applied(
         gpu_seconds=row["gpu_seconds"],
         error=error,
     )
-    return job_reports.apply_locked(conn, row, report, now) is job_reports.Outcome.APPLIED
+    return job_reports.apply_locked(conn, row, report, now).outcome is job_reports.Outcome.APPLIED

@@ -174,6 +174,8 @@ def test_the_worker_role_may_write_only_worker_messages_to_the_outbox(
     [
         "update lora_training_jobs set estimated_total_cost = 0",  # a cancel changes status, not money
         "update lora_training_jobs set current_cost = 0",
+        "update lora_training_jobs set max_cost = 1000000",  # a job's budget is set when it is created
+        "delete from account_limits",
         "select * from lora_notifications",
         "update idempotency_keys set response_body = ''",
         "update job_queue_outbox set body = '{}'",  # only the mark-sent columns
@@ -236,7 +238,11 @@ def test_the_worker_role_sees_every_tenants_outbox_rows_and_no_tenants_jobs_with
         "select * from job_counts",
         "update job_events set data = '{}'",  # the feed is append-only
         "delete from job_events",
-        "update lora_training_jobs set cancellation_requested_at = now()",  # the user's, not a worker's
+        # It asks a job to stop for a budget (cancellation_requested_at, stop_reason); a budget is the user's.
+        "update lora_training_jobs set max_cost = 1",
+        "update account_limits set monthly_spend_limit = 1000000",
+        "insert into account_limits (user_id, monthly_spend_limit) values (gen_random_uuid(), 1)",
+        "delete from account_limits",
         "update job_checkpoints set object_key = 'users/x'",  # a saved checkpoint stays where it was
         "delete from job_checkpoints",
         # It signs with an endpoint's secret and records attempts; endpoints are the user's.

@@ -8,10 +8,12 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow
 
+from functions.account_usage import app as account_usage_app
 from functions.cancel_job import app as cancel_job_app
 from functions.catalog import app as catalog_app
 from functions.create_job import app as create_job_app
 from functions.estimate import app as estimate_app
+from functions.get_account_limits import app as get_account_limits_app
 from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
 from functions.job_checkpoints import app as job_checkpoints_app
@@ -19,6 +21,7 @@ from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
 from functions.list_webhooks import app as list_webhooks_app
+from functions.put_account_limits import app as put_account_limits_app
 from pipeline.jobs import notifications_repository
 from tests.api_client import build_event, invoke
 from tests.factories import (
@@ -42,6 +45,9 @@ APPS = {
     "job_checkpoints": job_checkpoints_app,
     "catalog": catalog_app,
     "list_webhooks": list_webhooks_app,
+    "get_account_limits": get_account_limits_app,
+    "put_account_limits": put_account_limits_app,
+    "account_usage": account_usage_app,
 }
 
 

@@ -93,6 +93,8 @@ def test_created_job_is_stored_queued_with_server_figures(
         "artifact_key": None,
         "last_report_at": None,
         "last_chart_step": None,
+        "max_cost": None,
+        "stop_reason": None,
     }
     data = response.body["data"]
     assert response.body["success"] is True

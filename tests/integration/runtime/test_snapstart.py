@@ -259,6 +259,9 @@ def probe_env(db: psycopg.Connection[DictRow]) -> dict[str, str]:
         "list_webhooks",
         "list_webhook_deliveries",
         "rotate_webhook_secret",
+        "get_account_limits",
+        "put_account_limits",
+        "account_usage",
     ],
 )
 def test_a_snapstart_init_primes_the_function_so_its_first_request_builds_and_imports_nothing(

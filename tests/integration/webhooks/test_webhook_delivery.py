@@ -208,6 +208,8 @@ def test_a_completed_job_sends_signed_events_that_the_reference_library_verifies
         "started_at": None,
         "completed_at": None,
         "adapter_available": True,
+        "max_cost": None,
+        "stop_reason": None,
     }
     assert arrived[0].headers["content-type"] == "application/json"
     assert [row["status"] for row in _delivery_rows(db, job[1])] == ["delivered"] * 3

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from pipeline.db import cursor
+from pipeline.models import CURSOR_MAX_LENGTH
 
 SECRET = "s" * 32
 SCOPE = ["user-1", "job-1"]
@@ -57,3 +58,19 @@ def _reencoded(token: str, change: object) -> str:
 def test_an_altered_or_foreign_cursor_is_refused(token: str) -> None:
     with pytest.raises(cursor.InvalidCursor):
         cursor.decode(token, SECRET, list_name="job_events", scope=SCOPE)
+
+
+def test_the_longest_cursor_any_list_issues_fits_the_length_every_list_accepts() -> None:
+    user, job = "ffffffff-ffff-ffff-ffff-ffffffffffff", "ffffffff-ffff-ffff-ffff-ffffffffffff"
+    moment = "2026-12-31T23:59:59.999999+00:00"
+    longest = [
+        cursor.encode(
+            SECRET, list_name="jobs", scope=[user], position=["initializing", 1_000_000, 100, moment, job]
+        ),
+        cursor.encode(SECRET, list_name="job_events", scope=[user, job], position=[2**63 - 1]),
+        cursor.encode(SECRET, list_name="job_checkpoints", scope=[user, job], position=[2**31 - 1]),
+        cursor.encode(SECRET, list_name="webhook_deliveries", scope=[user, job], position=[2**63 - 1]),
+        cursor.encode(SECRET, list_name="account_usage", scope=[user, "2026-12"], position=[moment, job]),
+    ]
+
+    assert max(len(token) for token in longest) <= CURSOR_MAX_LENGTH

@@ -57,7 +57,7 @@ TOO_LARGE = domain_errors.ConfigurationTooLarge({"total_steps": 10**8}, cost_mod
         (domain_errors.JobNotFound(), 404, "Training job not found", {}),
         (domain_errors.JobAlreadyFinished("completed"), 409, "Job already finished", {}),
         (domain_errors.ArtifactNotAvailable("No checkpoint"), 404, "Artifact not available", {}),
-        (domain_errors.InvalidQuery("cursor", "Invalid cursor"), 400, "Validation error", {}),
+        (domain_errors.InvalidInput("cursor", "Invalid cursor"), 400, "Validation error", {}),
         (domain_errors.DatabaseUnavailable(), 503, "Service unavailable", {"Retry-After": "5"}),
         (domain_errors.ConnectionLost(commit_sent=False), 503, "Service unavailable", {"Retry-After": "5"}),
         (domain_errors.CreationOutcomeUnknown(), 503, "Service unavailable", {"Retry-After": "5"}),
@@ -88,7 +88,7 @@ def test_every_domain_error_class_is_answered() -> None:
 
 
 def test_the_details_name_the_field_and_carry_the_fresh_estimate() -> None:
-    assert for_domain_error(domain_errors.InvalidQuery("limit", "send that limit")).body() == {
+    assert for_domain_error(domain_errors.InvalidInput("limit", "send that limit")).body() == {
         "error": "Validation error",
         "details": {"limit": ["send that limit"]},
     }

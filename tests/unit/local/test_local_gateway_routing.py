@@ -75,6 +75,9 @@ def test_routes_come_from_the_template() -> None:
         ("DeleteWebhookFunction", "DELETE /webhooks/{webhook_id}"),
         ("RotateWebhookSecretFunction", "POST /webhooks/{webhook_id}/rotate-secret"),
         ("ListWebhookDeliveriesFunction", "GET /webhooks/{webhook_id}/deliveries"),
+        ("GetAccountLimitsFunction", "GET /account/limits"),
+        ("PutAccountLimitsFunction", "PUT /account/limits"),
+        ("AccountUsageFunction", "GET /account/usage"),
     }
     assert {(spec.logical_id, spec.schedules) for spec in specs if spec.schedules} == {
         ("OutboxRelayFunction", ("rate(1 minute)",)),

@@ -1,5 +1,6 @@
 """What each worker report does to a job, planned without a database: statuses, figures, cost, events."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -274,3 +275,93 @@ def test_the_final_reports_point_is_kept_whatever_the_stride() -> None:
     )  # fmt: skip
 
     assert (plan_report(long_run, done, NOW).metric_point or {})["step"] == 10_000_000
+
+
+# ---- budgets: a job is never charged past its cap -------------------------------------------------
+
+
+def test_a_report_whose_cost_reaches_the_jobs_budget_stops_it_charging_the_budget_only() -> None:
+    plan = plan_report(_job(max_cost=Decimal("0.50")), _progress(step=500, gpu_seconds="600"), NOW)  # $0.60
+
+    assert plan.stop
+    assert plan.updates["current_cost"] == Decimal("0.50")
+    assert (plan.updates["cancellation_requested_at"], plan.updates["stop_reason"]) == (NOW, "budget_reached")
+    assert _types(plan.events) == ["progress", "cancellation_requested"]  # the cost, then the stop
+    assert plan.events[-1].data == {
+        "reason": "budget_reached",
+        "cap": Decimal("0.50"),
+        "cost": Decimal("0.50"),
+    }
+
+
+def test_a_report_below_the_budget_neither_stops_nor_caps() -> None:
+    plan = plan_report(_job(max_cost=Decimal("0.61")), _progress(step=500, gpu_seconds="600"), NOW)
+
+    assert not plan.stop
+    assert plan.updates["current_cost"] == Decimal("0.60")
+    assert "stop_reason" not in plan.updates
+
+
+def test_what_the_months_limit_leaves_a_job_stops_it_when_lower_than_its_budget() -> None:
+    job = _job(max_cost=Decimal("5.00"), month_room=Decimal("0.40"))
+
+    plan = plan_report(job, _progress(step=500, gpu_seconds="600"), NOW)
+
+    assert plan.stop
+    assert (plan.updates["current_cost"], plan.updates["stop_reason"]) == (
+        Decimal("0.40"),
+        "monthly_limit_reached",
+    )
+
+
+def test_a_month_already_past_its_limit_charges_a_running_job_nothing_more_and_stops_it() -> None:
+    job = _job(current_step=50, gpu_seconds=Decimal("30"), current_cost=Decimal("0.03"))
+
+    plan = plan_report(replace(job, month_room=Decimal("-2.00")), _progress(step=100, gpu_seconds="60"), NOW)
+
+    assert plan.stop
+    assert plan.updates["current_cost"] == Decimal("0.03")  # what it was charged before: kept, no more
+
+
+def test_a_limit_lowered_under_a_running_jobs_charge_never_lowers_it() -> None:
+    job = _job(current_step=400, gpu_seconds=Decimal("500"), current_cost=Decimal("0.50"))
+
+    plan = plan_report(replace(job, month_room=Decimal("0.20")), _progress(step=500, gpu_seconds="600"), NOW)
+
+    assert plan.stop
+    assert (plan.updates["current_cost"], plan.updates["stop_reason"]) == (
+        Decimal("0.50"),
+        "monthly_limit_reached",
+    )
+
+
+def test_a_job_already_stopping_is_not_asked_to_stop_again() -> None:
+    job = _job(max_cost=Decimal("0.50"), cancellation_requested_at=NOW, stop_reason="budget_reached")
+
+    plan = plan_report(job, _progress(step=600, gpu_seconds="700"), NOW)
+
+    assert not plan.stop
+    assert plan.updates["current_cost"] == Decimal("0.50")
+    assert "cancellation_requested" not in _types(plan.events)
+
+
+def test_the_workers_stop_at_the_budget_charges_the_budget_and_says_what_past_it_was_not_charged() -> None:
+    report = JobCancelled(
+        type="training_job.cancelled", sequence=3, step=520, epoch=0, gpu_seconds=Decimal("624"), **IDS
+    )
+    job = _job(max_cost=Decimal("0.50"), cancellation_requested_at=NOW, stop_reason="budget_reached")
+
+    plan = plan_report(job, report, NOW)
+
+    assert (plan.updates["status"], plan.updates["current_cost"]) == (JobStatus.CANCELLED, Decimal("0.50"))
+    assert plan.events[0].data["stop_reason"] == "budget_reached"
+    assert plan.events[1].data["cap"] == Decimal("0.50")
+    assert plan.events[1].data["beyond_cap_not_charged"] == Decimal("0.12")  # $0.62 used
+    assert plan.events[1].data["not_charged"] == Decimal("4.50")
+
+
+def test_a_completion_past_the_budget_is_charged_the_budget() -> None:
+    plan = plan_report(_job(max_cost=Decimal("3.00")), _completed(gpu_seconds="3600"), NOW)  # $4.10 used
+
+    assert (plan.updates["status"], plan.updates["current_cost"]) == (JobStatus.COMPLETED, Decimal("3.00"))
+    assert plan.events[-1].data["beyond_cap_not_charged"] == Decimal("1.10")
