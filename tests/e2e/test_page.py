@@ -674,6 +674,58 @@ def test_an_out_of_date_estimate_shows_the_new_figure_and_starts_only_when_confi
     assert [call.body["estimated_cost"] for call in tab.calls_to("POST", "/jobs")] == [5.94, 7.89, 5.94]
 
 
+def _set_monthly_limit(tab: Tab, dollars: str | None) -> None:
+    answer = http(
+        "PUT", tab.url("/account/limits"), token=_token(tab),
+        body={"monthly_spend_limit": None if dollars is None else float(dollars)},
+    )  # fmt: skip
+    assert answer.status == 200, answer
+
+
+def test_the_months_spend_is_beside_the_price_and_a_job_past_the_limit_cannot_start(
+    tab: Tab, stack: Stack
+) -> None:
+    dataset_id = _dataset(stack, tab.user)
+    page = _open_configure(tab, dataset_id)
+    expect(page.locator("#summary-month")).to_be_hidden()  # no limit, no line
+    _set_monthly_limit(tab, "5")
+
+    page.reload()
+
+    expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
+    expect(page.locator("#summary-month")).to_have_text(
+        "This month: $0.00 spent of your $5.00 limit; $5.00 left."
+    )
+    expect(page.locator("#summary-state")).to_have_text("This job does not fit your monthly spending limit.")
+    expect(page.get_by_role("button", name="Start Training")).to_be_disabled()
+    tab.check_and_screenshot("configure-past-monthly-limit", on_screen=True)
+
+    _set_monthly_limit(tab, "100")
+    page.reload()
+    expect(page.locator("#summary-month")).to_have_text(
+        "This month: $0.00 spent of your $100.00 limit; $100.00 left."
+    )
+    expect(page.get_by_role("button", name="Start Training")).to_be_enabled()
+    _set_monthly_limit(tab, "5")  # lowered elsewhere, after this page priced the job
+
+    page.get_by_role("button", name="Start Training").click()
+
+    expect(page.locator("#submit-error")).to_have_text(
+        "This job ($5.94) would take this month past your $5.00 spending limit: $0.00 is charged and"
+        " $0.00 is held by jobs still running. Raise your limit, choose a cheaper configuration, or wait"
+        " for running jobs to end. Nothing was started."
+    )
+    assert _jobs_of(stack, tab.user) == []
+    assert len(tab.calls_to("POST", "/jobs")) == 1  # a refusal is not retried as a request in progress
+    _set_monthly_limit(tab, "100")  # raised again: the same press of Start Training now fits
+
+    page.get_by_role("button", name="Start Training").click()
+
+    page.wait_for_url("**/training/jobs/*")
+    ((_, status, _, cost, _, _),) = _jobs_of(stack, tab.user)
+    assert (status, cost) == ("queued", Decimal("5.94"))
+
+
 # ---- the jobs list --------------------------------------------------------------------------------
 
 
@@ -725,7 +777,9 @@ class JobOnStack:
     """A job of the tab's user in the stack's database, moved along by worker reports applied as the
     reports consumer applies them (the page stack runs no queue consumers)."""
 
-    def __init__(self, stack: Stack, user: str, status: str = "initializing") -> None:
+    def __init__(
+        self, stack: Stack, user: str, status: str = "initializing", *, max_cost: Decimal | None = None
+    ) -> None:
         self.user_id = auth_tokens.user_id_for(user)
         dataset_id = _dataset(stack, user, pairs=5000, tokens=1_200_000)
         self.id = uuid.uuid4()
@@ -733,15 +787,16 @@ class JobOnStack:
             conn.execute(
                 "insert into lora_training_jobs (id, user_id, dataset_id, preset_id, status, current_stage,"
                 " total_epochs, total_steps, gpu_config, hyperparameters, estimated_total_cost,"
-                " pricing_version, queued_at, started_at)"
+                " pricing_version, max_cost, queued_at, started_at)"
                 # Handed to the workers 25 minutes ago: the GPU time its reports claim (1,500 s at most)
                 # is possible, and the watchdog's 30 minutes for a worker to start it have not passed.
-                " values (%s, %s, %s, 'fast', %s, %s, 1, 625, %s, %s, 2.32, '2025-12-25', now(),"
+                " values (%s, %s, %s, 'fast', %s, %s, 1, 625, %s, %s, 2.32, '2025-12-25', %s, now(),"
                 " now() - interval '25 minutes')",
                 (
                     self.id, self.user_id, dataset_id, status, status,
                     json.dumps({"type": "H100", "count": 1}),
                     json.dumps({"learning_rate": 0.0001, "batch_size": 8, "epochs": 1, "rank": 8}),
+                    max_cost,
                 ),
             )  # fmt: skip
         self._database = Database(
@@ -940,6 +995,51 @@ def test_a_failed_job_shows_its_reason_and_is_not_polled(tab: Tab, job_on_stack:
     tab.check_and_screenshot("job-failed")
     page.wait_for_timeout(2500)
     assert len(tab.calls_to("GET", f"/jobs/{job.id}")) == 1
+
+
+def test_a_job_with_a_budget_stops_at_it_and_is_charged_no_more(tab: Tab, stack: Stack) -> None:
+    job = JobOnStack(stack, tab.user, max_cost=Decimal("1.00"))
+    try:
+        page = _open_job(tab, job)
+        expect(page.locator("#job-budget")).to_have_text(
+            "Budget $1.00: the job stops when its cost reaches it, and is never charged more."
+        )
+        job.report("started", worker_id="gpu-7")
+        job.progress(250, 1.5)  # $0.70
+        expect(page.locator("#job-current-cost")).to_have_text("$0.70", timeout=5000)
+        expect(page.locator("#cancel-note")).to_be_hidden()
+
+        job.progress(375, 1.2)  # 900 GPU-seconds: $1.05 of GPU time, past the budget
+
+        expect(page.locator("#job-current-cost")).to_have_text("$1.00", timeout=5000)
+        expect(page.locator("#cancel-note")).to_contain_text(
+            "as its cost reached its budget: the job stops at its next step. Cost so far $1.00,"
+        )
+        expect(page.locator("#cancel-job")).to_be_hidden()
+        tab.wait_until(
+            lambda: (
+                "Stopping: its cost reached its budget ($1.00); the job stops at its next step."
+                in _event_texts(page)
+            )
+        )
+        tab.check_and_screenshot("job-stopping-at-budget")
+
+        job.report("cancelled", step=380, epoch=0, gpu_seconds=912)  # the worker stopped at its next step
+
+        expect(page.locator("#job-status")).to_have_text("Cancelled", timeout=5000)
+        expect(page.locator("#job-current-cost")).to_have_text("$1.00")
+        expect(page.locator("#cancel-note")).to_have_text(
+            "Stopped, as its cost reached its budget. Charged $1.00; $1.32 of the estimate not charged."
+        )
+        tab.wait_until(lambda: "Final cost" in " ".join(_event_texts(page)))
+        assert _event_texts(page)[-2:] == [
+            "Running → Cancelled: its cost reached its budget.",
+            "Final cost $1.00 of $2.32 estimated; $1.32 of the estimate not charged."
+            " Capped at $1.00: $0.06 of GPU time past it not charged.",
+        ]
+        tab.check_and_screenshot("job-stopped-at-budget")
+    finally:
+        job.close()
 
 
 def _deployed_content_security_policy() -> str:

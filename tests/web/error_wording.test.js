@@ -7,6 +7,7 @@ import {
   fieldName,
   fieldSentence,
   fieldSentences,
+  monthSentence,
   notReadySentence,
   problemSentence,
 } from "../../web/assets/error_wording.js";
@@ -144,6 +145,30 @@ test("a configuration beyond the limits names the limit it passed", () => {
   assert.match(
     problemSentence(both),
     /more than 10,000,000 steps, and it would use more than 1,000 GPU-days/,
+  );
+});
+
+test("a refusal at the monthly limit gives the month's figures and what to do", () => {
+  const refusal = answer(409, {
+    error: "Monthly spending limit reached",
+    details: { monthly_spend_limit: 100, charged: 61.5, committed: 30, this_job: 12.25, message: "..." },
+  });
+  assert.equal(
+    problemSentence(refusal),
+    "This job ($12.25) would take this month past your $100.00 spending limit: $61.50 is charged and " +
+      "$30.00 is held by jobs still running. Raise your limit, choose a cheaper configuration, or wait " +
+      "for running jobs to end. Nothing was started.",
+  );
+});
+
+test("the month's spend beside the price: nothing without a limit, else what is spent, held and left", () => {
+  assert.equal(monthSentence(undefined), "");
+  const spend = { monthly_spend_limit: 100, charged: 40, committed: 0, remaining: 60 };
+  assert.equal(monthSentence(spend), "This month: $40.00 spent of your $100.00 limit; $60.00 left.");
+  const held = { monthly_spend_limit: 100, charged: 40, committed: 55.5, remaining: 4.5 };
+  assert.equal(
+    monthSentence(held),
+    "This month: $40.00 spent and $55.50 held by running jobs of your $100.00 limit; $4.50 left.",
   );
 });
 

@@ -4,13 +4,15 @@ import { test } from "node:test";
 
 import {
   adapterText,
+  budgetText,
   cancelChargeText,
-  checkpointText,
   cancelOutcomeText,
   chartGeometry,
   chartSummary,
+  checkpointText,
   describeEvent,
   etaText,
+  stopNoteText,
 } from "../../web/assets/job_view.js";
 
 const JOB = { total_steps: 625, estimated_total_cost: 2.32 };
@@ -153,4 +155,70 @@ test("the adapter line says when it can be downloaded, and why not", () => {
   assert.equal(adapterText("running", false), "The adapter can be downloaded once the job has completed.");
   assert.match(adapterText("failed", false), /^No adapter: the job failed before it finished/);
   assert.match(adapterText("cancelled", false), /^No adapter: the job was cancelled/);
+});
+
+test("a job's budget, and a stop a budget made, read as sentences", () => {
+  assert.equal(budgetText({ max_cost: null }), "");
+  assert.equal(budgetText({ max_cost: null, stop_reason: "cancelled_by_user" }), "");
+  assert.equal(
+    budgetText({ max_cost: 12.5, stop_reason: "budget_reached" }),
+    "Budget $12.50: the job stops when its cost reaches it, and is never charged more.",
+  );
+  assert.equal(
+    budgetText({ max_cost: null, stop_reason: "monthly_limit_reached" }),
+    "Your monthly spending limit stopped it: it is never charged past what the month had left.",
+  );
+  const job = {
+    current_cost: 1,
+    estimated_total_cost: 2.32,
+    cancellation_requested_at: "2026-12-07T12:00:00Z",
+  };
+  assert.equal(stopNoteText({ ...job, status: "running", cancellation_requested_at: null }), "");
+  assert.match(
+    stopNoteText({ ...job, status: "running", stop_reason: "budget_reached" }),
+    /^Stopping since .+, as its cost reached its budget: the job stops at its next step\. Cost so far \$1\.00, and it is never charged more than its cap\.$/,
+  );
+  assert.match(
+    stopNoteText({ ...job, status: "running", stop_reason: "cancelled_by_user" }),
+    /^Cancellation requested .+: the job stops at its next step\. Cost so far \$1\.00; the final charge follows/,
+  );
+  assert.equal(
+    stopNoteText({ ...job, status: "cancelled", stop_reason: "monthly_limit_reached" }),
+    "Stopped, as your monthly spending limit was reached. Charged $1.00; $1.32 of the estimate not charged.",
+  );
+  assert.equal(
+    stopNoteText({ ...job, status: "cancelled", stop_reason: "cancelled_by_user" }),
+    "Cancelled. Charged $1.00; $1.32 of the estimate not charged.",
+  );
+  assert.equal(stopNoteText({ ...job, status: "completed", stop_reason: "budget_reached" }), "");
+  assert.equal(
+    describeEvent(
+      event("status_changed", { from: "running", to: "cancelled", stop_reason: "budget_reached" }),
+      JOB,
+    ),
+    "Running → Cancelled: its cost reached its budget.",
+  );
+  assert.equal(
+    describeEvent(event("cancellation_requested", { reason: "budget_reached", cap: 1.5, cost: 1.5 }), JOB),
+    "Stopping: its cost reached its budget ($1.50); the job stops at its next step.",
+  );
+  assert.equal(
+    describeEvent(event("cancellation_requested", {}), JOB),
+    "Cancellation requested: the job stops at its next step.",
+  );
+  assert.equal(
+    describeEvent(
+      event("cost", {
+        cost: 1.5,
+        final: true,
+        estimated_total_cost: 2.32,
+        not_charged: 0.82,
+        cap: 1.5,
+        beyond_cap_not_charged: 0.07,
+      }),
+      JOB,
+    ),
+    "Final cost $1.50 of $2.32 estimated; $0.82 of the estimate not charged." +
+      " Capped at $1.50: $0.07 of GPU time past it not charged.",
+  );
 });

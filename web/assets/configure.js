@@ -3,7 +3,7 @@
 // start the job. Prices, presets and slider ranges all come from GET /catalog.
 import { callApi, describeFailure, newIdempotencyKey } from "./api_client.js";
 import { loadConfig } from "./config.js";
-import { fieldSentences, notReadySentence, problemSentence } from "./error_wording.js";
+import { fieldSentences, monthSentence, notReadySentence, problemSentence } from "./error_wording.js";
 import { count, fixed, hours, money } from "./format.js";
 import { clearError, showError, startSignedInPage } from "./page_shell.js";
 import { $ } from "./dom.js";
@@ -424,6 +424,10 @@ function renderEstimate() {
     `${count(estimate.training_details.estimated_throughput_tokens_per_sec)} tok/s`;
   $("summary-total").textContent = money(estimate.estimated_cost);
   $("summary-duration").textContent = `about ${hours(estimate.estimated_duration_hours)}`;
+  const month = monthSentence(estimate.monthly_spend);
+  $("summary-month").textContent = month;
+  $("summary-month").hidden = month === "";
+  $("summary-month").classList.toggle("over", estimate.within_limit === false);
   $("estimate-figures").classList.remove("stale");
   $("summary-figures").classList.remove("stale");
 }
@@ -445,7 +449,8 @@ function clearFieldErrors() {
 /** Start Training is enabled only beside the server's price for exactly what is on screen. */
 function updateStartButton() {
   const priced = state.estimate !== null && !state.estimatePending;
-  const ready = priced && state.dataset.ready_for_training && !state.submitting && !state.confirming;
+  const fits = state.estimate?.within_limit !== false; // refused before anything is sent
+  const ready = priced && fits && state.dataset.ready_for_training && !state.submitting && !state.confirming;
   $("start").disabled = !ready;
   $("cancel").disabled = state.submitting;
   $("start-spinner").hidden = !state.submitting;
@@ -459,6 +464,7 @@ function summaryState(priced) {
   if (state.estimatePending) return "Updating the price...";
   if (!priced) return "No price for these settings: see the message above.";
   if (!state.dataset.ready_for_training) return "This dataset is not ready for training yet.";
+  if (state.estimate?.within_limit === false) return "This job does not fit your monthly spending limit.";
   return "Estimated total for these settings";
 }
 
@@ -505,7 +511,7 @@ async function startTraining() {
         offerNewEstimate(result.body);
         break;
       }
-      if (result.status === 409 && attempt < MAX_IN_PROGRESS_RETRIES) {
+      if (result.body?.error === "Request in progress" && attempt < MAX_IN_PROGRESS_RETRIES) {
         // The same key is still being processed (an earlier click, another tab): wait as told, ask again.
         await sleep(Number(result.headers.get("Retry-After") || 1) * 1000);
         continue;

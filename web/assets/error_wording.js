@@ -105,6 +105,7 @@ export function problemSentence(resultOrError, labels = {}) {
     return sentences.length ? `Please change this: ${sentences.join(" ")}` : "Some settings need a change.";
   }
   if (error === "Configuration too large") return tooLargeSentence(body.details);
+  if (error === "Monthly spending limit reached") return monthlyLimitSentence(body.details);
   if (error === "Request in progress") {
     return "Your job is still being created. Wait a moment, then press Start Training again: it will not be created twice.";
   }
@@ -117,6 +118,35 @@ export function problemSentence(resultOrError, labels = {}) {
     return `Something went wrong on our side${reference}. Nothing was charged. Please try again; if it keeps happening, contact support with the reference.`;
   }
   return describeFailure(resultOrError);
+}
+
+/**
+ * @param {any} details {monthly_spend_limit, charged, committed, this_job} of a 409
+ */
+function monthlyLimitSentence(details) {
+  const limit = money(details?.monthly_spend_limit ?? 0);
+  const charged = money(details?.charged ?? 0);
+  const committed = money(details?.committed ?? 0);
+  return (
+    `This job (${money(details?.this_job ?? 0)}) would take this month past your ${limit} spending limit: ` +
+    `${charged} is charged and ${committed} is held by jobs still running. ` +
+    "Raise your limit, choose a cheaper configuration, or wait for running jobs to end. Nothing was started."
+  );
+}
+
+/**
+ * The month's spend beside the price, from an estimate's monthly_spend (absent: no limit, no line).
+ * Whether this job fits is the summary's state line; this one gives the figures.
+ * @param {{ monthly_spend_limit: number, charged: number, committed: number, remaining: number } | undefined} spend
+ * @returns {string}
+ */
+export function monthSentence(spend) {
+  if (!spend) return "";
+  const held = spend.committed > 0 ? ` and ${money(spend.committed)} held by running jobs` : "";
+  return (
+    `This month: ${money(spend.charged)} spent${held} of your ${money(spend.monthly_spend_limit)} limit;` +
+    ` ${money(spend.remaining)} left.`
+  );
 }
 
 /**

@@ -9,13 +9,15 @@ import { $ } from "./dom.js";
 import {
   ACTIVE_STATUSES,
   adapterText,
+  budgetText,
   cancelChargeText,
-  checkpointText,
   cancelOutcomeText,
   chartGeometry,
   chartSummary,
+  checkpointText,
   describeEvent,
   etaText,
+  stopNoteText,
 } from "./job_view.js";
 
 const POLL_MS = 2000;
@@ -168,6 +170,9 @@ function renderCost(shown) {
     note = `${money(Number(shown.estimated_total_cost) - Number(shown.current_cost))} of the estimate was not charged.`;
   }
   $("job-cost-note").textContent = note;
+  const budget = budgetText(shown);
+  $("job-budget").textContent = budget;
+  $("job-budget").hidden = budget === "";
 }
 
 function renderFailure(shown) {
@@ -182,22 +187,9 @@ function renderFailure(shown) {
 function renderCancelState(shown) {
   const requested = shown.status === "running" && shown.cancellation_requested_at;
   $("cancel-job").hidden = !ACTIVE_STATUSES.has(shown.status) || Boolean(requested);
-  const note = $("cancel-note");
-  if (requested) {
-    note.hidden = false;
-    note.textContent =
-      `Cancellation requested ${when(shown.cancellation_requested_at)}: the job stops at its next step.` +
-      ` Cost so far ${money(shown.current_cost)}; the final charge follows when it stops.`;
-  } else if (shown.status === "cancelled") {
-    note.hidden = false;
-    note.textContent = cancelOutcomeText({
-      cancellation: "cancelled",
-      charged: shown.current_cost,
-      not_charged: Math.max(Number(shown.estimated_total_cost) - Number(shown.current_cost), 0),
-    });
-  } else {
-    note.hidden = true;
-  }
+  const note = stopNoteText(shown);
+  $("cancel-note").textContent = note;
+  $("cancel-note").hidden = note === "";
 }
 
 // ---- the events feed ------------------------------------------------------------------------------

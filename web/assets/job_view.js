@@ -22,6 +22,8 @@ export function describeEvent(event, job) {
     case "status_changed": {
       const moved = `${capitalized(String(data.from))} → ${capitalized(String(data.to))}`;
       if (data.cancellation) return `${moved}: it finished before the cancellation reached the GPU.`;
+      if (data.stop_reason && STOPPED_BY[data.stop_reason])
+        return `${moved}: ${STOPPED_BY[data.stop_reason]}.`;
       if (data.worker_id) return `${moved} on GPU worker ${data.worker_id}.`;
       return `${moved}.`;
     }
@@ -35,16 +37,26 @@ export function describeEvent(event, job) {
     }
     case "checkpoint":
       return `Checkpoint saved at step ${count(data.step)} (epoch ${data.epoch}) · ${money(data.cost)} so far.`;
-    case "cost":
+    case "cost": {
       if (data.reason) return `Final cost ${money(data.cost)}: ${data.reason}.`;
+      const capped =
+        Number(data.beyond_cap_not_charged) > 0
+          ? ` Capped at ${money(data.cap)}: ${money(data.beyond_cap_not_charged)} of GPU time past it not charged.`
+          : "";
       return (
         `Final cost ${money(data.cost)} of ${money(data.estimated_total_cost ?? job.estimated_total_cost)}` +
         ` estimated` +
-        (Number(data.not_charged) > 0 ? `; ${money(data.not_charged)} of the estimate not charged.` : ".")
+        (Number(data.not_charged) > 0 ? `; ${money(data.not_charged)} of the estimate not charged.` : ".") +
+        capped
       );
+    }
     case "error":
       return `Failed: ${data.message} (${data.code}).`;
     case "cancellation_requested":
+      if (data.reason && STOPPED_BY[data.reason]) {
+        const stopped = STOPPED_BY[data.reason];
+        return `Stopping: ${stopped} (${money(data.cap)}); the job stops at its next step.`;
+      }
       return "Cancellation requested: the job stops at its next step.";
     default:
       return capitalized(event.type.replaceAll("_", " "));
@@ -84,6 +96,54 @@ export function cancelChargeText(job) {
     ` next step (a little more than ${money(spent)}); about ${money(left)} of the` +
     ` ${money(job.estimated_total_cost)} estimate will not be charged.`
   );
+}
+
+/** Why a budget stopped a job, as the end of a sentence. */
+const STOPPED_BY = {
+  budget_reached: "its cost reached its budget",
+  monthly_limit_reached: "your monthly spending limit was reached",
+};
+
+/**
+ * The job's budget, in words: "" when it has none.
+ * @param {{max_cost?: number | string | null, stop_reason?: string | null}} job
+ * @returns {string}
+ */
+export function budgetText(job) {
+  const parts = [];
+  if (job.max_cost !== null && job.max_cost !== undefined) {
+    parts.push(
+      `Budget ${money(job.max_cost)}: the job stops when its cost reaches it, and is never charged more.`,
+    );
+  }
+  if (job.stop_reason === "monthly_limit_reached") {
+    parts.push("Your monthly spending limit stopped it: it is never charged past what the month had left.");
+  }
+  return parts.join(" ");
+}
+
+/**
+ * Why a job is stopping or stopped, and what it is charged: "" while nothing stops it.
+ * @param {{status: string, cancellation_requested_at?: string | null, stop_reason?: string | null,
+ *   current_cost: number | string, estimated_total_cost: number | string}} job
+ * @returns {string}
+ */
+export function stopNoteText(job) {
+  const budget = job.stop_reason ? STOPPED_BY[job.stop_reason] : undefined;
+  if (job.status === "running" && job.cancellation_requested_at) {
+    const since = when(job.cancellation_requested_at);
+    return budget
+      ? `Stopping since ${since}, as ${budget}: the job stops at its next step.` +
+          ` Cost so far ${money(job.current_cost)}, and it is never charged more than its cap.`
+      : `Cancellation requested ${since}: the job stops at its next step.` +
+          ` Cost so far ${money(job.current_cost)}; the final charge follows when it stops.`;
+  }
+  if (job.status !== "cancelled") return "";
+  const notCharged = Math.max(Number(job.estimated_total_cost) - Number(job.current_cost), 0);
+  if (budget) {
+    return `Stopped, as ${budget}. Charged ${money(job.current_cost)}; ${money(notCharged)} of the estimate not charged.`;
+  }
+  return cancelOutcomeText({ cancellation: "cancelled", charged: job.current_cost, not_charged: notCharged });
 }
 
 /**
