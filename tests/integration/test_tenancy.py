@@ -15,10 +15,12 @@ import psycopg
 import pytest
 from psycopg.rows import DictRow, dict_row
 
+from functions.account_usage import app as account_usage_app
 from functions.cancel_job import app as cancel_job_app
 from functions.create_job import app as create_job_app
 from functions.delete_webhook import app as delete_webhook_app
 from functions.estimate import app as estimate_app
+from functions.get_account_limits import app as get_account_limits_app
 from functions.get_dataset import app as get_dataset_app
 from functions.get_job import app as get_job_app
 from functions.job_checkpoints import app as job_checkpoints_app
@@ -28,7 +30,9 @@ from functions.job_metrics import app as job_metrics_app
 from functions.list_jobs import app as list_jobs_app
 from functions.list_webhook_deliveries import app as list_webhook_deliveries_app
 from functions.list_webhooks import app as list_webhooks_app
+from functions.put_account_limits import app as put_account_limits_app
 from functions.rotate_webhook_secret import app as rotate_webhook_secret_app
+from pipeline.budgets import repository as budgets_repository
 from pipeline.datasets import repository as datasets_repository
 from pipeline.jobs import queries as job_queries
 from pipeline.jobs import repository as jobs_repository
@@ -36,8 +40,12 @@ from pipeline.webhooks import repository as webhooks_repository
 from tests.api_client import build_event, invoke
 from tests.factories import create_body, estimate_body, insert_dataset, insert_job
 
-TENANT_TABLES = ("lora_datasets", "lora_training_jobs", "lora_notifications")
-READABLE_TENANT_TABLES = ("lora_datasets", "lora_training_jobs")  # notifications: insert only
+TENANT_TABLES = ("lora_datasets", "lora_training_jobs", "lora_notifications", "account_limits")
+READABLE_TENANT_TABLES = (
+    "lora_datasets",
+    "lora_training_jobs",
+    "account_limits",
+)  # notifications: insert only
 INSERT_NOTIFICATION = """
 insert into lora_notifications (user_id, type, title, message, priority) values (%s, 't', 't', 'm', 'low')
 """
@@ -47,6 +55,7 @@ insert into webhook_endpoints (user_id, url, events, secret)
 values (%s, 'https://hooks.example.com/', array['job.completed'], 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')
 returning id, secret
 """
+INSERT_LIMIT = "insert into account_limits (user_id, monthly_spend_limit) values (%s, %s)"
 INSERT_DELIVERY = """
 insert into webhook_deliveries (endpoint_id, user_id, job_id, event_type, payload)
 values (%s, %s, %s, 'job.completed', '{}')
@@ -73,6 +82,7 @@ def tenants(db: psycopg.Connection[DictRow]) -> tuple[Tenant, Tenant]:
         db.execute(INSERT_DELIVERY, (webhook["id"], user_id, job_id))
         made.append(Tenant(user_id, dataset_id, job_id, webhook["id"]))
         db.execute(INSERT_NOTIFICATION, (user_id,))
+        db.execute(INSERT_LIMIT, (user_id, 100 * len(made)))  # alice 100, bob 200
     return made[0], made[1]
 
 
@@ -173,6 +183,15 @@ def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
             original = getattr(webhooks_repository, name)
             assert filtered in original, name
             monkeypatch.setattr(webhooks_repository, name, original.replace(filtered, unfiltered, 1))
+        for name, (filtered, unfiltered) in {
+            "_GET": ("where user_id = %s", "where %s::uuid is not null"),
+            "_LOCK": ("where user_id = %s", "where %s::uuid is not null"),
+            "_TOTALS": ("where user_id = %(user_id)s", "where %(user_id)s::uuid is not null"),
+            "_JOBS": ("where user_id = %(user_id)s", "where %(user_id)s::uuid is not null"),
+        }.items():
+            original = getattr(budgets_repository, name)
+            assert filtered in original, name
+            monkeypatch.setattr(budgets_repository, name, original.replace(filtered, unfiltered, 1))
     return str(request.param)
 
 
@@ -232,6 +251,12 @@ def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:
         "delete_webhook": invoke(
             delete_webhook_app, build_event("delete_webhook", sub=sub, path=f"/webhooks/{other.webhook_id}")
         ),
+        "get_account_limits": invoke(get_account_limits_app, build_event("get_account_limits", sub=sub)),
+        "account_usage": invoke(account_usage_app, build_event("account_usage", sub=sub, query={})),
+        "put_account_limits": invoke(
+            put_account_limits_app,
+            build_event("put_account_limits", sub=sub, body={"monthly_spend_limit": 7}),
+        ),
     }
 
 
@@ -273,6 +298,17 @@ def test_every_endpoint_answers_404_or_nothing_for_the_other_tenants_ids(
     assert len(endpoints) == 2  # neither deleted
     assert all(row["previous_secret"] is None for row in endpoints)  # nor rotated
     assert db.execute("select count(*) as n from webhook_deliveries").fetchone() == {"n": 2}
+    caller_limit = 100 if caller is tenants[0] else 200
+    assert responses["get_account_limits"].body["data"]["monthly_spend_limit"] == caller_limit
+    usage = responses["account_usage"].body["data"]
+    assert [job["job_id"] for job in usage["jobs"]] == [str(caller.job_id)]
+    assert usage["monthly_spend_limit"] == caller_limit
+    assert responses["put_account_limits"].body["data"]["monthly_spend_limit"] == 7
+    limits = db.execute("select user_id, monthly_spend_limit from account_limits").fetchall()
+    assert {row["user_id"]: row["monthly_spend_limit"] for row in limits} == {
+        caller.user_id: 7,
+        other.user_id: 300 - caller_limit,  # the other's limit untouched
+    }
 
 
 def test_removing_the_filters_is_really_exercised(
