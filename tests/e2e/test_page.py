@@ -712,8 +712,8 @@ def test_the_months_spend_is_beside_the_price_and_a_job_past_the_limit_cannot_st
 
     expect(page.locator("#submit-error")).to_have_text(
         "This job ($5.94) would take this month past your $5.00 spending limit: $0.00 is charged and"
-        " $0.00 is held by jobs still running. Raise your limit, choose a cheaper configuration, or wait"
-        " for running jobs to end. Nothing was started."
+        " $0.00 is held by jobs not yet finished. Raise your limit, choose a cheaper configuration, or wait"
+        " for those jobs to end. Nothing was started."
     )
     assert _jobs_of(stack, tab.user) == []
     assert len(tab.calls_to("POST", "/jobs")) == 1  # a refusal is not retried as a request in progress

@@ -185,7 +185,6 @@ def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
             monkeypatch.setattr(webhooks_repository, name, original.replace(filtered, unfiltered, 1))
         for name, (filtered, unfiltered) in {
             "_GET": ("where user_id = %s", "where %s::uuid is not null"),
-            "_LOCK": ("where user_id = %s", "where %s::uuid is not null"),
             "_TOTALS": ("where user_id = %(user_id)s", "where %(user_id)s::uuid is not null"),
             "_JOBS": ("where user_id = %(user_id)s", "where %(user_id)s::uuid is not null"),
         }.items():

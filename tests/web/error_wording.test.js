@@ -156,8 +156,8 @@ test("a refusal at the monthly limit gives the month's figures and what to do", 
   assert.equal(
     problemSentence(refusal),
     "This job ($12.25) would take this month past your $100.00 spending limit: $61.50 is charged and " +
-      "$30.00 is held by jobs still running. Raise your limit, choose a cheaper configuration, or wait " +
-      "for running jobs to end. Nothing was started.",
+      "$30.00 is held by jobs not yet finished. Raise your limit, choose a cheaper configuration, or wait " +
+      "for those jobs to end. Nothing was started.",
   );
 });
 
@@ -168,7 +168,7 @@ test("the month's spend beside the price: nothing without a limit, else what is 
   const held = { monthly_spend_limit: 100, charged: 40, committed: 55.5, remaining: 4.5 };
   assert.equal(
     monthSentence(held),
-    "This month: $40.00 spent and $55.50 held by running jobs of your $100.00 limit; $4.50 left.",
+    "This month: $40.00 spent and $55.50 held by jobs not yet finished of your $100.00 limit; $4.50 left.",
   );
 });
 

@@ -129,8 +129,8 @@ function monthlyLimitSentence(details) {
   const committed = money(details?.committed ?? 0);
   return (
     `This job (${money(details?.this_job ?? 0)}) would take this month past your ${limit} spending limit: ` +
-    `${charged} is charged and ${committed} is held by jobs still running. ` +
-    "Raise your limit, choose a cheaper configuration, or wait for running jobs to end. Nothing was started."
+    `${charged} is charged and ${committed} is held by jobs not yet finished. ` +
+    "Raise your limit, choose a cheaper configuration, or wait for those jobs to end. Nothing was started."
   );
 }
 
@@ -142,7 +142,7 @@ function monthlyLimitSentence(details) {
  */
 export function monthSentence(spend) {
   if (!spend) return "";
-  const held = spend.committed > 0 ? ` and ${money(spend.committed)} held by running jobs` : "";
+  const held = spend.committed > 0 ? ` and ${money(spend.committed)} held by jobs not yet finished` : "";
   return (
     `This month: ${money(spend.charged)} spent${held} of your ${money(spend.monthly_spend_limit)} limit;` +
     ` ${money(spend.remaining)} left.`

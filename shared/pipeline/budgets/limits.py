@@ -26,6 +26,8 @@ def put_limits(database: Database, user_id: UUID, request: UpdateLimitsRequest) 
         else money(request.monthly_spend_limit, "monthly_spend_limit")
     )
     with database.tenant_transaction(user_id) as conn:
+        # After the creates and reports under way: each of those read the month under the old limit.
+        budgets_repository.lock_budget(conn, user_id)
         row = budgets_repository.put(conn, user_id, limit)
     logger.info("monthly spending limit set", monthly_spend_limit=str(limit))
     return AccountLimits.model_validate(row.result())

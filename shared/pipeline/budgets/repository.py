@@ -16,8 +16,11 @@ insert into account_limits (user_id, monthly_spend_limit) values (%(user_id)s, %
 on conflict (user_id) do update set monthly_spend_limit = excluded.monthly_spend_limit, updated_at = now()
 returning monthly_spend_limit, updated_at
 """
-# Held until the create's transaction ends: two creates of one user check the month one after the other.
-_LOCK: Final = "select monthly_spend_limit from account_limits where user_id = %s for update"
+# A user's budget lock, held until the transaction ends: every create, every report and every change
+# of the limit of one user take it first, so each reads the month as the one before it left it, and a
+# create cannot pass in the moment before a first limit is set. An advisory lock: it exists whether or
+# not the user has a limit row, and asks for no privilege on the table.
+_LOCK_BUDGET: Final = "select pg_advisory_xact_lock(hashtextextended('pipeline.budget:' || %s::text, 0))"
 # Charged: what the month's jobs have cost so far. Committed: what its jobs that have not ended may
 # still cost, up to their max_cost or else their estimate.
 _FINAL: Final = "('completed', 'failed', 'cancelled')"
@@ -41,8 +44,7 @@ order by created_at desc, id desc
 limit %(limit)s
 """  # noqa: S608 - a constant list of statuses
 # What a running job may be charged in all under its month's limit: the limit less what the month's
-# other jobs have cost. The limit's row stays locked until the report's transaction ends, so two jobs
-# of one user are charged against the month one after the other. No row: no limit.
+# other jobs have cost (read under the budget lock). No row: no limit.
 _ROOM: Final = """
 select l.monthly_spend_limit - coalesce((
            select sum(j.current_cost) from lora_training_jobs j
@@ -50,7 +52,6 @@ select l.monthly_spend_limit - coalesce((
              and j.id <> %(job_id)s), 0) as room
 from account_limits l
 where l.user_id = %(user_id)s and l.monthly_spend_limit is not null
-for update of l
 """
 
 
@@ -69,10 +70,14 @@ def put(conn: Connection, user_id: UUID, limit: Decimal | None) -> Deferred[dict
     )
 
 
-def lock_limit(conn: Connection, user_id: UUID) -> Deferred[Decimal | None]:
-    """The user's monthly limit, its row locked until the transaction ends; None when there is none."""
-    cursor = conn.execute(_LOCK, (user_id,))
-    return Deferred(cursor, lambda row: row["monthly_spend_limit"] if row else None)
+def lock_budget(conn: Connection, user_id: UUID) -> None:
+    """Queue the user's budget lock (held until the transaction ends): first, before any budget read."""
+    conn.execute(_LOCK_BUDGET, (user_id,))
+
+
+def limit(conn: Connection, user_id: UUID) -> Deferred[Decimal | None]:
+    """The user's monthly limit; None when there is none."""
+    return Deferred(conn.execute(_GET, (user_id,)), lambda row: row["monthly_spend_limit"] if row else None)
 
 
 def totals(conn: Connection, user_id: UUID, month: Month) -> Deferred[MonthTotals]:
@@ -100,7 +105,9 @@ def jobs(
 
 
 def room_for_job(conn: Connection, user_id: UUID, job_id: UUID, month: Month) -> Decimal | None:
-    """What the job may be charged in all under its month's limit (its row locked); None: no limit."""
+    """What the job may be charged in all under its month's limit, under the user's budget lock (taken
+    here, held until the transaction ends); None: no limit."""
+    lock_budget(conn, user_id)
     row = conn.execute(
         _ROOM, {"user_id": user_id, "job_id": job_id, "start": month.start, "end": month.end}
     ).fetchone()

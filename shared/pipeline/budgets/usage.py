@@ -5,7 +5,7 @@ A job counts in the calendar month (UTC) it was created. Charged: what the month
 far. Committed: what its jobs that have not ended may still cost, up to their max_cost or else their
 estimate. A create fits when charged, committed and the new job's own (its max_cost, else its estimate)
 stay within the limit; the limit's row is locked while a create checks, so two creates that each fit
-alone but not together cannot both pass.
+alone but not together cannot both pass, nor one that checked just before a first limit was set.
 """
 
 from collections.abc import Callable
@@ -76,9 +76,12 @@ def spend_for_estimate(conn: Connection, user_id: UUID, now: datetime) -> Callab
 
 
 def queue_create_check(conn: Connection, user_id: UUID, now: datetime) -> Callable[[Decimal], None]:
-    """Queue, in a create's transaction, the lock of the user's limit and the month's totals (read after
-    the lock); the returned check raises MonthlyLimitReached when a job of `reservation` would not fit."""
-    limit = budgets_repository.lock_limit(conn, user_id)
+    """Queue, in a create's transaction, the user's budget lock, then their limit and the month's totals
+    (read under it); the returned check raises MonthlyLimitReached when a job of `reservation` would not
+    fit. Queue it first in the transaction: a second request with the same Idempotency-Key then waits
+    for the first to commit and finds its answer."""
+    budgets_repository.lock_budget(conn, user_id)
+    limit = budgets_repository.limit(conn, user_id)
     totals = budgets_repository.totals(conn, user_id, rules.month_of(now))
 
     def check(reservation: Decimal) -> None:

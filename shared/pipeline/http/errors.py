@@ -137,9 +137,9 @@ def _monthly_limit_reached(exc: domain_errors.MonthlyLimitReached) -> ApiError:
             "this_job": float(exc.job),
             "message": (
                 f"This job ({exc.job:.2f}) would take the month past its limit of {exc.limit:.2f}: "
-                f"{exc.charged:.2f} charged and {exc.committed:.2f} committed by jobs still running"
+                f"{exc.charged:.2f} charged and {exc.committed:.2f} committed by jobs not yet finished"
                 f" leave {room:.2f}. Raise the limit (PUT /account/limits), lower this job's max_cost,"
-                " or wait for running jobs to end."
+                " or wait for those jobs to end."
             ),
         },
     )

@@ -101,22 +101,24 @@ def _create_in_transaction(
     job_id: UUID,
 ) -> CreatedJob | tuple[TrainingJob, after_commit.Written]:
     """The replayed answer for a key already used, or the job stored and the message it queued."""
+    # One instant: the month the limit is checked in is the month the job is created in.
+    now = datetime.now(UTC)
     with database.tenant_transaction(user_id) as conn:
-        # Round trip 1: everything queued here is sent together when the first result is read.
+        # Round trip 1: everything queued here is sent together when the first result is read. The
+        # user's budget lock first (the month's limit and spend are read under it).
+        fits_the_month = budgets_usage.queue_create_check(conn, user_id, now)
         lock = stored = None
         if idempotency_key is not None:
             lock = idempotency_repository.try_lock(conn, user_id, idempotency_key)
             stored = idempotency_repository.find(conn, user_id, idempotency_key)
         dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
-        # The month's limit, its row locked until this transaction ends, and the month's spend after it.
-        fits_the_month = budgets_usage.queue_create_check(conn, user_id, datetime.now(UTC))
         if lock is not None and stored is not None:
             replay = _replay(lock.result(), stored.result(), request_hash)
             if replay is not None:
                 return CreatedJob(replay, replayed=True)
 
         # Round trip 2: the inserts travel with the COMMIT, and the job's row comes back with it.
-        row, message = _store_job(conn, user_id, request, dataset.result(), job_id, fits_the_month)
+        row, message = _store_job(conn, user_id, request, dataset.result(), job_id, fits_the_month, now)
         if idempotency_key is not None:
             idempotency_repository.save(
                 conn, user_id=user_id, key=idempotency_key, request_hash=request_hash, job_id=job_id
@@ -160,6 +162,7 @@ def _store_job(
     dataset: Dataset | None,
     job_id: UUID,
     fits_the_month: Callable[[Decimal], None],
+    now: datetime,
 ) -> tuple[Deferred[dict[str, Any]], after_commit.Written]:
     """Check the dataset, the client's estimate, the job's max_cost and the month's limit, then queue the
     job, notification and outbox row; the job's row is read once the transaction's results are."""
@@ -200,7 +203,7 @@ def _store_job(
         hyperparameters=configuration["hyperparameters"],
         estimated_total_cost=figures.estimated_cost,
         pricing_version=PRICING_VERSION,
-        queued_at=datetime.now(UTC),
+        queued_at=now,
         max_cost=max_cost,
     )
     row = jobs_repository.insert(conn, new_job)

@@ -108,6 +108,7 @@ class ReportPlan:
     stop: bool = False  # a budget was reached: tell the workers to stop the job
 
 
+_BUDGET_STOPS: Final = frozenset({"budget_reached", "monthly_limit_reached"})
 _FINAL_STATUS: Final = {
     JobCompleted: JobStatus.COMPLETED,
     JobFailed: JobStatus.FAILED,
@@ -149,16 +150,17 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
         # Progress and checkpoints say the job is running: not for a job queued or already finished.
         raise IllegalTransition(status, JobStatus.RUNNING)
     _check_figures(job, report, started_at or now, now)
-    was_running = job.status is JobStatus.RUNNING
-    if isinstance(report, JobProgress) and was_running and _changes_nothing(job, report):
-        return ReportPlan(updates={"last_report_sequence": report.sequence})
     used = usage_cost.charge(
         gpu_seconds=report.gpu_seconds,
         price_per_gpu_hour=job.price_per_gpu_hour,
         storage_cost=job.storage_cost,
         completed=final is JobStatus.COMPLETED,
     )
-    cap = budget_rules.cap(job.max_cost, job.month_room)
+    cap = _cap(job)
+    stops = final is None and cap is not None and used >= cap and job.cancellation_requested_at is None
+    was_running = job.status is JobStatus.RUNNING
+    if isinstance(report, JobProgress) and was_running and _changes_nothing(job, report) and not stops:
+        return ReportPlan(updates={"last_report_sequence": report.sequence})
     # Never past the cap, and never below what was charged already: a limit lowered under a running
     # job's charge stops it, but takes back nothing.
     cost = used if cap is None else min(used, max(cap, job.current_cost))
@@ -200,7 +202,7 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
                 PlannedEvent("progress", usage | {"metrics": plan.updates.get("current_metrics", {})})
             )
         # After the report's own event: the feed reads the cost that reached the cap, then the stop.
-        if cap is not None and used >= cap and job.cancellation_requested_at is None:
+        if stops and cap is not None:
             reason = "budget_reached" if cap == job.max_cost else "monthly_limit_reached"
             plan.updates |= {"cancellation_requested_at": now, "stop_reason": reason}
             plan.events.append(
@@ -227,6 +229,8 @@ def plan_report(job: JobSnapshot, report: Report, now: datetime) -> ReportPlan:
         change["cancellation"] = "too late: the job finished before the cancellation reached the worker"
     if job.stop_reason is not None and final is JobStatus.CANCELLED:
         change["stop_reason"] = job.stop_reason
+    elif job.stop_reason is not None:  # it ended before the stop reached it: nothing stopped it
+        plan.updates["stop_reason"] = None
     plan.events.append(PlannedEvent("status_changed", change))
     final_cost: dict[str, Any] = {
         "final": True,
@@ -280,6 +284,15 @@ def possible_gpu_seconds(
     return ((elapsed * (1 + GPU_TIME_TOLERANCE) + GPU_TIME_GRACE_SECONDS) * gpu_count).quantize(
         Decimal("0.001")
     )
+
+
+def _cap(job: JobSnapshot) -> Decimal | None:
+    """The most the job may be charged in all (budget_rules.cap). Once a budget stopped it, what it was
+    charged then: the time its worker used until it stopped is ours, even if the limit was raised since."""
+    cap = budget_rules.cap(job.max_cost, job.month_room)
+    if job.stop_reason in _BUDGET_STOPS:
+        return job.current_cost if cap is None else min(cap, job.current_cost)
+    return cap
 
 
 def _changes_nothing(job: JobSnapshot, report: JobProgress) -> bool:

@@ -4,13 +4,14 @@ through the functions and the reports consumer as deployed."""
 
 import json
 import threading
+import time
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
 import pytest
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, dict_row
 
 from functions.account_usage import app as account_usage_app
 from functions.cancel_job import app as cancel_job_app
@@ -20,6 +21,9 @@ from functions.get_account_limits import app as get_limits_app
 from functions.get_job import app as get_job_app
 from functions.put_account_limits import app as put_limits_app
 from pipeline.artifacts.locations import job_prefix
+from pipeline.budgets import limits as budget_limits
+from pipeline.budgets import repository as budgets_repository
+from pipeline.budgets.models import UpdateLimitsRequest
 from pipeline.catalog.configuration import CreateJobRequest
 from pipeline.db.database import Database, DatabaseSettings
 from pipeline.errors import MonthlyLimitReached
@@ -34,6 +38,7 @@ from tests.factories import (
     insert_job,
     insert_webhook,
 )
+from tests.services import owner_database_url
 
 ESTIMATE = Decimal("5.94")  # create_body's Balanced job on 2 x A100-80GB over the default dataset
 
@@ -318,14 +323,16 @@ def test_a_running_job_is_stopped_at_what_the_months_limit_leaves_it(
     db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     user_id, dataset_id = _user(db)
-    _put_limit(user_id, 5)
     earlier = insert_job(db, user_id=user_id, dataset_id=dataset_id, status="completed")
     db.execute("update lora_training_jobs set current_cost = 3.00 where id = %s", (earlier,))
     job = _running(db, user_id, dataset_id, None)
     stops = RecordedStops()
+    first = _report(job, 1, "progress", step=50, epoch=0, gpu_seconds=857)  # 1.00, before any limit
+    assert job_reports.apply_report(worker_db, first, stops) == "applied"
+    _put_limit(user_id, 5)  # the earlier job's 3.00 leaves this one 2.00 in all (its own 1.00 included)
 
     # 3600 s of an H100: 4.20, of which the month leaves 2.00.
-    report = _report(job, 1, "progress", step=100, epoch=0, gpu_seconds=3600)
+    report = _report(job, 2, "progress", step=100, epoch=0, gpu_seconds=3600)
     assert job_reports.apply_report(worker_db, report, stops) == "applied"
 
     row = db.execute(
@@ -336,13 +343,83 @@ def test_a_running_job_is_stopped_at_what_the_months_limit_leaves_it(
     month = _usage(user_id).body["data"]
     assert month["charged"] == 5  # never past the limit
 
-    _put_limit(user_id, 1)  # lowered under what the job has been charged: it takes back nothing
-    stopped = _report(job, 2, "cancelled", step=101, epoch=0, gpu_seconds=3636)
+    _put_limit(user_id, 50)  # raised once the job was stopped: the time until its worker stopped is ours
+    stopped = _report(job, 3, "cancelled", step=101, epoch=0, gpu_seconds=3636)
     assert job_reports.apply_report(worker_db, stopped, stops) == "applied"
     row = db.execute(
         "select status, current_cost from lora_training_jobs where id = %s", (job[1],)
     ).fetchone()
     assert row == {"status": "cancelled", "current_cost": Decimal("2.00")}
+    cost = db.execute("select data from job_events where job_id = %s and type = 'cost'", (job[1],)).fetchone()
+    assert cost is not None
+    assert (cost["data"]["cap"], cost["data"]["beyond_cap_not_charged"]) == (2, 2.24)  # 4.24 used
+
+
+def _waiting_for_a_lock(db: psycopg.Connection[DictRow]) -> None:
+    """Until another session waits for an advisory lock (the budget lock this test holds)."""
+    for _ in range(500):
+        waiting = db.execute(
+            "select count(*) as n from pg_locks where locktype = 'advisory' and not granted"
+            " and database = (select oid from pg_database where datname = current_database())"
+        ).fetchone()
+        if waiting == {"n": 1}:
+            return
+        time.sleep(0.01)
+    raise AssertionError("no session waited for the budget lock")
+
+
+def test_a_create_reads_the_month_only_once_the_create_before_it_committed(
+    db: psycopg.Connection[DictRow],
+) -> None:
+    user_id, dataset_id = _user(db)
+    _put_limit(user_id, 7)  # 5.94 fits alone; beside another 1.23 job it does not
+    request = CreateJobRequest.model_validate(create_body(dataset_id))
+    outcome: list[str] = []
+
+    def create() -> None:
+        database = Database(DatabaseSettings.from_env())
+        try:
+            job_creation.create_job(database, user_id, request, RecordedStops())
+            outcome.append("created")
+        except MonthlyLimitReached:
+            outcome.append("refused")
+        finally:
+            database.close()
+
+    with psycopg.connect(owner_database_url(), row_factory=dict_row) as earlier:  # a create under way
+        budgets_repository.lock_budget(earlier, user_id)
+        insert_job(earlier, user_id=user_id, dataset_id=dataset_id)  # 1.23, not yet committed
+        thread = threading.Thread(target=create)
+        thread.start()
+        _waiting_for_a_lock(db)
+        earlier.commit()
+    thread.join()
+
+    assert outcome == ["refused"]
+
+
+def test_a_first_limit_waits_for_the_creates_under_way(db: psycopg.Connection[DictRow]) -> None:
+    user_id, _ = _user(db)
+    set_to: list[Decimal | None] = []
+
+    def put() -> None:
+        database = Database(DatabaseSettings.from_env())
+        try:
+            request = UpdateLimitsRequest(monthly_spend_limit=10)
+            set_to.append(budget_limits.put_limits(database, user_id, request).monthly_spend_limit)
+        finally:
+            database.close()
+
+    with psycopg.connect(owner_database_url(), row_factory=dict_row) as earlier:  # a create under way
+        budgets_repository.lock_budget(earlier, user_id)
+        thread = threading.Thread(target=put)
+        thread.start()
+        _waiting_for_a_lock(db)
+        assert set_to == []  # not before the create commits: it checked the month without a limit
+        earlier.commit()
+    thread.join()
+
+    assert set_to == [Decimal("10.00")]
 
 
 def test_a_users_cancel_says_so(db: psycopg.Connection[DictRow]) -> None:

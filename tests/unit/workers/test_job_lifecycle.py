@@ -336,7 +336,10 @@ def test_a_limit_lowered_under_a_running_jobs_charge_never_lowers_it() -> None:
 
 
 def test_a_job_already_stopping_is_not_asked_to_stop_again() -> None:
-    job = _job(max_cost=Decimal("0.50"), cancellation_requested_at=NOW, stop_reason="budget_reached")
+    job = _job(
+        max_cost=Decimal("0.50"), current_cost=Decimal("0.50"), current_step=500, gpu_seconds=Decimal("600"),
+        cancellation_requested_at=NOW, stop_reason="budget_reached",
+    )  # fmt: skip
 
     plan = plan_report(job, _progress(step=600, gpu_seconds="700"), NOW)
 
@@ -349,7 +352,10 @@ def test_the_workers_stop_at_the_budget_charges_the_budget_and_says_what_past_it
     report = JobCancelled(
         type="training_job.cancelled", sequence=3, step=520, epoch=0, gpu_seconds=Decimal("624"), **IDS
     )
-    job = _job(max_cost=Decimal("0.50"), cancellation_requested_at=NOW, stop_reason="budget_reached")
+    job = _job(
+        max_cost=Decimal("0.50"), current_cost=Decimal("0.50"), current_step=500, gpu_seconds=Decimal("600"),
+        cancellation_requested_at=NOW, stop_reason="budget_reached",
+    )  # fmt: skip
 
     plan = plan_report(job, report, NOW)
 
@@ -365,3 +371,42 @@ def test_a_completion_past_the_budget_is_charged_the_budget() -> None:
 
     assert (plan.updates["status"], plan.updates["current_cost"]) == (JobStatus.COMPLETED, Decimal("3.00"))
     assert plan.events[-1].data["beyond_cap_not_charged"] == Decimal("1.10")
+
+
+def test_a_report_saying_again_what_the_job_holds_still_stops_it_once_a_lower_limit_leaves_no_room() -> None:
+    job = _job(current_step=500, gpu_seconds=Decimal("600"), current_cost=Decimal("0.60"))
+
+    plan = plan_report(replace(job, month_room=Decimal("0.50")), _progress(step=500, gpu_seconds="600"), NOW)
+
+    assert plan.stop
+    assert (plan.updates["current_cost"], plan.updates["stop_reason"]) == (
+        Decimal("0.60"),
+        "monthly_limit_reached",
+    )
+
+
+def test_once_a_budget_stopped_a_job_a_raised_limit_does_not_charge_the_time_until_its_worker_stopped() -> (
+    None
+):
+    job = _job(
+        current_step=500, gpu_seconds=Decimal("600"), current_cost=Decimal("0.40"),
+        cancellation_requested_at=NOW, stop_reason="monthly_limit_reached", month_room=Decimal("50.00"),
+    )  # fmt: skip
+    report = JobCancelled(
+        type="training_job.cancelled", sequence=3, step=520, epoch=0, gpu_seconds=Decimal("700"), **IDS
+    )
+
+    plan = plan_report(job, report, NOW)
+
+    assert (plan.updates["status"], plan.updates["current_cost"]) == (JobStatus.CANCELLED, Decimal("0.40"))
+    assert plan.events[-1].data["beyond_cap_not_charged"] == Decimal("0.30")  # $0.70 used
+
+
+def test_a_completion_that_beats_a_budget_stop_is_not_said_to_be_stopped() -> None:
+    job = _job(max_cost=Decimal("9.00"), cancellation_requested_at=NOW, stop_reason="budget_reached")
+
+    plan = plan_report(job, _completed(gpu_seconds="3600"), NOW)
+
+    assert plan.updates["status"] is JobStatus.COMPLETED
+    assert plan.updates["stop_reason"] is None
+    assert "stop_reason" not in plan.events[0].data

@@ -21,7 +21,7 @@ alter table account_limits enable row level security;
 alter table account_limits force row level security;
 create policy tenant_isolation on account_limits
     using (user_id = app_current_user_id()) with check (user_id = app_current_user_id());
--- The API sets and reads a user's limits, and locks their row while a create checks the month; the
--- reports consumer locks it while it checks a running job against the month.
+-- The API sets and reads a user's limit; the reports consumer reads it to check a running job against
+-- the month. (Both serialise a user's budget reads with an advisory lock: no table privilege needed.)
 grant select, insert, update on account_limits to pipeline_app;
-grant select, update (updated_at) on account_limits to pipeline_worker;
+grant select on account_limits to pipeline_worker;
