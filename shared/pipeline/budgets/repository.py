@@ -21,6 +21,9 @@ returning monthly_spend_limit, updated_at
 # create cannot pass in the moment before a first limit is set. An advisory lock: it exists whether or
 # not the user has a limit row, and asks for no privilege on the table.
 _LOCK_BUDGET: Final = "select pg_advisory_xact_lock(hashtextextended('pipeline.budget:' || %s::text, 0))"
+_TRY_LOCK_BUDGET: Final = (
+    "select pg_try_advisory_xact_lock(hashtextextended('pipeline.budget:' || %s::text, 0)) as locked"
+)
 # Charged: what the month's jobs have cost so far. Committed: what its jobs that have not ended may
 # still cost, up to their max_cost or else their estimate.
 _FINAL: Final = "('completed', 'failed', 'cancelled')"
@@ -73,6 +76,11 @@ def put(conn: Connection, user_id: UUID, limit: Decimal | None) -> Deferred[dict
 def lock_budget(conn: Connection, user_id: UUID) -> None:
     """Queue the user's budget lock (held until the transaction ends): first, before any budget read."""
     conn.execute(_LOCK_BUDGET, (user_id,))
+
+
+def try_lock_budget(conn: Connection, user_id: UUID) -> Deferred[bool]:
+    """Queue a try of the user's budget lock, which does not wait: True when it was taken."""
+    return Deferred(conn.execute(_TRY_LOCK_BUDGET, (user_id,)), lambda row: bool(row and row["locked"]))
 
 
 def limit(conn: Connection, user_id: UUID) -> Deferred[Decimal | None]:

@@ -76,25 +76,33 @@ def spend_for_estimate(conn: Connection, user_id: UUID, now: datetime) -> Callab
 
 
 def queue_create_check(conn: Connection, user_id: UUID, now: datetime) -> Callable[[Decimal], None]:
-    """Queue, in a create's transaction, the user's budget lock, then their limit and the month's totals
-    (read under it); the returned check raises MonthlyLimitReached when a job of `reservation` would not
-    fit. Queue it first in the transaction: a second request with the same Idempotency-Key then waits
-    for the first to commit and finds its answer."""
-    budgets_repository.lock_budget(conn, user_id)
+    """Queue, in a create's transaction, a try of the user's budget lock, then their limit and the
+    month's totals; the returned check raises MonthlyLimitReached when a job of `reservation` would not
+    fit. The try costs no round trip of its own; when another create or report of the user holds the
+    lock, the check waits for it and reads the month again, under it."""
+    month = rules.month_of(now)
+    locked = budgets_repository.try_lock_budget(conn, user_id)
     limit = budgets_repository.limit(conn, user_id)
-    totals = budgets_repository.totals(conn, user_id, rules.month_of(now))
+    totals = budgets_repository.totals(conn, user_id, month)
 
     def check(reservation: Decimal) -> None:
-        ceiling = limit.result()
-        if ceiling is None:
-            return
-        month = totals.result()
-        if not rules.fits(limit=ceiling, charged=month.charged, committed=month.committed, job=reservation):
-            raise MonthlyLimitReached(
-                limit=ceiling, charged=month.charged, committed=month.committed, job=reservation
-            )
+        ceiling, spent = limit, totals
+        if not locked.result():
+            budgets_repository.lock_budget(conn, user_id)
+            ceiling = budgets_repository.limit(conn, user_id)
+            spent = budgets_repository.totals(conn, user_id, month)
+        _check(ceiling.result(), spent.result(), reservation)
 
     return check
+
+
+def _check(ceiling: Decimal | None, month: budgets_repository.MonthTotals, reservation: Decimal) -> None:
+    if ceiling is None:
+        return
+    if not rules.fits(limit=ceiling, charged=month.charged, committed=month.committed, job=reservation):
+        raise MonthlyLimitReached(
+            limit=ceiling, charged=month.charged, committed=month.committed, job=reservation
+        )
 
 
 def _spend(month: rules.Month, limit: Decimal | None, totals: budgets_repository.MonthTotals) -> MonthlySpend:

@@ -104,14 +104,14 @@ def _create_in_transaction(
     # One instant: the month the limit is checked in is the month the job is created in.
     now = datetime.now(UTC)
     with database.tenant_transaction(user_id) as conn:
-        # Round trip 1: everything queued here is sent together when the first result is read. The
-        # user's budget lock first (the month's limit and spend are read under it).
-        fits_the_month = budgets_usage.queue_create_check(conn, user_id, now)
+        # Round trip 1: everything queued here is sent together when the first result is read.
         lock = stored = None
         if idempotency_key is not None:
             lock = idempotency_repository.try_lock(conn, user_id, idempotency_key)
             stored = idempotency_repository.find(conn, user_id, idempotency_key)
         dataset = datasets_repository.find_for_user(conn, request.dataset_id, user_id)
+        # The month's limit and spend, under the user's budget lock (waited for only if another holds it).
+        fits_the_month = budgets_usage.queue_create_check(conn, user_id, now)
         if lock is not None and stored is not None:
             replay = _replay(lock.result(), stored.result(), request_hash)
             if replay is not None:
