@@ -1016,6 +1016,7 @@ def test_a_job_with_a_budget_stops_at_it_and_is_charged_no_more(tab: Tab, stack:
             "as its cost reached its budget: the job stops at its next step. Cost so far $1.00,"
         )
         expect(page.locator("#cancel-job")).to_be_hidden()
+        expect(page.locator("#job-eta")).to_have_text("At its next step: it is being stopped")
         tab.wait_until(
             lambda: (
                 "Stopping: its cost reached its budget ($1.00); the job stops at its next step."

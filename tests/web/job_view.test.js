@@ -80,6 +80,8 @@ test("the ETA counts down while running and waits before", () => {
   assert.match(etaText(running("2026-12-03T11:59:00Z"), now), /^Any moment now/);
   assert.equal(etaText({ status: "queued", estimated_finish_at: null }, now), "Waiting for a GPU");
   assert.equal(etaText({ status: "completed", estimated_finish_at: null }, now), "—");
+  const stopping = { ...running("2026-12-03T12:05:00Z"), cancellation_requested_at: "2026-12-03T11:59:00Z" };
+  assert.equal(etaText(stopping, now), "At its next step: it is being stopped");
 });
 
 test("the cancel dialog states the charge so far and what of the estimate is not charged", () => {

@@ -65,12 +65,14 @@ export function describeEvent(event, job) {
 
 /**
  * When a running job should end, in words.
- * @param {{status: string, estimated_finish_at: string | null}} job
+ * @param {{status: string, estimated_finish_at: string | null, cancellation_requested_at?: string | null}} job
  * @param {number} nowMs
  * @returns {string}
  */
 export function etaText(job, nowMs) {
   if (job.status === "queued" || job.status === "initializing") return "Waiting for a GPU";
+  if (job.status === "running" && job.cancellation_requested_at)
+    return "At its next step: it is being stopped";
   if (job.status !== "running" || !job.estimated_finish_at) return "—";
   const left = Math.round((Date.parse(job.estimated_finish_at) - nowMs) / 1000);
   const at = when(job.estimated_finish_at);
