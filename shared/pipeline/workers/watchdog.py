@@ -63,11 +63,7 @@ def fail_silent_jobs(database: Database, workers: Publisher, *, now: datetime, s
             " minutes, so the job was stopped. You are charged only for the GPU time it reported."
         ),
     )
-    failed = sum(
-        _fail(database, workers, job_id, user_id, JobStatus.RUNNING, cutoff, now, error)
-        for job_id, user_id in found
-    )
-    return WatchdogRun(found=len(found), failed=failed)
+    return _fail_all(database, workers, found, JobStatus.RUNNING, cutoff, now, error)
 
 
 def fail_unstarted_jobs(
@@ -84,9 +80,21 @@ def fail_unstarted_jobs(
             " the workers, so it was stopped. You are not charged: no GPU time was used."
         ),
     )
+    return _fail_all(database, workers, found, JobStatus.INITIALIZING, cutoff, now, error)
+
+
+def _fail_all(
+    database: Database,
+    workers: Publisher,
+    found: list[tuple[UUID, UUID]],
+    status: JobStatus,
+    cutoff: datetime,
+    now: datetime,
+    error: JobError,
+) -> WatchdogRun:
+    """Fail each (job_id, user_id) found still `status` and unheard from since `cutoff`."""
     failed = sum(
-        _fail(database, workers, job_id, user_id, JobStatus.INITIALIZING, cutoff, now, error)
-        for job_id, user_id in found
+        _fail(database, workers, job_id, user_id, status, cutoff, now, error) for job_id, user_id in found
     )
     return WatchdogRun(found=len(found), failed=failed)
 
