@@ -32,6 +32,7 @@ def _demo_commands(api: str, token: str) -> str:
     from pipeline.pricing.estimates import estimate_for_dataset
 
     ready, processing = seeds.demo_datasets(auth_tokens.user_id_for(seeds.DEMO_USER))
+    base_model = "mistral-nemo-12b"
     gpu = {"type": "A100-80GB", "count": 2}
     hyperparameters = {"batch_size": 4, "epochs": 3, "learning_rate": 0.00005, "rank": 16}
     dataset = Dataset(
@@ -45,9 +46,17 @@ def _demo_commands(api: str, token: str) -> str:
         total_tokens=ready.total_tokens,
     )
     estimate = estimate_for_dataset(
-        dataset, GpuConfig.model_validate(gpu), EstimateHyperparameters.model_validate(hyperparameters)
+        dataset,
+        base_model,
+        GpuConfig.model_validate(gpu),
+        EstimateHyperparameters.model_validate(hyperparameters),
     )
-    estimate_body = {"dataset_id": str(ready.id), "gpu_config": gpu, "hyperparameters": hyperparameters}
+    estimate_body = {
+        "dataset_id": str(ready.id),
+        "base_model": base_model,
+        "gpu_config": gpu,
+        "hyperparameters": hyperparameters,
+    }
     create_body = estimate_body | {
         "preset_id": "balanced",
         "hyperparameters": hyperparameters | {"alpha": 32, "dropout": 0.1},

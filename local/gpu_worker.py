@@ -179,16 +179,22 @@ class SimulatedGpuWorker:
         """Run one assigned job to its end; returns the last report's type."""
         job_id, user_id = str(assignment["job_id"]), str(assignment["user_id"])
         reporter = _Reporter(self._sqs, self._queues.reports, job_id, user_id)
-        if assignment.get("type") != "training_job.assigned" or assignment.get("version") != 1:
+        if assignment.get("type") != "training_job.assigned" or assignment.get("version") != 2:
             log.warning("simulated GPU worker: assignment of an unknown kind left alone")
             return "ignored"
+        base_model = assignment["base_model"]
         if (job_id, user_id) in self._cancels:
             self._delete_task(receipt_handle)
             log.info("simulated GPU worker: job %s was cancelled before it started", job_id)
             return "skipped"
         reporter.send("training_job.started", worker_id=self._worker_id)
         self._delete_task(receipt_handle)
-        log.info("simulated GPU worker: job %s started", job_id)
+        log.info(
+            "simulated GPU worker: job %s started, training %s (%s)",
+            job_id,
+            base_model["id"],
+            base_model["source"],
+        )
 
         # The same run for the same job: a simulation's noise, nothing secret.
         rng = random.Random(hashlib.sha256(job_id.encode()).digest())  # noqa: S311
@@ -213,7 +219,10 @@ class SimulatedGpuWorker:
         def write(name: str, what: str) -> str:
             """A stand-in file under the job's prefix; its key, to report."""
             key = f"{prefix}{name}"
-            body = f"PIPELINE local stand-in, not model weights: {what} of job {job_id}.\n".encode()
+            body = (
+                f"PIPELINE local stand-in, not model weights: {what} of job {job_id},"
+                f" base model {base_model['id']} ({base_model['source']}).\n"
+            ).encode()
             self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/octet-stream")
             return key
 

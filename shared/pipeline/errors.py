@@ -33,6 +33,33 @@ class ConfigurationTooLarge(DomainError):
         self.limits = dict(limits)
 
 
+class GpuSetupTooSmall(DomainError):
+    """The base model does not fit the chosen GPUs at the job's batch size and rank (catalog/memory_fit):
+    what it needs per GPU, and the smallest setup that fits (None when none does)."""
+
+    def __init__(
+        self,
+        *,
+        model_name: str,
+        gpu_type: str,
+        gpu_count: int,
+        gpu_memory_gib: int,
+        needed_bytes: int,
+        batch_size: int,
+        rank: int,
+        smallest: tuple[str, int] | None,
+    ) -> None:
+        super().__init__(f"{model_name} does not fit {gpu_count} x {gpu_type}")
+        self.model_name = model_name
+        self.gpu_type = gpu_type
+        self.gpu_count = gpu_count
+        self.gpu_memory_gib = gpu_memory_gib
+        self.needed_bytes = needed_bytes
+        self.batch_size = batch_size
+        self.rank = rank
+        self.smallest = smallest
+
+
 class EstimateOutOfDate(DomainError):
     """The price the client confirmed is not today's: `current` is the fresh estimate to show."""
 

@@ -25,6 +25,7 @@ def test_estimate_event_returns_the_reference_figures(db: psycopg.Connection[Dic
     assert response.body == {
         "success": True,
         "data": {
+            "base_model": "mistral-7b-v0.3",
             "estimated_cost": 5.94,
             "cost_breakdown": {"compute": 5.44, "storage": 0.5},
             "estimated_duration_hours": 0.78,

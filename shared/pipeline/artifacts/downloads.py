@@ -116,7 +116,7 @@ def download(
     if not artifacts.belongs_to_job(key, user_id, job_id):
         logger.error("artifact key outside its job's prefix: not signed", job_id=str(job_id))
         raise ArtifactNotAvailable("This file is not available")
-    name = artifacts.file_name(key, job_id, label)
+    name = artifacts.file_name(key, job_id, job["base_model"], label)
     url = presigner.download_url(key, file_name=name, expires_in=artifacts.DOWNLOAD_SECONDS)
     return ArtifactDownload(
         url=url,

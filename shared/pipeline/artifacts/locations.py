@@ -33,6 +33,7 @@ def belongs_to_job(key: str, user_id: UUID, job_id: UUID) -> bool:
     return all(part not in ("", ".", "..") for part in key[len(prefix) :].split("/"))
 
 
-def file_name(key: str, job_id: UUID, label: str) -> str:
-    """The name the browser saves it under: job, what it is, and the object's own name."""
-    return f"{job_id}-{label}-{key.rsplit('/', 1)[-1]}"
+def file_name(key: str, job_id: UUID, base_model: str, label: str) -> str:
+    """The name the browser saves it under: job, the model it adapts (it only loads into that model),
+    what it is, and the object's own name."""
+    return f"{job_id}-{base_model}-{label}-{key.rsplit('/', 1)[-1]}"

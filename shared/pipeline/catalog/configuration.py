@@ -1,10 +1,11 @@
 """A training configuration (GPU, hyperparameters), as the estimate and create requests carry it."""
 
-from typing import Annotated
+from typing import Annotated, Final
 from uuid import UUID
 
 from pydantic import AfterValidator, Field, Strict, WithJsonSchema
 
+from pipeline.catalog.base_models import BASE_MODELS, DEFAULT_BASE_MODEL
 from pipeline.catalog.gpu_prices import GPU_TYPES
 from pipeline.models import IntegralNumber, Number, PresetId, RequestModel
 
@@ -23,9 +24,35 @@ GpuTypeId = Annotated[
 ]
 
 
+def _catalog_base_model(value: str) -> str:
+    if value not in BASE_MODELS:
+        raise ValueError(f"must be one of: {', '.join(BASE_MODELS)}")
+    return value
+
+
+BaseModelId = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_catalog_base_model),
+    WithJsonSchema({"type": "string", "enum": list(BASE_MODELS)}),
+]
+# Optional in a request: none named is the catalog's default, whose figures are the reference's.
+RequestedBaseModel = Annotated[
+    BaseModelId,
+    Field(
+        default=DEFAULT_BASE_MODEL,
+        description="The model the adapter is trained on (GET /catalog lists them); the catalog's default"
+        f" ({DEFAULT_BASE_MODEL}) when absent",
+    ),
+]
+
+
+MAX_GPU_COUNT: Final = 8
+
+
 class GpuConfig(RequestModel):
     type: GpuTypeId
-    count: IntegralNumber = Field(ge=1, le=8)
+    count: IntegralNumber = Field(ge=1, le=MAX_GPU_COUNT)
 
 
 class EstimateHyperparameters(RequestModel):
@@ -56,6 +83,7 @@ MaxCost = Annotated[
 
 class EstimateRequest(RequestModel):
     dataset_id: UUID
+    base_model: RequestedBaseModel = DEFAULT_BASE_MODEL
     gpu_config: GpuConfig
     hyperparameters: EstimateHyperparameters
     max_cost: MaxCost = None
@@ -63,6 +91,7 @@ class EstimateRequest(RequestModel):
 
 class CreateJobRequest(RequestModel):
     dataset_id: UUID
+    base_model: RequestedBaseModel = DEFAULT_BASE_MODEL
     preset_id: PresetId
     gpu_config: GpuConfig
     hyperparameters: JobHyperparameters

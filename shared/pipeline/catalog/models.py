@@ -10,8 +10,49 @@ class CatalogGpuType(Model):
     id: str
     label: str
     price_per_gpu_hour: Money
-    throughput_tokens_per_sec: int
+    throughput_tokens_per_sec: int = Field(description="Per GPU, for the default base model (the reference)")
     description: str
+    memory_bytes: int = Field(description="Each GPU's memory, which a base model must fit (memory_rule)")
+
+
+class CatalogGpuSetup(Model):
+    type: str
+    min_count: int = Field(description="The fewest GPUs of this type that fit the model (more always fit)")
+
+
+class CatalogModelMemory(Model):
+    """A base model's terms in the memory rule, in bytes."""
+
+    weight_bytes: int
+    lora_bytes_per_rank: int
+    activation_bytes_per_sequence: int
+
+
+class CatalogBaseModel(Model):
+    id: str
+    name: str
+    source: str = Field(description="The weights a worker loads: a Hugging Face repository id")
+    parameters: int
+    context_length: int = Field(description="The longest example it takes, in tokens")
+    license: str
+    tokenizer: str = Field(description="The tokenizer a dataset's tokens are counted with for it")
+    throughput_factor: float = Field(description="Its tokens per second against the GPU types' figures")
+    memory: CatalogModelMemory
+    gpu_setups: list[CatalogGpuSetup] = Field(
+        description="The GPU types that can train it at the default batch size and rank, with the fewest"
+        " GPUs that fit; a type absent here cannot, at any count"
+    )
+
+
+class CatalogMemoryRule(Model):
+    """needed per GPU = ceil((weight_bytes + rank x lora_bytes_per_rank) / count)
+    + ceil(batch_size / count) x activation_bytes_per_sequence + overhead_bytes; fits when needed <=
+    the GPU type's memory_bytes."""
+
+    sequence_length: int = Field(description="The training sequence activations are budgeted for")
+    overhead_bytes: int
+    default_batch_size: int = Field(description="The batch size gpu_setups are listed at")
+    default_rank: int = Field(description="The LoRA rank gpu_setups are listed at")
 
 
 class CatalogPreset(Model):
@@ -58,6 +99,9 @@ class CatalogLimits(Model):
 class Catalog(Model):
     pricing_version: str
     storage_cost: Money
+    base_models: list[CatalogBaseModel]
+    default_base_model: str = Field(description="The model of an estimate or job that names none")
+    memory_rule: CatalogMemoryRule
     gpu_types: list[CatalogGpuType]
     presets: list[CatalogPreset]
     ranges: dict[str, Range] = Field(description="Keyed by dotted field path, as validation errors are")

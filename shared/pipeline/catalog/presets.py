@@ -4,6 +4,9 @@ from typing import Final
 
 from pipeline.catalog.models import CatalogPreset
 
+# The preset the page starts from; the catalog lists which GPUs fit each model at its batch size and rank.
+DEFAULT_PRESET: Final = "balanced"
+
 PRESETS: Final[tuple[CatalogPreset, ...]] = (
     CatalogPreset(
         id="fast",

@@ -87,6 +87,20 @@ def _configuration_too_large(exc: domain_errors.ConfigurationTooLarge) -> ApiErr
     )
 
 
+def _gpu_setup_too_small(exc: domain_errors.GpuSetupTooSmall) -> ApiError:
+    needed_gib = exc.needed_bytes / 2**30
+    message = (
+        f"{exc.model_name} needs {needed_gib:.1f} GiB on each GPU of {exc.gpu_count} x {exc.gpu_type} at"
+        f" batch size {exc.batch_size} and LoRA rank {exc.rank}, more than its {exc.gpu_memory_gib} GiB"
+    )
+    if exc.smallest is None:
+        message += "; no GPU setup fits it at these settings: lower the batch size or the rank"
+    else:
+        gpu_type, count = exc.smallest
+        message += f"; the smallest setup that fits: {count} x {gpu_type}"
+    return ApiError(400, "Validation error", {"gpu_config": [message]})
+
+
 def _estimate_out_of_date(exc: domain_errors.EstimateOutOfDate) -> ApiError:
     return ApiError(
         409,
@@ -186,6 +200,7 @@ _ANSWERS: Final[tuple[tuple[type[domain_errors.DomainError], Callable[[Any], Api
     (domain_errors.DatasetNotReady, _dataset_not_ready),
     (domain_errors.ConfigurationTooLarge, _configuration_too_large),
     (domain_errors.EstimateOutOfDate, _estimate_out_of_date),
+    (domain_errors.GpuSetupTooSmall, _gpu_setup_too_small),
     (domain_errors.IdempotencyKeyInFlight, _idempotency_key_in_flight),
     (domain_errors.IdempotencyKeyReused, _idempotency_key_reused),
     (domain_errors.JobNotFound, _fixed(404, "Training job not found")),

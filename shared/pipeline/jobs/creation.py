@@ -19,6 +19,7 @@ from uuid import UUID, uuid4
 
 from pipeline.budgets import rules as budget_rules
 from pipeline.budgets import usage as budgets_usage
+from pipeline.catalog.base_models import DEFAULT_BASE_MODEL
 from pipeline.catalog.configuration import CreateJobRequest
 from pipeline.catalog.gpu_prices import PRICING_VERSION
 from pipeline.datasets import repository as datasets_repository
@@ -67,7 +68,9 @@ def create_job(
     answer is 201 as if nothing had happened; not found, 503 (nothing was created); the lookup failing
     too, 503 saying the outcome is unknown and to retry with the same Idempotency-Key.
     """
-    request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    # The default model named or not is one request: a key used before models existed still replays.
+    unnamed_default = {"base_model"} if request.base_model == DEFAULT_BASE_MODEL else None
+    request_hash = hashlib.sha256(request.model_dump_json(exclude=unnamed_default).encode()).hexdigest()
     job_id = uuid4()
     stored: CreatedJob | tuple[TrainingJob, after_commit.Written | None]
     for attempt in (1, 2):
@@ -173,7 +176,7 @@ def _store_job(
 
     # The figures, not the Estimate response model: building that model's validator lengthens a cold
     # start, and only the 409 answer needs it (the bench's cold-start rows measure it).
-    figures = figures_for_dataset(dataset, request.gpu_config, request.hyperparameters)
+    figures = figures_for_dataset(dataset, request.base_model, request.gpu_config, request.hyperparameters)
     client_estimate = Decimal(repr(request.estimated_cost))
     # Exactly the figure the user confirmed, to the cent, or nothing: a job is never stored at a price
     # the user was not shown (a cent of tolerance let 5.95 be stored where 5.94 was confirmed).
@@ -181,7 +184,7 @@ def _store_job(
         raise EstimateOutOfDate(
             submitted=client_estimate,
             current_cost=figures.estimated_cost,
-            current=estimate_from_figures(figures, dataset.name).model_dump(mode="json"),
+            current=estimate_from_figures(figures, dataset.name, request.base_model).model_dump(mode="json"),
         )
 
     max_cost = checked_max_cost(request.max_cost, figures.estimated_cost)
@@ -197,6 +200,7 @@ def _store_job(
         user_id=user_id,
         dataset_id=dataset.id,
         preset_id=request.preset_id,
+        base_model=request.base_model,
         total_epochs=request.hyperparameters.epochs,
         total_steps=figures.total_steps,
         gpu_config=configuration["gpu_config"],
@@ -216,6 +220,7 @@ def _store_job(
         user_id=user_id,
         dataset_id=dataset.id,
         preset_id=request.preset_id,
+        base_model=request.base_model,
         gpu_config=request.gpu_config,
         hyperparameters=request.hyperparameters,
         total_steps=new_job.total_steps,

@@ -24,6 +24,7 @@ class TrainingJob(Model):
     user_id: UUID
     dataset_id: UUID
     preset_id: str
+    base_model: str = Field(description="The base model the adapter is trained on (GET /catalog)")
     status: JobStatus
     current_stage: str | None
     progress: Money

@@ -26,6 +26,8 @@ class TrainingJobQueuedMessage(Model):
     user_id: UUID
     dataset_id: UUID
     preset_id: PresetId
+    # Added in version 1 (a field consumers may ignore); absent only from messages queued before it.
+    base_model: str | None = None
     gpu_config: GpuConfig
     hyperparameters: JobHyperparameters
     total_steps: int

@@ -17,6 +17,7 @@ class NewJob(NamedTuple):
     user_id: UUID
     dataset_id: UUID
     preset_id: str
+    base_model: str
     total_epochs: int
     total_steps: int
     gpu_config: dict[str, Any]
@@ -35,6 +36,7 @@ class ClaimedJob(NamedTuple):
     id: UUID
     user_id: UUID
     preset_id: str
+    base_model: str
     gpu_config: dict[str, Any]
     hyperparameters: dict[str, Any]
     total_epochs: int
@@ -50,11 +52,12 @@ class ClaimedJob(NamedTuple):
 
 _INSERT: Final = """
 insert into lora_training_jobs (
-    id, user_id, dataset_id, preset_id, status, current_stage, progress, current_epoch, total_epochs,
-    current_step, total_steps, gpu_config, hyperparameters, estimated_total_cost, current_cost,
+    id, user_id, dataset_id, preset_id, base_model, status, current_stage, progress, current_epoch,
+    total_epochs, current_step, total_steps, gpu_config, hyperparameters, estimated_total_cost, current_cost,
     current_metrics, pricing_version, queued_at, created_at, updated_at, max_cost
 ) values (
-    %(id)s, %(user_id)s, %(dataset_id)s, %(preset_id)s, 'queued', 'queued', 0, 0, %(total_epochs)s,
+    %(id)s, %(user_id)s, %(dataset_id)s, %(preset_id)s, %(base_model)s, 'queued', 'queued', 0, 0,
+    %(total_epochs)s,
     0, %(total_steps)s, %(gpu_config)s, %(hyperparameters)s, %(estimated_total_cost)s, 0,
     '{}', %(pricing_version)s, %(queued_at)s, %(queued_at)s, %(queued_at)s, %(max_cost)s
 )
@@ -106,7 +109,8 @@ update lora_training_jobs j
 set status = 'initializing', current_stage = 'initializing', started_at = now()
 from lora_datasets d
 where j.id = %s and j.status = 'queued' and d.id = j.dataset_id and d.user_id = j.user_id
-returning j.id, j.user_id, j.preset_id, j.gpu_config, j.hyperparameters, j.total_epochs, j.total_steps,
+returning j.id, j.user_id, j.preset_id, j.base_model, j.gpu_config, j.hyperparameters, j.total_epochs,
+          j.total_steps,
           d.id as dataset_id, d.name as dataset_name, d.format as dataset_format,
           d.total_training_pairs as dataset_total_training_pairs, d.total_tokens as dataset_total_tokens,
           j.estimated_total_cost, j.pricing_version
@@ -114,7 +118,7 @@ returning j.id, j.user_id, j.preset_id, j.gpu_config, j.hyperparameters, j.total
 _STATUS_OF: Final = "select status from lora_training_jobs where id = %s"
 _STATUS_FOR_USER: Final = "select status from lora_training_jobs where id = %s and user_id = %s"
 _ARTIFACT_FOR_USER: Final = (
-    "select status, artifact_key from lora_training_jobs where id = %s and user_id = %s"
+    "select status, artifact_key, base_model from lora_training_jobs where id = %s and user_id = %s"
 )
 # The job as a worker's report finds it, locked until the report's transaction ends: reports for one
 # job are applied one at a time, in sequence order.
@@ -186,6 +190,7 @@ def insert(conn: Connection, job: NewJob) -> Deferred[dict[str, Any]]:
         "user_id": job.user_id,
         "dataset_id": job.dataset_id,
         "preset_id": job.preset_id,
+        "base_model": job.base_model,
         "total_epochs": job.total_epochs,
         "total_steps": job.total_steps,
         "gpu_config": Jsonb(job.gpu_config),
@@ -301,7 +306,7 @@ def request_cancellation(conn: Connection, job_id: UUID) -> None:
 
 
 def artifact_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> Deferred[dict[str, Any] | None]:
-    """The job's status and its final adapter's key (null until it completed)."""
+    """The job's status, its final adapter's key (null until it completed) and its base model."""
     cursor = conn.execute(_ARTIFACT_FOR_USER, (job_id, user_id))
     return Deferred(cursor, lambda row: dict(row) if row else None)
 

@@ -9,24 +9,29 @@ from pipeline.budgets import limits as budget_limits
 from pipeline.budgets import rules as budget_rules
 from pipeline.budgets import usage as budgets_usage
 from pipeline.budgets.models import MonthlySpend
-from pipeline.catalog.configuration import EstimateHyperparameters, EstimateRequest, GpuConfig
+from pipeline.catalog import memory_fit
+from pipeline.catalog.base_models import BASE_MODELS, BaseModelSpec, throughput_per_gpu
+from pipeline.catalog.configuration import MAX_GPU_COUNT, EstimateHyperparameters, EstimateRequest, GpuConfig
 from pipeline.catalog.gpu_prices import GPU_TYPES, PRICING_VERSION, STORAGE_COST
 from pipeline.datasets import repository as datasets_repository
 from pipeline.datasets.repository import Dataset
 from pipeline.db.database import Connection, Database
-from pipeline.errors import ConfigurationTooLarge, DatasetNotFound, InvalidInput
+from pipeline.errors import ConfigurationTooLarge, DatasetNotFound, GpuSetupTooSmall, InvalidInput
 from pipeline.pricing import cost_model
 from pipeline.pricing.models import CostBreakdown, Estimate, TrainingDetails
 
 
 def figures_for_dataset(
-    dataset: Dataset, gpu_config: GpuConfig, hyperparameters: EstimateHyperparameters
+    dataset: Dataset, base_model: str, gpu_config: GpuConfig, hyperparameters: EstimateHyperparameters
 ) -> cost_model.CostEstimate:
-    """The run's figures; ConfigurationTooLarge beyond the limits (cost_model.LIMITS)."""
+    """The run's figures; GpuSetupTooSmall when the model does not fit the GPUs at this batch and rank,
+    ConfigurationTooLarge beyond the limits (cost_model.LIMITS)."""
     gpu = GPU_TYPES[gpu_config.type]
+    model = BASE_MODELS[base_model]
+    require_fit(model, gpu_config, batch_size=hyperparameters.batch_size, rank=hyperparameters.rank)
     figures = cost_model.estimate_cost(
         price_per_gpu_hour=gpu.price_per_gpu_hour,
-        throughput_per_gpu=gpu.throughput_tokens_per_sec,
+        throughput_per_gpu=throughput_per_gpu(model, gpu.throughput_tokens_per_sec),
         gpu_count=gpu_config.count,
         batch_size=hyperparameters.batch_size,
         epochs=hyperparameters.epochs,
@@ -40,14 +45,42 @@ def figures_for_dataset(
     return figures
 
 
+def require_fit(model: BaseModelSpec, gpu_config: GpuConfig, *, batch_size: int, rank: int) -> None:
+    """GpuSetupTooSmall, naming the smallest setup that fits, when the model does not fit the GPUs."""
+    terms = memory_fit.memory_terms(model)
+    gpu = GPU_TYPES[gpu_config.type]
+    needed = memory_fit.bytes_per_gpu(terms, gpu_count=gpu_config.count, batch_size=batch_size, rank=rank)
+    if needed <= gpu.memory_gib * memory_fit.GIB:
+        return
+    smallest = memory_fit.smallest_fitting_setup(
+        terms,
+        [(g.id, g.memory_gib, g.price_per_gpu_hour) for g in GPU_TYPES.values()],
+        max_count=MAX_GPU_COUNT,
+        batch_size=batch_size,
+        rank=rank,
+    )
+    raise GpuSetupTooSmall(
+        model_name=model.name,
+        gpu_type=gpu.id,
+        gpu_count=gpu_config.count,
+        gpu_memory_gib=gpu.memory_gib,
+        needed_bytes=needed,
+        batch_size=batch_size,
+        rank=rank,
+        smallest=(smallest.gpu_type, smallest.gpu_count) if smallest else None,
+    )
+
+
 def estimate_for_dataset(
-    dataset: Dataset, gpu_config: GpuConfig, hyperparameters: EstimateHyperparameters
+    dataset: Dataset, base_model: str, gpu_config: GpuConfig, hyperparameters: EstimateHyperparameters
 ) -> Estimate:
-    return estimate_from_figures(figures_for_dataset(dataset, gpu_config, hyperparameters), dataset.name)
+    figures = figures_for_dataset(dataset, base_model, gpu_config, hyperparameters)
+    return estimate_from_figures(figures, dataset.name, base_model)
 
 
-def estimate_from_figures(figures: cost_model.CostEstimate, dataset_name: str) -> Estimate:
+def estimate_from_figures(figures: cost_model.CostEstimate, dataset_name: str, base_model: str) -> Estimate:
     return Estimate(
+        base_model=base_model,
         estimated_cost=figures.estimated_cost,
         cost_breakdown=CostBreakdown(compute=figures.compute_cost, storage=figures.storage_cost),
         estimated_duration_hours=figures.estimated_duration_hours,
@@ -76,7 +109,7 @@ def estimate_for_user(
     dataset, spend = database.read(user_id, queue, one_snapshot=True)
     if dataset is None:
         raise DatasetNotFound()
-    estimate = estimate_for_dataset(dataset, request.gpu_config, request.hyperparameters)
+    estimate = estimate_for_dataset(dataset, request.base_model, request.gpu_config, request.hyperparameters)
     max_cost = checked_max_cost(request.max_cost, estimate.estimated_cost)
     if spend is None or spend.monthly_spend_limit is None:
         return estimate

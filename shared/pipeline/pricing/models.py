@@ -19,6 +19,7 @@ class TrainingDetails(Model):
 
 
 class Estimate(Model):
+    base_model: str = Field(description="The base model the run trains (its throughput sets the duration)")
     estimated_cost: Money
     cost_breakdown: CostBreakdown
     estimated_duration_hours: Money

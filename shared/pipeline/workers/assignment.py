@@ -3,7 +3,8 @@
 from datetime import datetime
 
 from pipeline.artifacts import locations as artifacts
-from pipeline.catalog.gpu_prices import GPU_TYPES, STORAGE_COST, prices_for
+from pipeline.catalog.base_models import throughput_per_gpu
+from pipeline.catalog.gpu_prices import prices_for, run_inputs_for
 from pipeline.jobs.repository import ClaimedJob
 from pipeline.pricing import cost_model
 from pipeline.workers.messages import TrainingJobAssigned
@@ -13,17 +14,17 @@ def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAs
     """The job as a worker needs it, with the run its estimate expects. Steps and duration come from
     the cost model over the job's own configuration and its dataset's statistics, as the estimate
     did."""
-    gpu = GPU_TYPES[job.gpu_config["type"]]
+    gpu, model = run_inputs_for(job.pricing_version, job.gpu_config["type"], job.base_model)
     prices = prices_for(job.pricing_version, job.gpu_config["type"])
     figures = cost_model.estimate_cost(
-        price_per_gpu_hour=gpu.price_per_gpu_hour,
-        throughput_per_gpu=gpu.throughput_tokens_per_sec,
+        price_per_gpu_hour=prices.price_per_gpu_hour,
+        throughput_per_gpu=throughput_per_gpu(model, gpu.throughput_tokens_per_sec),
         gpu_count=int(job.gpu_config["count"]),
         batch_size=int(job.hyperparameters["batch_size"]),
         epochs=job.total_epochs,
         total_training_pairs=job.dataset_total_training_pairs,
         total_tokens=job.dataset_total_tokens,
-        storage_cost=STORAGE_COST,
+        storage_cost=prices.storage_cost,
     )
     # The duration whose GPU time is charged the estimate the user was shown, to the cent, at the job's
     # own prices: a run that takes exactly this long is neither over nor under its estimate.
@@ -38,6 +39,14 @@ def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAs
         {
             "job_id": job.id,
             "user_id": job.user_id,
+            "base_model": {
+                "id": model.id,
+                "name": model.name,
+                "source": model.source,
+                "parameters": model.parameters,
+                "context_length": model.context_length,
+                "tokenizer": model.tokenizer,
+            },
             "dataset": {
                 "id": job.dataset_id,
                 "name": job.dataset_name,

@@ -34,7 +34,7 @@ from pipeline.outbox.repository import Destination
 from pipeline.runtime.observability import logger
 from pipeline.runtime.queue_consumer import envelope
 from pipeline.workers.assignment import assignment_for
-from pipeline.workers.messages import JOB_ASSIGNED_TYPE, WORKER_MESSAGE_VERSION
+from pipeline.workers.messages import JOB_ASSIGNED_TYPE, JOB_ASSIGNED_VERSION
 
 
 class Outcome(StrEnum):
@@ -101,7 +101,7 @@ def dispatch(database: Database, body: str, workers: Publisher, artifacts_bucket
             job_id=claimed.id,
             destination=Destination.WORKER_TASKS,
             message_type=JOB_ASSIGNED_TYPE,
-            version=WORKER_MESSAGE_VERSION,
+            version=JOB_ASSIGNED_VERSION,
             body=assignment,
         )
     logger.info("job claimed", job_id=str(message.job_id))

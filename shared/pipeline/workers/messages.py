@@ -24,6 +24,22 @@ from pipeline.models import Model, PresetId, UtcDatetime
 JOB_ASSIGNED_TYPE: Final = "training_job.assigned"
 CANCEL_REQUESTED_TYPE: Final = "training_job.cancel_requested"
 WORKER_MESSAGE_VERSION: Final = 1
+# Version 2 names the base model to train. A version 1 worker trained a model of its own choosing, so the
+# new field changes what the job means: a v1 worker leaves a v2 message alone (docs/worker-contract.md).
+JOB_ASSIGNED_VERSION: Final = 2
+
+
+class AssignedBaseModel(Model):
+    """The model to train the adapter on: load `source`'s weights, count tokens with `tokenizer`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="The catalog's id (GET /catalog): the job's base_model")
+    name: str
+    source: str = Field(description="The weights to load: a Hugging Face repository id")
+    parameters: int = Field(ge=1)
+    context_length: int = Field(ge=1, description="The longest example the model takes, in tokens")
+    tokenizer: str = Field(description="The tokenizer the dataset's tokens were counted with")
 
 
 class AssignedDataset(Model):
@@ -51,9 +67,10 @@ class TrainingJobAssigned(Model):
     model_config = ConfigDict(frozen=True, title="TrainingJobAssigned")
 
     type: Literal["training_job.assigned"] = JOB_ASSIGNED_TYPE
-    version: Literal[1] = WORKER_MESSAGE_VERSION
+    version: Literal[2] = JOB_ASSIGNED_VERSION
     job_id: UUID
     user_id: UUID
+    base_model: AssignedBaseModel
     dataset: AssignedDataset
     preset_id: PresetId
     gpu_config: GpuConfig

@@ -218,6 +218,7 @@ def test_the_adapter_of_a_completed_job_is_a_presigned_get_valid_for_five_minute
     db: psycopg.Connection[DictRow], worker_db: Database
 ) -> None:
     job = _job(db)
+    db.execute("update lora_training_jobs set base_model = 'llama-3.2-3b' where id = %s", (job[1],))
     _run_with_two_checkpoints(worker_db, job, complete=True)
     asked_at = datetime.now(UTC)
 
@@ -232,7 +233,8 @@ def test_the_adapter_of_a_completed_job_is_a_presigned_get_valid_for_five_minute
     query = dict(parse_qsl(url.query))
     assert query["X-Amz-Expires"] == "300"
     assert query["response-content-disposition"] == f'attachment; filename="{data["file_name"]}"'
-    assert data["file_name"] == f"{job[1]}-adapter-adapter_model.safetensors"
+    # It names the model it adapts: an adapter loads into that model only.
+    assert data["file_name"] == f"{job[1]}-llama-3.2-3b-adapter-adapter_model.safetensors"
     assert (data["artifact"], data["step"]) == ("adapter", None)
     expires_at = datetime.fromisoformat(data["expires_at"])
     assert asked_at + timedelta(seconds=299) <= expires_at <= datetime.now(UTC) + timedelta(seconds=300)
@@ -264,7 +266,7 @@ def test_each_checkpoint_can_be_downloaded_by_its_step(
     assert (data["artifact"], data["step"], data["file_name"]) == (
         "checkpoint",
         60,
-        f"{job[1]}-step-60-adapter_model.safetensors",
+        f"{job[1]}-mistral-7b-v0.3-step-60-adapter_model.safetensors",
     )
     assert sigv4_refusal(data["url"], os.environ["AWS_SECRET_ACCESS_KEY"], datetime.now(UTC)) is None
 

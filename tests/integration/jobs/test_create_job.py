@@ -61,6 +61,7 @@ def test_created_job_is_stored_queued_with_server_figures(
         "user_id": user_id,
         "dataset_id": dataset_id,
         "preset_id": "balanced",
+        "base_model": "mistral-7b-v0.3",
         "status": "queued",
         "current_stage": "queued",
         "progress": Decimal("0.00"),
@@ -144,6 +145,7 @@ def test_created_job_message_is_on_the_queue_and_outbox_row_marked_sent(
         "user_id": str(user_id),
         "dataset_id": str(dataset_id),
         "preset_id": "balanced",
+        "base_model": "mistral-7b-v0.3",
         "gpu_config": {"type": "A100-80GB", "count": 2},
         "hyperparameters": {
             "batch_size": 4,

@@ -46,13 +46,13 @@ def _dispatch(*bodies: str) -> tuple[dict[str, Any], list[str]]:
     return response, [record["messageId"] for record in records]
 
 
-def _queued_message(db: psycopg.Connection[DictRow], sqs_queue: QueueReader) -> tuple[str, dict[str, Any]]:
+def _queued_message(
+    db: psycopg.Connection[DictRow], sqs_queue: QueueReader, **overrides: Any
+) -> tuple[str, dict[str, Any]]:
     """Create a job through the API and take its message off the queue, as SQS would deliver it."""
     user_id = uuid4()
-    created = invoke(
-        create_job_app,
-        build_event("create_job", sub=user_id, body=create_body(insert_dataset(db, user_id=user_id))),
-    )
+    body = create_body(insert_dataset(db, user_id=user_id), **overrides)
+    created = invoke(create_job_app, build_event("create_job", sub=user_id, body=body))
     assert created.status == 201
     (message,) = sqs_queue.receive_all()
     return message["Body"], created.body["data"]
@@ -243,9 +243,18 @@ def test_a_claimed_job_is_assigned_to_the_workers_once_with_the_run_its_estimate
     assert message["MessageAttributes"]["type"]["StringValue"] == "training_job.assigned"
     assert {key: assignment[key] for key in assignment if key != "assigned_at"} == {
         "type": "training_job.assigned",
-        "version": 1,
+        "version": 2,
         "job_id": job["id"],
         "user_id": job["user_id"],
+        # None named at create: the default model, whose figures the reference's are.
+        "base_model": {
+            "id": "mistral-7b-v0.3",
+            "name": "Mistral 7B v0.3",
+            "source": "mistralai/Mistral-7B-v0.3",
+            "parameters": 7_248_023_552,
+            "context_length": 32_768,
+            "tokenizer": "mistral-v3",
+        },
         "dataset": {
             "id": job["dataset_id"],
             "name": "Customer support v1",
@@ -274,19 +283,61 @@ def test_a_claimed_job_is_assigned_to_the_workers_once_with_the_run_its_estimate
     assert rows == [{"destination": "jobs", "sent": True}, {"destination": "worker_tasks", "sent": True}]
 
 
+@pytest.mark.parametrize(
+    ("base_model", "estimated_cost", "duration"),
+    [
+        # Balanced on 2 x A100-80GB over 5000 pairs, 1.2M tokens: 3750 steps of 960 tokens, + 1800 s.
+        # NeMo at 2 x 1080 tok/s: 3466.7 s, $6.74 of GPU time (3467 s is charged exactly that).
+        ("mistral-nemo-12b", 7.24, 3467),
+        # Llama 3.1 70B at 2 x 180 tok/s: 11,800 s, $22.94 of GPU time.
+        ("llama-3.1-70b", 23.44, 11800),
+    ],
+)
+def test_a_job_on_a_chosen_model_is_assigned_that_model_and_its_run(
+    db: psycopg.Connection[DictRow],
+    sqs_queue: QueueReader,
+    worker_tasks_queue: QueueReader,
+    base_model: str,
+    estimated_cost: float,
+    duration: int,
+) -> None:
+    body, job = _queued_message(db, sqs_queue, base_model=base_model, estimated_cost=estimated_cost)
+
+    _dispatch(body)
+
+    (message,) = worker_tasks_queue.receive_all()
+    assignment = json.loads(message["Body"])
+    assert (
+        assignment["version"],
+        assignment["base_model"]["id"],
+        assignment["estimated_duration_seconds"],
+    ) == (
+        2,
+        base_model,
+        duration,
+    )
+    assert job["base_model"] == base_model
+
+
+@pytest.mark.parametrize(
+    ("base_model", "estimated_cost"),
+    [("mistral-7b-v0.3", 5.94), ("llama-3.2-3b", 4.86), ("mistral-nemo-12b", 7.24), ("llama-3.1-70b", 23.44)],
+)
 def test_a_run_that_takes_exactly_its_assigned_duration_is_charged_its_estimate_and_not_over_it(
     db: psycopg.Connection[DictRow],
     worker_db: Database,
     sqs_queue: QueueReader,
     worker_tasks_queue: QueueReader,
+    base_model: str,
+    estimated_cost: float,
 ) -> None:
-    body, job = _queued_message(db, sqs_queue)
+    body, job = _queued_message(db, sqs_queue, base_model=base_model, estimated_cost=estimated_cost)
     _dispatch(body)
     (message,) = worker_tasks_queue.receive_all()
     assignment = json.loads(message["Body"])
     # Handed over long enough ago for the whole run (the bound on what a report may claim).
     db.execute(
-        "update lora_training_jobs set started_at = now() - interval '2 hours' where id = %s", (job["id"],)
+        "update lora_training_jobs set started_at = now() - interval '4 hours' where id = %s", (job["id"],)
     )
     gpus = assignment["gpu_config"]["count"]
     completed = {

@@ -35,6 +35,7 @@ def test_catalog_lists_every_gpu_type_with_its_price_and_throughput() -> None:
         "price_per_gpu_hour": 4.2,
         "throughput_tokens_per_sec": 2200,
         "description": "Fastest available",
+        "memory_bytes": 80 * 2**30,
     }
 
 

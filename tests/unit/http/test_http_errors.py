@@ -11,6 +11,7 @@ from pipeline.pricing import cost_model
 from pipeline.pricing.models import CostBreakdown, Estimate, TrainingDetails
 
 FRESH = Estimate(
+    base_model="mistral-7b-v0.3",
     estimated_cost=Decimal("5.95"),
     cost_breakdown=CostBreakdown(compute=Decimal("5.94"), storage=Decimal("0.01")),
     estimated_duration_hours=Decimal("1.5"),

@@ -21,9 +21,17 @@ JOB_ID = "0d9ff9a4-62a5-4d0b-a1a4-0b3f4f5b8f10"
 USER_ID = "5b1f7c1e-2a7d-4f7e-9a57-3c1d2b4e6f80"
 ASSIGNMENT: dict[str, Any] = {
     "type": "training_job.assigned",
-    "version": 1,
+    "version": 2,
     "job_id": JOB_ID,
     "user_id": USER_ID,
+    "base_model": {
+        "id": "mistral-nemo-12b",
+        "name": "Mistral NeMo 12B",
+        "source": "mistralai/Mistral-Nemo-Base-2407",
+        "parameters": 12_247_782_400,
+        "context_length": 131_072,
+        "tokenizer": "tekken-240718",
+    },
     "dataset": {
         "id": "7c4e2a10-3b5d-4e6f-8a9b-0c1d2e3f4a5b",
         "name": "demo",
@@ -156,7 +164,9 @@ def test_a_job_runs_to_completion_with_a_checkpoint_per_epoch_and_a_falling_loss
     # Every reported key was written first, in the assignment's bucket.
     reported = [c["object_key"] for c in checkpoints] + [completed["artifact_key"]]
     assert sorted(s3.objects) == sorted(("artifacts", key) for key in reported)
-    assert s3.objects[("artifacts", completed["artifact_key"])].startswith(b"PIPELINE local stand-in")
+    adapter = s3.objects[("artifacts", completed["artifact_key"])]
+    assert adapter.startswith(b"PIPELINE local stand-in")
+    assert b"base model mistral-nemo-12b (mistralai/Mistral-Nemo-Base-2407)" in adapter
     # 2000 s over 200 steps, within the simulation's 0.95 to 1.1 spread, on 2 GPUs.
     assert 2 * 2000 * 0.95 <= completed["gpu_seconds"] <= 2 * 2000 * 1.1
     progress = [r for r in reports if r["type"] == "training_job.progress"]
@@ -213,7 +223,7 @@ def test_an_assignment_of_an_unknown_version_is_left_on_the_queue_untouched() ->
     sqs, clock = RecordingSqs(), FakeClock()
 
     assert (
-        _worker(sqs, clock).run_job(ASSIGNMENT | {"version": 2}, "receipt-1", threading.Event()) == "ignored"
+        _worker(sqs, clock).run_job(ASSIGNMENT | {"version": 1}, "receipt-1", threading.Event()) == "ignored"
     )
     assert sqs.calls == []
 

@@ -26,6 +26,7 @@ CLAIMED = ClaimedJob(
     id=JOB_ID,
     user_id=USER_ID,
     preset_id="balanced",
+    base_model="mistral-7b-v0.3",
     gpu_config={"type": "A100-80GB", "count": 2},
     hyperparameters={"batch_size": 4, "epochs": 3, "learning_rate": 0.0002, "rank": 16, "alpha": 32},
     total_epochs=3,
@@ -48,7 +49,7 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
 def test_the_committed_worker_message_schemas_are_generated_from_the_models() -> None:
     generated = worker_message_schemas()
     assert sorted(generated) == [
-        "training_job.assigned.v1.schema.json",
+        "training_job.assigned.v2.schema.json",
         "training_job.cancel_requested.v1.schema.json",
     ]
     for name, schema in generated.items():
@@ -63,13 +64,21 @@ def test_schemas_holds_exactly_the_generated_message_schemas() -> None:
 def test_the_assignment_the_dispatcher_sends_passes_its_schema() -> None:
     body = assignment_for(CLAIMED, NOW, "pipeline-artifacts").model_dump(mode="json")
 
-    _validator("training_job.assigned.v1.schema.json").validate(body)
+    _validator("training_job.assigned.v2.schema.json").validate(body)
     assert (body["type"], body["version"], body["total_steps"], body["steps_per_epoch"]) == (
         "training_job.assigned",
-        1,
+        2,
         3750,
         1250,
     )
+    assert body["base_model"] == {
+        "id": "mistral-7b-v0.3",
+        "name": "Mistral 7B v0.3",
+        "source": "mistralai/Mistral-7B-v0.3",
+        "parameters": 7_248_023_552,
+        "context_length": 32_768,
+        "tokenizer": "mistral-v3",
+    }
     assert body["dataset"]["name"] == "support-conversations"
     assert body["output"] == {
         "bucket": "pipeline-artifacts",
@@ -93,7 +102,9 @@ def test_the_cancel_request_passes_its_schema() -> None:
 
 
 BREAKS: dict[str, Any] = {
-    "unknown-version": lambda m: m.update(version=2),
+    "unknown-version": lambda m: m.update(version=1),
+    "no-base-model": lambda m: m.pop("base_model"),
+    "base-model-without-source": lambda m: m["base_model"].pop("source"),
     "zero-steps": lambda m: m.update(total_steps=0),
     "no-gpu-config": lambda m: m.pop("gpu_config"),
     "unknown-gpu": lambda m: m["gpu_config"].update(type="TPU-v5"),
@@ -108,7 +119,7 @@ def test_the_assignment_schema_refuses_a_broken_message(name: str) -> None:
     BREAKS[name](body)
 
     with pytest.raises(jsonschema.ValidationError):
-        _validator("training_job.assigned.v1.schema.json").validate(body)
+        _validator("training_job.assigned.v2.schema.json").validate(body)
 
 
 @pytest.mark.parametrize("name", sorted(path.name for path in SCHEMAS.glob("training_job.*.schema.json")))
