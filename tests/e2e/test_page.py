@@ -35,6 +35,7 @@ from tests.factories import RecordedStops
 
 # The spec's defaults (Balanced, 2 x A100-80GB) over a 5 000-pair, 1.2M-token dataset.
 DEFAULT_TOTAL = "$5.94"
+TIMES = "\N{MULTIPLICATION SIGN}"  # as the page writes a GPU setup: 2 TIMES NVIDIA A100 80GB
 
 
 @pytest.fixture(scope="module")
@@ -726,6 +727,262 @@ def test_the_months_spend_is_beside_the_price_and_a_job_past_the_limit_cannot_st
     assert (status, cost) == ("queued", Decimal("5.94"))
 
 
+# ---- the base model and the GPUs that hold it -----------------------------------------------------
+
+
+def _model_of_jobs(stack: Stack, user: str) -> list[str]:
+    with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "select base_model from lora_training_jobs where user_id = %s order by created_at",
+            (auth_tokens.user_id_for(user),),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _with_catalog(page: Page, change: Any) -> None:
+    """The page gets GET /catalog as `change` leaves it: what another catalog would make it do."""
+
+    def changed(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        change(body["data"])
+        route.fulfill(response=response, json=body)
+
+    page.route("**/catalog", changed)
+
+
+def test_the_model_picker_comes_first_and_each_model_says_its_size_context_and_licence(
+    tab: Tab, stack: Stack
+) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+
+    radios = page.get_by_role("radiogroup", name="Base Model").get_by_role("radio")
+    expect(radios).to_have_count(4)
+    expect(page.get_by_role("radio", name="Mistral 7B v0.3")).to_be_checked()  # the catalog's default
+    cards = {
+        "llama-3.2-3b": (
+            "Llama 3.2 3B",
+            "3.2 B parameters",
+            "128K tokens context",
+            "Llama 3.2 Community License",
+        ),
+        "mistral-7b-v0.3": ("Mistral 7B v0.3", "7.2 B parameters", "32K tokens context", "Apache-2.0"),
+        "mistral-nemo-12b": ("Mistral NeMo 12B", "12.2 B parameters", "128K tokens context", "Apache-2.0"),
+        "llama-3.1-70b": (
+            "Llama 3.1 70B",
+            "70.6 B parameters",
+            "128K tokens context",
+            "Llama 3.1 Community License",
+        ),
+    }
+    for model_id, (name, size, context, licence) in cards.items():
+        card = page.locator(f".model[data-model='{model_id}']")
+        for said in (name, size, context, f"Licence: {licence}"):
+            expect(card).to_contain_text(said)
+    expect(page.locator(".model[data-model='llama-3.1-70b']")).to_contain_text(
+        f"Smallest GPU setup: 2 {TIMES} NVIDIA A100 80GB"
+    )
+    # First in the form, above the presets; its facts describe each radio.
+    assert page.locator("#configure section.card").first.get_attribute("aria-labelledby") == "model-title"
+    nemo = page.get_by_role("radio", name="Mistral NeMo 12B")
+    expect(nemo).to_have_attribute("aria-describedby", "model-mistral-nemo-12b-facts")
+    (estimate,) = tab.calls_to("POST", "/jobs/estimate")
+    assert estimate.body["base_model"] == "mistral-7b-v0.3"
+    page.get_by_role("radio", name="Mistral 7B v0.3").focus()  # the screen's shot: around the picker
+    tab.check_and_screenshot("configure-model-picker", on_screen=True)
+
+
+def test_picking_a_model_reprices_the_job_and_the_job_page_and_list_name_it(tab: Tab, stack: Stack) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    tab.calls.clear()
+
+    page.get_by_role("radio", name="Mistral 7B v0.3").focus()
+    page.keyboard.press("ArrowRight")  # a radio group: arrow keys pick the next model
+    page.keyboard.press("ArrowRight")
+
+    expect(page.get_by_role("radio", name="Llama 3.1 70B")).to_be_checked()
+    expect(page.locator(".model[data-model='llama-3.1-70b']")).to_have_class(re.compile("selected"))
+    expect(page.locator("#estimate-figures")).not_to_have_class(re.compile("stale"))
+    (call,) = tab.calls_to("POST", "/jobs/estimate")  # one request, after the pause, for the last model
+    assert call.body["base_model"] == "llama-3.1-70b"
+    assert call.body["gpu_config"] == {"type": "A100-80GB", "count": 2}  # the GPUs stayed as they were
+    expected = http("POST", tab.url("/jobs/estimate"), token=_token(tab), body=call.body).body["data"]
+    assert expected["base_model"] == "llama-3.1-70b"
+    assert _shown_figures(page) == _figures_of(expected)
+    assert expected["estimated_cost"] > float(DEFAULT_TOTAL.removeprefix("$"))  # a 70B trains slower
+    expect(page.locator("#summary-total")).to_have_text(f"${expected['estimated_cost']:.2f}")
+    expect(page.locator("#gpu-fit")).to_be_hidden()  # 2 x A100 80GB hold it
+
+    page.get_by_role("button", name="Start Training").click()
+
+    page.wait_for_url("**/training/jobs/*")
+    (create,) = tab.calls_to("POST", "/jobs")
+    assert create.body["base_model"] == "llama-3.1-70b"
+    assert _model_of_jobs(stack, tab.user) == ["llama-3.1-70b"]
+    expect(page.locator("#job-model-summary")).to_have_text("Llama 3.1 70B")
+    expect(page.locator("#job-subtitle")).to_contain_text("Base model: Llama 3.1 70B · Created")
+    expect(page.locator("#job-base-model")).to_have_text("Llama 3.1 70B")
+    tab.check_and_screenshot("job-names-its-model")
+    page.goto(tab.url("/training/jobs"))
+    expect(page.locator("#jobs-rows td[data-label=Model]")).to_have_text(["Llama 3.1 70B"])
+    expect(page.get_by_role("columnheader", name="Model")).to_be_visible()
+    tab.check_and_screenshot("jobs-list-with-models")
+
+
+def test_gpus_too_small_for_the_model_are_said_beside_them_and_start_training_stays_off(
+    tab: Tab, stack: Stack
+) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    page.get_by_label("GPU Type").select_option("V100-32GB")
+    _slider(page, "Number of GPUs").focus()
+    page.keyboard.press("ArrowLeft")  # 1 x V100 32GB: Mistral 7B fits it
+    expect(page.locator("#estimate-figures")).not_to_have_class(re.compile("stale"))
+    expect(page.get_by_role("button", name="Start Training")).to_be_enabled()
+    tab.calls.clear()
+
+    page.get_by_role("radio", name="Mistral NeMo 12B").check()
+
+    fit = page.locator("#error-gpu_config")
+    expect(fit).to_have_text(
+        f"Mistral NeMo 12B does not fit on 1 {TIMES} NVIDIA V100 32GB at batch size 4 and LoRA rank 16:"
+        " it needs 34.1 GiB on each GPU, more than the 32 GiB each has. 2 or more of these GPUs hold it."
+        f" The smallest setup that fits: 1 {TIMES} NVIDIA A100 40GB."
+    )
+    expect(page.get_by_label("GPU Type")).to_have_value("V100-32GB")  # the user's choice, kept
+    expect(page.locator("#value-gpu_config\\.count")).to_have_text("1")
+    v100 = page.locator("#gpu-type option[value='V100-32GB']")
+    expect(v100).to_have_text("NVIDIA V100 32GB — $2.10/hr — needs ≥ 2 GPUs")
+    expect(v100).to_be_enabled()  # 2 of them would do
+    start = page.get_by_role("button", name="Start Training")
+    expect(start).to_be_disabled()
+    expect(page.locator("#summary-total")).to_have_text("—")
+    expect(page.locator("#summary-state")).to_have_text(
+        "Mistral NeMo 12B does not fit on these GPUs: see GPU Configuration."
+    )
+    expect(page.locator("#estimate-error")).to_have_text(
+        "No price: Mistral NeMo 12B does not fit on these GPUs (see GPU Configuration)."
+    )
+    assert "error-gpu_config" in (page.get_by_label("GPU Type").get_attribute("aria-describedby") or "")
+    page.wait_for_timeout(700)  # past the pause: the server is not asked what it would refuse
+    assert tab.calls_to("POST", "/jobs/estimate") == []
+    page.evaluate("document.getElementById('configure').requestSubmit()")  # nor can the form be sent
+    assert tab.calls_to("POST", "/jobs") == []
+    page.get_by_label("GPU Type").focus()  # the screen's shot: around the GPUs and what is said of them
+    tab.check_and_screenshot("configure-gpus-too-small", on_screen=True)
+
+    page.get_by_role("button", name=f"Use 1 {TIMES} NVIDIA A100 40GB").click()  # the one way it changes them
+
+    expect(page.get_by_label("GPU Type")).to_have_value("A100-40GB")
+    expect(page.get_by_label("GPU Type")).to_be_focused()
+    expect(page.locator("#gpu-fit")).to_be_hidden()
+    expect(page.locator("#estimate-figures")).not_to_have_class(re.compile("stale"))
+    expect(start).to_be_enabled()
+    (call,) = tab.calls_to("POST", "/jobs/estimate")
+    assert (call.body["base_model"], call.body["gpu_config"]) == (
+        "mistral-nemo-12b",
+        {"type": "A100-40GB", "count": 1},
+    )
+
+
+def test_a_larger_batch_that_no_longer_fits_the_gpus_is_said_without_changing_them(
+    tab: Tab, stack: Stack
+) -> None:
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    page.get_by_role("radio", name="Llama 3.1 70B").check()
+    expect(page.locator("#estimate-figures")).not_to_have_class(re.compile("stale"))  # 2 x A100 80GB hold it
+
+    _slider(page, "Batch Size").focus()
+    page.keyboard.press("End")  # batch 16
+
+    expect(page.locator("#error-gpu_config")).to_have_text(
+        f"Llama 3.1 70B does not fit on 2 {TIMES} NVIDIA A100 80GB at batch size 16 and LoRA rank 16:"
+        " it needs 101.3 GiB on each GPU, more than the 80 GiB each has. The smallest setup that fits:"
+        f" 3 {TIMES} NVIDIA A100 80GB."
+    )
+    expect(page.get_by_label("GPU Type")).to_have_value("A100-80GB")
+    expect(page.locator("#value-gpu_config\\.count")).to_have_text("2")
+    expect(page.get_by_role("button", name="Start Training")).to_be_disabled()
+    expect(page.locator(".model[data-model='llama-3.1-70b']")).to_contain_text(
+        f"Smallest GPU setup: 3 {TIMES} NVIDIA A100 80GB"
+    )
+
+    _slider(page, "Number of GPUs").focus()
+    page.keyboard.press("ArrowRight")  # 3 GPUs: it fits again
+
+    expect(page.locator("#gpu-fit")).to_be_hidden()
+    expect(page.locator("#estimate-figures")).not_to_have_class(re.compile("stale"))
+    expect(page.get_by_role("button", name="Start Training")).to_be_enabled()
+
+
+def test_a_gpu_type_that_cannot_hold_the_model_at_any_count_is_disabled_with_the_reason(
+    tab: Tab, stack: Stack
+) -> None:
+    def at_most_four_gpus(catalog: dict[str, Any]) -> None:  # the slider's own range decides "any count"
+        (control,) = [c for c in catalog["controls"] if c["field"] == "gpu_config.count"]
+        control["maximum"] = 4
+
+    _with_catalog(tab.page, at_most_four_gpus)
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    page.get_by_label("GPU Type").select_option("V100-32GB")
+    expect(page.locator("#estimate-figures")).not_to_have_class(re.compile("stale"))
+
+    page.get_by_role("radio", name="Llama 3.1 70B").check()  # 6 x V100 32GB at the least
+
+    options = page.locator("#gpu-type option")
+    expect(options).to_have_text(
+        [
+            "NVIDIA A100 80GB — $3.50/hr — needs ≥ 2 GPUs",
+            "NVIDIA A100 40GB — $2.80/hr — needs ≥ 4 GPUs",
+            "NVIDIA H100 — $4.20/hr — needs ≥ 2 GPUs",
+            "NVIDIA V100 32GB — $2.10/hr — too small for Llama 3.1 70B at batch 4, rank 16",
+        ]
+    )
+    assert [o.is_disabled() for o in options.all()] == [False, False, False, True]
+    expect(page.get_by_label("GPU Type")).to_have_value("V100-32GB")  # still what the user chose
+    expect(page.locator("#gpu-type-description")).to_have_text(  # also where a phone cuts the option short
+        "$2.10/hr per GPU · 32 GiB each · Budget option · too small for Llama 3.1 70B at batch 4, rank 16"
+    )
+    expect(page.locator("#error-gpu_config")).to_have_text(
+        f"Llama 3.1 70B does not fit on 2 {TIMES} NVIDIA V100 32GB at batch size 4 and LoRA rank 16: it needs"
+        " 77.3 GiB on each GPU, more than the 32 GiB each has. No number of these GPUs up to 4 holds it."
+        f" The smallest setup that fits: 2 {TIMES} NVIDIA A100 80GB."
+    )
+    expect(page.get_by_role("button", name="Start Training")).to_be_disabled()
+    page.get_by_label("GPU Type").focus()
+    tab.check_and_screenshot("configure-gpu-type-disabled", on_screen=True)
+
+    page.get_by_label("GPU Type").select_option("H100")
+
+    expect(page.locator("#gpu-fit")).to_be_hidden()
+    expect(page.locator("#estimate-figures")).not_to_have_class(re.compile("stale"))
+    expect(page.get_by_role("button", name="Start Training")).to_be_enabled()
+
+
+def test_the_servers_refusal_of_gpus_too_small_is_worded_beside_them(tab: Tab, stack: Stack) -> None:
+    def roomier_v100(catalog: dict[str, Any]) -> None:  # a page that believes 1 x V100 holds NeMo
+        (v100,) = [gpu for gpu in catalog["gpu_types"] if gpu["id"] == "V100-32GB"]
+        v100["memory_bytes"] = 40 * 2**30
+
+    _with_catalog(tab.page, roomier_v100)
+    page = _open_configure(tab, _dataset(stack, tab.user))
+    page.get_by_label("GPU Type").select_option("V100-32GB")
+    _slider(page, "Number of GPUs").focus()
+    page.keyboard.press("ArrowLeft")
+
+    page.get_by_role("radio", name="Mistral NeMo 12B").check()
+
+    said = (
+        f"Mistral NeMo 12B does not fit on 1 {TIMES} V100-32GB at batch size 4 and LoRA rank 16: it needs"
+        " 34.1 GiB on each GPU, more than the 32 GiB each has. The smallest setup that fits:"
+        f" 1 {TIMES} A100-40GB."
+    )
+    expect(page.locator("#estimate-error")).to_have_text(f"Please change this: {said}")
+    expect(page.locator("#error-gpu_config")).to_have_text(said)
+    expect(page.locator("#gpu-fit-use")).to_be_hidden()
+    expect(page.get_by_role("button", name="Start Training")).to_be_disabled()
+    expect(page.locator("#summary-state")).to_have_text("No price for these settings: see the message above.")
+
+
 # ---- the jobs list --------------------------------------------------------------------------------
 
 
@@ -851,6 +1108,22 @@ def _event_texts(page: Page) -> list[str]:
     return [text.split("\n")[-1] for text in page.locator("#job-events li span").all_inner_texts()]
 
 
+def test_the_job_page_shows_the_models_id_when_the_catalog_does_not_answer(
+    tab: Tab, job_on_stack: JobOnStack
+) -> None:
+    tab.page.route(
+        "**/catalog", lambda route: route.fulfill(status=503, json={"error": "Service unavailable"})
+    )
+
+    page = _open_job(tab, job_on_stack)
+
+    expect(page.locator("#job-base-model")).to_have_text("mistral-7b-v0.3")  # the column's default
+    expect(page.locator("#job-status")).to_have_text("Initializing")
+    tab.errors.remove(
+        "Failed to load resource: the server responded with a status of 503 (Service Unavailable)"
+    )
+
+
 def test_the_job_page_follows_a_run_with_progress_cost_chart_and_events_and_stops_at_the_end(
     tab: Tab, job_on_stack: JobOnStack
 ) -> None:
@@ -930,7 +1203,10 @@ def test_the_job_page_follows_a_run_with_progress_cost_chart_and_events_and_stop
         with page.expect_download() as started:
             button.click()
         downloaded = started.value
-        assert downloaded.suggested_filename == f"{job.id}-{saved_as}-adapter_model.safetensors"
+        # The job's model in the name: an adapter loads only into the model it was trained on.
+        assert (
+            downloaded.suggested_filename == f"{job.id}-mistral-7b-v0.3-{saved_as}-adapter_model.safetensors"
+        )
         assert Path(downloaded.path()).read_bytes() == content
     assert page.url.endswith(f"/training/jobs/{job.id}")  # the page stayed
     job_polls = len(tab.calls_to("GET", f"/jobs/{job.id}"))

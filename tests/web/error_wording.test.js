@@ -8,6 +8,7 @@ import {
   fieldSentence,
   fieldSentences,
   monthSentence,
+  notFittingSentence,
   notReadySentence,
   problemSentence,
 } from "../../web/assets/error_wording.js";
@@ -198,4 +199,66 @@ test("what it does not know, it says as the API did; a network failure as the cl
     "Teapot: short and stout",
   );
   assert.match(problemSentence(new TypeError("Failed to fetch")), /Could not reach the server/);
+});
+
+test("GPUs too small for the base model: what it needs, against what each GPU has, and what fits", () => {
+  // shared/pipeline/http/errors.py's wording, both forms
+  const tooSmall = answer(400, {
+    error: "Validation error",
+    details: {
+      gpu_config: [
+        "Mistral NeMo 12B needs 34.1 GiB on each GPU of 1 x V100-32GB at batch size 4 and LoRA rank 16," +
+          " more than its 32 GiB; the smallest setup that fits: 1 x A100-40GB",
+      ],
+    },
+  });
+  assert.equal(
+    problemSentence(tooSmall, LABELS),
+    "Please change this: Mistral NeMo 12B does not fit on 1 × V100-32GB at batch size 4 and LoRA rank 16:" +
+      " it needs 34.1 GiB on each GPU, more than the 32 GiB each has. The smallest setup that fits: 1 × A100-40GB.",
+  );
+  assert.equal(
+    fieldSentence(
+      "gpu_config",
+      "Llama 3.1 70B needs 83.1 GiB on each GPU of 8 x V100-32GB at batch size 64 and LoRA rank 128," +
+        " more than its 32 GiB; no GPU setup fits it at these settings: lower the batch size or the rank",
+      LABELS,
+    ),
+    "Llama 3.1 70B does not fit on 8 × V100-32GB at batch size 64 and LoRA rank 128: it needs 83.1 GiB on" +
+      " each GPU, more than the 32 GiB each has. No GPU setup fits it at these settings: lower the batch" +
+      " size or the LoRA rank.",
+  );
+  assert.equal(
+    fieldSentence("gpu_config", "Something else entirely", LABELS),
+    "The GPU configuration: Something else entirely",
+  );
+});
+
+test("the page's own fit sentence names the setups as the page shows them, and more of the same GPU", () => {
+  assert.equal(
+    notFittingSentence({
+      model: "Mistral NeMo 12B",
+      setup: "1 × NVIDIA V100 32GB",
+      neededGib: "34.1",
+      memoryGib: "32",
+      batchSize: 4,
+      rank: 16,
+      sameType: "2 or more of these GPUs hold it.",
+      smallest: "1 × NVIDIA A100 40GB",
+    }),
+    "Mistral NeMo 12B does not fit on 1 × NVIDIA V100 32GB at batch size 4 and LoRA rank 16: it needs" +
+      " 34.1 GiB on each GPU, more than the 32 GiB each has. 2 or more of these GPUs hold it. The smallest" +
+      " setup that fits: 1 × NVIDIA A100 40GB.",
+  );
+});
+
+test("an unknown base model points at the models on the page, without the list of ids", () => {
+  const refusal = answer(400, {
+    error: "Validation error",
+    details: { base_model: ["Value error, must be one of: llama-3.2-3b, mistral-7b-v0.3"] },
+  });
+  assert.equal(
+    problemSentence(refusal, LABELS),
+    "Please change this: The base model is not one this service trains: pick one of the models on this page.",
+  );
 });

@@ -1,10 +1,18 @@
 // @ts-check
-// /training/configure?datasetId=<uuid>: pick a preset, a GPU and hyperparameters, watch the cost,
-// start the job. Prices, presets and slider ranges all come from GET /catalog.
+// /training/configure?datasetId=<uuid>: pick a base model, a preset, a GPU and hyperparameters, watch
+// the cost, start the job. Models, prices, presets and slider ranges all come from GET /catalog; which
+// GPU setups hold the model is the catalog's memory rule, applied here (memory_fit.js) as the server does.
 import { callApi, describeFailure, newIdempotencyKey } from "./api_client.js";
 import { loadConfig } from "./config.js";
-import { fieldSentences, monthSentence, notReadySentence, problemSentence } from "./error_wording.js";
+import {
+  fieldSentences,
+  monthSentence,
+  notFittingSentence,
+  notReadySentence,
+  problemSentence,
+} from "./error_wording.js";
 import { count, fixed, hours, money } from "./format.js";
+import { bytesPerGpu, fewestGpus, fits, smallestFittingSetup } from "./memory_fit.js";
 import { clearError, showError, startSignedInPage } from "./page_shell.js";
 import { $ } from "./dom.js";
 
@@ -15,11 +23,13 @@ const DEFAULT_GPU_COUNT = 2;
 const DEBOUNCE_MS = 500;
 const MAX_IN_PROGRESS_RETRIES = 10;
 const ESTIMATE_RETRY_S = 5;
+const GIB = 2 ** 30;
 
 const state = {
   datasetId: null,
   dataset: null, // GET /datasets/{id}: name, size, readiness
   catalog: null,
+  baseModel: null, // a base model's id: the catalog's default until one is picked
   presetId: DEFAULT_PRESET, // a preset's id, or "custom" once a slider moved
   basePreset: null, // the preset the custom settings started from
   gpuType: DEFAULT_GPU_TYPE,
@@ -30,6 +40,8 @@ const state = {
   submitting: false,
   confirming: false, // the 409 dialog is open: only its own button may start the job
   idempotencyKey: null, // one per configuration: a double click or a retry sends the same key
+  fitProblem: null, // why the chosen GPUs cannot hold the model (the memory rule), or null when they can
+  gpuReasons: {}, // GPU type -> what it takes to hold the model ("needs ≥ 2 GPUs"), "" when one does
 };
 let estimateTimer = null;
 let estimateSequence = 0;
@@ -118,6 +130,7 @@ async function refreshDataset() {
 /** Field path -> the label the page shows for it (for the errors' wording). */
 function fieldLabels() {
   return Object.fromEntries([
+    ["base_model", "Base Model"],
     ["gpu_config.type", "GPU Type"],
     ...state.catalog.controls.map((control) => [control.field, control.label]),
   ]);
@@ -126,8 +139,11 @@ function fieldLabels() {
 // ---- the form -------------------------------------------------------------------------------------
 
 function renderForm() {
-  const { presets, gpu_types: gpuTypes, controls } = state.catalog;
+  const { presets, gpu_types: gpuTypes, controls, base_models: models } = state.catalog;
 
+  const defaultModel = models.find((model) => model.id === state.catalog.default_base_model) ?? models[0];
+  state.baseModel = defaultModel.id;
+  $("models").replaceChildren(...models.map(modelCard));
   $("presets").replaceChildren(...presets.map(presetCard));
 
   const select = $("gpu-type");
@@ -151,6 +167,11 @@ function renderForm() {
   const countControl = controls.find((c) => c.field === "gpu_config.count");
   state.gpuCount = clamp(DEFAULT_GPU_COUNT, countControl);
   setSlider("gpu_config.count", state.gpuCount);
+  // The fit message sits under the count slider: both controls are described by it.
+  for (const input of [select, $("control-gpu_config.count")]) {
+    input.setAttribute("aria-describedby", `${input.getAttribute("aria-describedby")} error-gpu_config`);
+  }
+  $("gpu-fit-use").addEventListener("click", useSmallestSetup);
 
   $("configure").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -165,6 +186,74 @@ function renderForm() {
     updateStartButton();
     $("start").focus();
   });
+}
+
+/** Parameters in billions, one decimal: "7.2 B parameters". */
+function parametersText(parameters) {
+  return `${(parameters / 1e9).toFixed(1)} B parameters`;
+}
+
+/** Context in thousands of tokens (of 1,024): "32K tokens", "128K tokens". */
+function contextText(tokens) {
+  return `${Math.round(tokens / 1024)}K tokens`;
+}
+
+function modelCard(model) {
+  // A native radio: arrow keys move between models, its label is the model's name alone (what voice
+  // control users say), the facts describe it; the label's hit area covers the card (CSS).
+  const card = document.createElement("div");
+  card.className = "model";
+  card.dataset.model = model.id;
+  const input = document.createElement("input");
+  input.type = "radio";
+  input.name = "base_model";
+  input.value = model.id;
+  input.id = `model-${model.id}`;
+  input.checked = model.id === state.baseModel;
+  const label = document.createElement("label");
+  label.htmlFor = input.id;
+  label.textContent = model.name;
+  const facts = document.createElement("ul");
+  facts.className = "model-facts";
+  facts.id = `model-${model.id}-facts`;
+  for (const [name, text] of [
+    ["size", parametersText(model.parameters)],
+    ["context", `${contextText(model.context_length)} context`],
+    ["license", `Licence: ${model.license}`],
+    ["setup", ""],
+  ]) {
+    const item = document.createElement("li");
+    item.dataset.fact = name;
+    item.textContent = text;
+    facts.append(item);
+  }
+  input.setAttribute("aria-describedby", facts.id);
+  const head = document.createElement("div");
+  head.className = "model-head";
+  head.append(input, label);
+  card.append(head, facts);
+  card.classList.toggle("selected", input.checked);
+  input.addEventListener("change", () => {
+    if (!input.checked) return;
+    state.baseModel = model.id;
+    for (const other of $("models").querySelectorAll(".model")) {
+      other.classList.toggle("selected", other === card);
+    }
+    configurationChanged();
+  });
+  return card;
+}
+
+function currentModel() {
+  return state.catalog.base_models.find((model) => model.id === state.baseModel);
+}
+
+function gpuTypeOf(id) {
+  return state.catalog.gpu_types.find((gpu) => gpu.id === id);
+}
+
+function gpuSetupText(type, gpuCount) {
+  return `${gpuCount} × ${gpuTypeOf(type)?.label ?? type}`;
 }
 
 function presetCard(preset) {
@@ -298,7 +387,10 @@ function showPresetSelection() {
 
 function describeGpu() {
   const gpu = state.catalog.gpu_types.find((g) => g.id === state.gpuType);
-  $("gpu-type-description").textContent = `${money(gpu.price_per_gpu_hour)}/hr per GPU · ${gpu.description}`;
+  const memory = `${Math.round(gpu.memory_bytes / GIB)} GiB each`;
+  const reason = state.gpuReasons[gpu.id] ? ` · ${state.gpuReasons[gpu.id]}` : "";
+  $("gpu-type-description").textContent =
+    `${money(gpu.price_per_gpu_hour)}/hr per GPU · ${memory} · ${gpu.description}${reason}`;
 }
 
 function findPreset(id) {
@@ -312,9 +404,96 @@ function clamp(value, control) {
 function requestBody() {
   return {
     dataset_id: state.datasetId,
+    base_model: state.baseModel,
     gpu_config: { type: state.gpuType, count: state.gpuCount },
     hyperparameters: state.hyperparameters,
   };
+}
+
+// ---- which GPU setups hold the model --------------------------------------------------------------
+
+/** The memory rule over what is on screen: the GPU options, each model's smallest setup, the problem. */
+function checkFit() {
+  const { memory_rule: rule, gpu_types: gpuTypes, base_models: models } = state.catalog;
+  const maxCount = controlFor("gpu_config.count").maximum;
+  const batchSize = state.hyperparameters.batch_size;
+  const rank = state.hyperparameters.rank;
+  const overhead = rule.overhead_bytes;
+  const model = currentModel();
+  const search = { maxCount, batchSize, rank };
+
+  // Each type: disabled when no count the slider offers holds the model, the fewest GPUs otherwise.
+  // The chosen type stays chosen even when disabled: the page never swaps the user's GPU by itself.
+  for (const option of $("gpu-type").options) {
+    const gpu = gpuTypeOf(option.value);
+    const fewest = fewestGpus(model.memory, overhead, gpu.memory_bytes, search);
+    let reason = "";
+    if (fewest === null) reason = `too small for ${model.name} at batch ${batchSize}, rank ${rank}`;
+    else if (fewest > 1) reason = `needs ≥ ${fewest} GPUs`;
+    state.gpuReasons[gpu.id] = reason;
+    option.textContent = `${gpu.label} — ${money(gpu.price_per_gpu_hour)}/hr${reason ? ` — ${reason}` : ""}`;
+    option.disabled = fewest === null;
+  }
+  describeGpu(); // the chosen type's reason also beside the select, where a narrow screen cuts the option
+  for (const card of $("models").querySelectorAll(".model")) {
+    const candidate = models.find((m) => m.id === card.dataset.model);
+    const smallest = smallestFittingSetup(candidate.memory, overhead, gpuTypes, search);
+    card.querySelector("[data-fact=setup]").textContent = smallest
+      ? `Smallest GPU setup: ${gpuSetupText(smallest.type, smallest.count)}`
+      : `No GPU setup at batch ${batchSize}, rank ${rank}`;
+  }
+
+  const gpu = gpuTypeOf(state.gpuType);
+  const setting = { gpuCount: state.gpuCount, batchSize, rank };
+  if (fits(model.memory, overhead, gpu.memory_bytes, setting)) {
+    state.fitProblem = null;
+    showGpuFit("", null);
+    return;
+  }
+  const sameType = fewestGpus(model.memory, overhead, gpu.memory_bytes, search);
+  const smallest = smallestFittingSetup(model.memory, overhead, gpuTypes, search);
+  const moreOfThese =
+    sameType !== null && smallest?.type !== gpu.id
+      ? `${sameType} or more of these GPUs hold it.`
+      : sameType === null
+        ? `No number of these GPUs up to ${maxCount} holds it.`
+        : null;
+  state.fitProblem = { model, smallest };
+  showGpuFit(
+    notFittingSentence({
+      model: model.name,
+      setup: gpuSetupText(gpu.id, state.gpuCount),
+      neededGib: (bytesPerGpu(model.memory, overhead, setting) / GIB).toFixed(1),
+      memoryGib: String(Math.round(gpu.memory_bytes / GIB)),
+      batchSize,
+      rank,
+      sameType: moreOfThese,
+      smallest: smallest ? gpuSetupText(smallest.type, smallest.count) : null,
+    }),
+    smallest,
+  );
+}
+
+/** The sentence under the GPU controls (the page's or the server's), with a way to the setup that fits. */
+function showGpuFit(sentence, smallest) {
+  $("error-gpu_config").textContent = sentence;
+  $("gpu-fit").hidden = sentence === "";
+  const use = $("gpu-fit-use");
+  use.hidden = !smallest;
+  if (smallest) use.textContent = `Use ${gpuSetupText(smallest.type, smallest.count)}`;
+}
+
+/** The one way the page changes the GPUs for the user: when asked to, with this button. */
+function useSmallestSetup() {
+  const smallest = state.fitProblem?.smallest;
+  if (!smallest) return;
+  state.gpuType = smallest.type;
+  $("gpu-type").value = smallest.type;
+  describeGpu();
+  state.gpuCount = smallest.count;
+  setSlider("gpu_config.count", smallest.count);
+  configurationChanged();
+  $("gpu-type").focus(); // the button is gone: focus where the change is
 }
 
 // ---- the live estimate ----------------------------------------------------------------------------
@@ -323,12 +502,26 @@ function requestBody() {
 function configurationChanged() {
   state.estimate = null;
   state.idempotencyKey = null; // a different configuration is a different job
-  state.estimatePending = true;
   closeConfirm();
   clearError($("submit-error"));
   showEstimateLoading();
   clearTimeout(estimateTimer);
-  estimateTimer = setTimeout(requestEstimate, DEBOUNCE_MS);
+  checkFit();
+  if (state.fitProblem) {
+    // The server would refuse these GPUs: no request, no price, and the reason beside the GPUs.
+    estimateSequence += 1; // an answer still on its way no longer applies
+    estimateInFlight?.abort();
+    state.estimatePending = false;
+    finishEstimate();
+    clearFigures();
+    showError(
+      $("estimate-error"),
+      `No price: ${state.fitProblem.model.name} does not fit on these GPUs (see GPU Configuration).`,
+    );
+  } else {
+    state.estimatePending = true;
+    estimateTimer = setTimeout(requestEstimate, DEBOUNCE_MS);
+  }
   updateStartButton();
 }
 
@@ -435,6 +628,10 @@ function renderEstimate() {
 /** A 400's details are keyed by dotted field path: each goes next to its field, in words. */
 function showFieldErrors(details) {
   for (const [field, sentence] of Object.entries(fieldSentences(details, fieldLabels()))) {
+    if (field === "gpu_config") {
+      showGpuFit(sentence, null); // the server's own "does not fit": under the GPU controls too
+      continue;
+    }
     const slot = document.getElementById(`error-${field}`);
     if (slot) slot.textContent = sentence;
   }
@@ -442,6 +639,7 @@ function showFieldErrors(details) {
 
 function clearFieldErrors() {
   for (const slot of document.querySelectorAll(".field-error")) slot.textContent = "";
+  showGpuFit("", null);
 }
 
 // ---- starting the job -----------------------------------------------------------------------------
@@ -461,6 +659,9 @@ function updateStartButton() {
 function summaryState(priced) {
   if (state.submitting) return "Creating the job...";
   if (state.confirming) return "The price changed: confirm the new price above.";
+  if (state.fitProblem) {
+    return `${state.fitProblem.model.name} does not fit on these GPUs: see GPU Configuration.`;
+  }
   if (state.estimatePending) return "Updating the price...";
   if (!priced) return "No price for these settings: see the message above.";
   if (!state.dataset.ready_for_training) return "This dataset is not ready for training yet.";
@@ -485,7 +686,7 @@ function closeConfirm() {
 }
 
 async function startTraining() {
-  if (state.submitting || state.estimate === null || state.estimatePending) return;
+  if (state.submitting || state.estimate === null || state.estimatePending || state.fitProblem) return;
   if (!state.dataset.ready_for_training || state.confirming) return;
   state.submitting = true; // before any await: a second click finds the button already disabled
   updateStartButton();

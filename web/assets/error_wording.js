@@ -10,6 +10,8 @@ import { count, money } from "./format.js";
 /** Field paths the page has no slider for, named as a person would. */
 const FIELD_NAMES = {
   dataset_id: "The dataset",
+  base_model: "The base model",
+  gpu_config: "The GPU configuration",
   "gpu_config.type": "GPU type",
   "gpu_config.count": "Number of GPUs",
   preset_id: "The preset",
@@ -37,6 +39,13 @@ export function fieldSentence(field, message, labels) {
   if (field === "dataset_id") {
     return "The dataset in this page's address is not valid. Open the dataset again from your datasets page.";
   }
+  if (field === "base_model" && /must be one of/.test(message)) {
+    return "The base model is not one this service trains: pick one of the models on this page.";
+  }
+  if (field === "gpu_config") {
+    const fit = serverFit(message);
+    if (fit) return notFittingSentence(fit);
+  }
   let match;
   if ((match = /less than or equal to (\S+)/.exec(message))) return `${name} can be at most ${match[1]}.`;
   if ((match = /greater than or equal to (\S+)/.exec(message)))
@@ -48,6 +57,48 @@ export function fieldSentence(field, message, labels) {
   if (/integer|number|valid/.test(message)) return `${name} must be chosen with its control on this page.`;
   if (/Input should be/.test(message)) return `${name} must be one of the options offered.`;
   return `${name}: ${message}`;
+}
+
+/**
+ * Why a base model does not fit the chosen GPUs, and what would: one sentence or three. The page says
+ * it before asking the server (from the memory rule), and words the server's refusal the same way.
+ * @param {{model: string, setup: string, neededGib: string, memoryGib: string,
+ *   batchSize: number | string, rank: number | string, sameType?: string | null,
+ *   smallest: string | null}} fit setups already written ("1 × NVIDIA V100 32GB")
+ * @returns {string}
+ */
+export function notFittingSentence(fit) {
+  const why =
+    `${fit.model} does not fit on ${fit.setup} at batch size ${fit.batchSize} and LoRA rank ${fit.rank}:` +
+    ` it needs ${fit.neededGib} GiB on each GPU, more than the ${fit.memoryGib} GiB each has.`;
+  const more = fit.sameType ? ` ${fit.sameType}` : "";
+  const instead =
+    fit.smallest === null
+      ? " No GPU setup fits it at these settings: lower the batch size or the LoRA rank."
+      : ` The smallest setup that fits: ${fit.smallest}.`;
+  return why + more + instead;
+}
+
+/**
+ * The server's "does not fit" message (shared/pipeline/http/errors.py), taken apart; null if it is not one.
+ * @param {string} message
+ */
+function serverFit(message) {
+  const match =
+    /^(.+) needs ([\d.]+) GiB on each GPU of (\d+) x (\S+) at batch size (\d+) and LoRA rank (\d+), more than its (\d+) GiB(?:; the smallest setup that fits: (\d+) x (\S+))?/.exec(
+      message,
+    );
+  if (!match) return null;
+  const [, model, neededGib, count, type, batchSize, rank, memoryGib, smallestCount, smallestType] = match;
+  return {
+    model,
+    setup: `${count} × ${type}`,
+    neededGib,
+    memoryGib,
+    batchSize,
+    rank,
+    smallest: smallestCount ? `${smallestCount} × ${smallestType}` : null,
+  };
 }
 
 /**

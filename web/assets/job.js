@@ -40,6 +40,8 @@ let stopped = false;
 /** @type {Promise<void> | null} */
 let inFlight = null;
 let again = false;
+/** @type {Map<string, string>} base model id -> name, from the catalog (ids until it answers) */
+let modelNames = new Map();
 
 async function main() {
   if (!(await startSignedInPage())) return;
@@ -47,7 +49,26 @@ async function main() {
   $("cancel-keep").addEventListener("click", () => $("cancel-dialog").close());
   $("cancel-confirm").addEventListener("click", confirmCancel);
   $("download-adapter").addEventListener("click", () => download("artifact=adapter", $("download-adapter")));
+  loadModelNames(); // beside the first poll: the job shows its model's id until the names arrive
   await refresh();
+}
+
+/** The base models' names, to show the job's by name; without them the page shows the id. */
+async function loadModelNames() {
+  try {
+    const result = await callApi("/catalog");
+    if (!result.ok) return;
+    modelNames = new Map(result.body.data.base_models.map((model) => [model.id, model.name]));
+  } catch {
+    return;
+  }
+  if (job) renderModel(job);
+}
+
+function renderModel(shown) {
+  const model = shown.base_model ? (modelNames.get(shown.base_model) ?? shown.base_model) : "—";
+  $("job-model-summary").textContent = model;
+  $("job-base-model").textContent = model;
 }
 
 /** One poll at a time (a cancel's refresh may meet the timer's): the feed's cursor moves in order. */
@@ -119,7 +140,8 @@ function schedule() {
 function render(shown) {
   document.title = `${shown.dataset.name} · Training Job · PIPELINE`;
   $("job-title").textContent = `Training Job: ${shown.dataset.name}`;
-  $("job-subtitle").textContent = `Created ${when(shown.created_at)}`;
+  $("job-created-summary").textContent = when(shown.created_at);
+  renderModel(shown);
   const badge = $("job-status");
   badge.textContent = capitalized(shown.status);
   badge.className = `badge ${shown.status}`;

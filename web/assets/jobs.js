@@ -8,6 +8,8 @@ import { $ } from "./dom.js";
 
 const PAGE_SIZE = 10;
 let loadSequence = 0;
+/** @type {Map<string, string>} base model id -> name (a model the catalog no longer lists: its id) */
+let modelNames = new Map();
 
 async function main() {
   if (!(await startSignedInPage())) return;
@@ -20,6 +22,7 @@ async function main() {
     showError($("page-error"), describeFailure(catalog));
     return;
   }
+  modelNames = new Map(catalog.body.data.base_models.map((model) => [model.id, model.name]));
   const filter = $("status-filter");
   for (const status of catalog.body.data.job_statuses) filter.append(new Option(capitalized(status), status));
   filter.addEventListener("change", () => navigate({ status: filter.value, page: 1 }));
@@ -119,6 +122,7 @@ function row(job) {
   const cells = [
     ["Created", link],
     ["Dataset", job.dataset.name],
+    ["Model", job.base_model ? (modelNames.get(job.base_model) ?? job.base_model) : "—"],
     ["Preset", capitalized(job.preset_id)],
     ["GPU", `${job.gpu_config.count} × ${job.gpu_config.type}`],
     ["Status", badge],
@@ -127,7 +131,7 @@ function row(job) {
     ["Estimated cost", money(job.estimated_total_cost)],
   ];
   const numbers = new Set(["Progress", "Cost", "Estimated cost"]);
-  const unbroken = new Set(["Created", "GPU"]); // a GPU name or a date on one line
+  const unbroken = new Set(["Created", "Model", "GPU"]); // a date, a model or a GPU on one line
   for (const [label, content] of cells) {
     const td = document.createElement("td");
     td.dataset.label = label;
