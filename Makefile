@@ -16,8 +16,8 @@ help:
 	@echo "make run       the whole API on http://127.0.0.1:3000 (PORT=...), embedded PostgreSQL and SQS"
 	@echo "make token USER=alice                          print a bearer token for a user"
 	@echo "make webhook-receiver [SECRET=whsec_...] [RECEIVER_PORT=9400]   print make run's webhook deliveries, verified"
-	@echo "make dataset USER=alice PAIRS=5000 TOKENS=1200000 [STATUS=ready|processing] [READY=true|false] [NAME=...]"
-	@echo "make build [ARCH=arm64|x86_64]   sam build without containers into .aws-sam/build (needs Python 3.12)"
+	@echo "make dataset FILE=data.jsonl [USER=alice] [NAME=...]   upload a JSONL file to make run's API as a dataset, print its id"
+	@echo "make build [ARCH=arm64|x86_64]   sam build without containers into .aws-sam/build (needs Python 3.12; the layers: shared/, tokenizers/)"
 	@echo "make test      lint, type-check and run the whole test suite (installs what it needs)"
 	@echo "make unit | integration | e2e   one layer of the tests: no services (seconds) | PostgreSQL, moto | stack, browser, build"
 	@echo "make web-check  ESLint, Prettier, the type checker and node --test over the page's modules"
@@ -142,12 +142,11 @@ test: lint typecheck web-check docs $(STAMP) $(SAM_STAMP) $(CHROMIUM)
 # Local stack. USER given on the command line only: the shell's own $$USER is not a PIPELINE user.
 LOCAL := PYTHONPATH=$(CURDIR)/shared:$(CURDIR) $(VENV_PY) -m local
 LOCAL_USER = $(if $(filter command line,$(origin USER)),$(USER),demo)
-STATUS ?= ready
-READY ?= true
-NAME ?= Local dataset
+FILE ?=
+NAME ?=
 
 # The simulated GPU worker: simulated seconds per real second (90: a Fast job on the demo dataset in
-# about 20 s), and the share of jobs it fails part-way.
+# about 15 s), and the share of jobs it fails part-way.
 WORKER_SPEED ?= 90
 WORKER_FAIL_RATE ?= 0
 # make webhook-receiver: where it listens, and the endpoint's secret that verifies what it receives.
@@ -159,9 +158,11 @@ run: $(STAMP)
 token: $(STAMP)
 	@$(LOCAL) token --user "$(LOCAL_USER)"
 
+# Through the running stack (`make run`), as the page uploads: POST /datasets, the presigned S3 form, then
+# the validator's verdict. The id on stdout; what validation found, and the page's address, on stderr.
 dataset: $(STAMP)
-	@test -n "$(PAIRS)" -a -n "$(TOKENS)" || { echo "usage: make dataset USER=<name> PAIRS=<n> TOKENS=<n> [STATUS=ready|processing] [READY=true|false] [NAME=...]" >&2; exit 2; }
-	@$(LOCAL) dataset --user "$(LOCAL_USER)" --pairs "$(PAIRS)" --tokens "$(TOKENS)" --status "$(STATUS)" --ready "$(READY)" --name "$(NAME)"
+	@test -n "$(FILE)" || { echo "usage: make dataset FILE=<path.jsonl> [USER=<name>] [NAME=...]   (make run must be running)" >&2; exit 2; }
+	@$(LOCAL) dataset --user "$(LOCAL_USER)" --file "$(FILE)" $(if $(NAME),--name "$(NAME)")
 
 # A receiver for `make run`'s webhooks: prints each delivery, verified with SECRET (the whsec_ that
 # POST /webhooks answered) by the Standard Webhooks reference library.

@@ -37,6 +37,7 @@ import psycopg
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "shared"), str(REPO)]
 
+from bench import validation_throughput  # noqa: E402
 from bench.protocol_trace import round_trips  # noqa: E402
 from local.gateway import function_environment  # noqa: E402
 from local.local_database import APP_ROLE, url_for_role  # noqa: E402
@@ -61,12 +62,16 @@ FUNCTIONS = (
     "rotate_webhook_secret",
     "get_account_limits",
     "account_usage",
+    "create_dataset",
+    "list_datasets",
 )
 # Not benched: create_webhook and delete_webhook, whose events cannot be answered 2xx again and again
 # (an account's endpoint limit, a deleted endpoint); they import what list and rotate import; and
 # put_account_limits, which imports what get_account_limits imports.
 # The functions that hold an AWS client (SQS, SNS, S3) and so import boto3; every other one must not.
-AWS_CLIENT_FUNCTIONS = ("create_job", "job_download", "cancel_job")
+AWS_CLIENT_FUNCTIONS = ("create_job", "job_download", "cancel_job", "create_dataset")
+# Cold start only: the catalog has no database for the warm loop to count round trips on.
+COLD_FUNCTIONS = (*FUNCTIONS, "catalog")
 USER = uuid.UUID("8d3f6a2e-4b1c-4e9a-9f57-2c6d1e0b7a11")  # the ids in events/*.json
 DATASET = uuid.UUID("3b0e2f9c-7a4d-4c1e-8b6f-5d2a9e1c4f70")
 JOB = uuid.UUID("c7a1e5d2-9b3f-4a68-8e21-6f0d4b9c3a55")
@@ -83,6 +88,7 @@ class Sizes:
     big_user_jobs: int
     all_jobs: int
     http_seconds: float
+    validation_mib: tuple[int, ...]
 
     @classmethod
     def for_mode(cls, tiny: bool) -> "Sizes":
@@ -96,6 +102,7 @@ class Sizes:
                 big_user_jobs=12_000,
                 all_jobs=20_000,
                 http_seconds=0.3,
+                validation_mib=(2,),
             )
         return cls(
             cold_runs=21,
@@ -105,6 +112,7 @@ class Sizes:
             big_user_jobs=100_000,
             all_jobs=1_000_000,
             http_seconds=3,
+            validation_mib=(64, 1024),
         )
 
 
@@ -132,6 +140,7 @@ class Results:
     restore: dict[str, Any] = field(default_factory=dict)
     list_scaling: dict[str, Any] = field(default_factory=dict)
     http: dict[str, Any] = field(default_factory=dict)
+    validation: dict[str, Any] = field(default_factory=dict)
     targets: dict[str, Any] = field(default_factory=dict)
 
 
@@ -340,7 +349,7 @@ def cold_start(sizes: Sizes, env: dict[str, str], events_dir: Path) -> dict[str,
             "precompiled": _layer_copy(Path(with_dir), compiled=True),
             "source_only": _layer_copy(Path(without_dir), compiled=False),
         }
-        for name in FUNCTIONS:
+        for name in COLD_FUNCTIONS:
             samples: dict[str, list[float]] = {"precompiled": [], "source_only": [], "floor": []}
             modules: list[str] = []
             for _ in range(sizes.cold_runs):
@@ -467,7 +476,7 @@ for _ in range(5):
 connect = max(0.0, statistics.median(reconnected) - statistics.median(samples))
 print(json.dumps({"first": first, "warm_p50": statistics.median(samples), "connect": connect}))
 """
-RESTORE_FUNCTIONS = (*FUNCTIONS, "catalog")
+RESTORE_FUNCTIONS = COLD_FUNCTIONS
 
 
 def restore(sizes: Sizes, env: dict[str, str], events_dir: Path) -> dict[str, Any]:
@@ -653,7 +662,7 @@ def targets(results: Results) -> dict[str, Any]:
     for name, cold in results.cold_start.items():
         verdicts[f"cold start {name} <= 1.15 x floor"] = cold["ratio_to_floor"] <= 1.15
     if results.cold_start:
-        for name in (name for name in FUNCTIONS if name not in AWS_CLIENT_FUNCTIONS):
+        for name in (name for name in COLD_FUNCTIONS if name not in AWS_CLIENT_FUNCTIONS):
             verdicts[f"{name} imports no boto3"] = not results.cold_start[name]["boto3_imported"]
     if results.warm:
         for name in ("estimate", "get_job"):
@@ -663,6 +672,12 @@ def targets(results: Results) -> dict[str, Any]:
         verdicts[f"first request after restore {name} <= warm p50 + connect + 2 ms"] = (
             r["first_after_restore"] <= r["budget"]
         )
+    if results.validation:
+        # Memory bounded whatever the file's size: what validating adds to the tokenizers' own.
+        for size, v in results.validation.items():
+            verdicts[f"validating {size} adds <= 64 MiB of memory"] = (
+                v["peak_rss_mib_after"] - v["peak_rss_mib_before"] <= 64
+            )
     if results.list_scaling:
         small = results.list_scaling["10-job user, first page"]["median"]
         deep = results.list_scaling["100k-job user, page 1000 by cursor"]["median"]
@@ -712,6 +727,13 @@ def print_table(results: Results) -> None:
     print("\n4. Local stack over HTTP, POST /jobs/estimate (for information)")
     for label, r in results.http.items():
         print(f"{label:<12}{r['requests_per_s']:>10.1f} req/s")
+    print("\n5. Dataset validation: a generated JSONL file streamed through the four models' tokenizers")
+    print(f"{'file':<10}{'examples':>10}{'seconds':>10}{'MB/s':>8}{'peak RSS MiB (tokenizers, after)':>36}")
+    for label, v in results.validation.items():
+        print(
+            f"{label:<10}{v['examples']:>10}{v['seconds']:>10.1f}{v['mb_per_s']:>8.2f}"
+            f"{v['peak_rss_mib_before']:>24.0f}{v['peak_rss_mib_after']:>12.0f}"
+        )
     print("\nTargets")
     for label, ok in results.targets.items():
         print(f"  {'PASS' if ok else 'MISS'}  {label}")
@@ -723,13 +745,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default=str(REPO / ".bench" / "results.json"))
     parser.add_argument(
         "--only",
-        choices=("cold", "restore", "warm", "list", "http"),
+        choices=("cold", "restore", "warm", "list", "http", "validation"),
         action="append",
         help="measure only these parts (repeatable): cold start, SnapStart restore, warm latency, list "
-        "scaling, HTTP throughput; the targets of the parts left out are not judged",
+        "scaling, HTTP throughput, dataset validation; the targets of the parts left out are not judged",
     )
     args = parser.parse_args(argv)
-    parts = set(args.only or ("cold", "restore", "warm", "list", "http"))
+    parts = set(args.only or ("cold", "restore", "warm", "list", "http", "validation"))
     sizes = Sizes.for_mode(args.tiny)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the local SQS server's access log
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")  # pgserver's runtime folder lookup
@@ -773,6 +795,9 @@ def main(argv: list[str] | None = None) -> int:
         sqs.stop()
     if "http" in parts:
         step("local stack over HTTP", lambda: results.http.update(http_throughput(sizes)))
+    if "validation" in parts:
+        for mib in sizes.validation_mib:
+            step(f"validating {mib} MiB", functools.partial(_validation, results, mib))
     results.targets = targets(results)
 
     print_table(results)
@@ -781,6 +806,10 @@ def main(argv: list[str] | None = None) -> int:
     output.write_text(json.dumps(vars(results), indent=2, default=str))
     print(f"\nFigures written to {output}")
     return 0
+
+
+def _validation(results: Results, mib: int) -> None:
+    results.validation[f"{mib} MiB"] = validation_throughput.measure(mib)
 
 
 def step(label: str, work: Callable[[], Any]) -> None:

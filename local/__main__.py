@@ -9,12 +9,14 @@ import shlex
 import signal
 import sys
 import threading
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from local import auth_tokens, seeds
 from local.local_database import running_database
@@ -23,28 +25,37 @@ from local.state import REPO_ROOT, state_dir
 if TYPE_CHECKING:
     import uvicorn
 
-log = logging.getLogger("pipeline.local")
-
-
-def _demo_commands(api: str, token: str) -> str:
-    from pipeline.catalog.configuration import EstimateHyperparameters, GpuConfig
+    from local.gateway import Gateway
+    from local.local_database import DatabaseUrls
+    from local.sqs_server import LocalSqs
     from pipeline.datasets.repository import Dataset
+
+log = logging.getLogger("pipeline.local")
+_DEMO_VALIDATION_S = 60  # the demo file validates in about a second; a first start loads more
+
+
+def _demo_dataset(app_database_url: str, user_id: UUID, dataset_id: UUID) -> "Dataset | None":
+    """The demo's ready dataset as the API reads it (figures from its validated file)."""
+    from pipeline.datasets import repository as datasets_repository
+    from pipeline.db.database import Database, DatabaseSettings
+
+    database = Database(DatabaseSettings(DATABASE_URL=app_database_url))
+    try:
+        with database.tenant_transaction(user_id) as conn:
+            found = datasets_repository.find_for_user(conn, dataset_id, user_id)
+        return found.result()
+    finally:
+        database.close()
+
+
+def _demo_commands(api: str, token: str, dataset: "Dataset") -> str:
+    from pipeline.catalog.configuration import EstimateHyperparameters, GpuConfig
     from pipeline.pricing.estimates import estimate_for_dataset
 
     ready, processing = seeds.demo_datasets(auth_tokens.user_id_for(seeds.DEMO_USER))
     base_model = "mistral-nemo-12b"
     gpu = {"type": "A100-80GB", "count": 2}
     hyperparameters = {"batch_size": 4, "epochs": 3, "learning_rate": 0.00005, "rank": 16}
-    dataset = Dataset(
-        id=ready.id or ready.user_id,
-        user_id=ready.user_id,
-        name=ready.name,
-        format=ready.format,
-        status=ready.status,
-        training_ready=ready.training_ready,
-        total_training_pairs=ready.total_training_pairs,
-        total_tokens=ready.total_tokens,
-    )
     estimate = estimate_for_dataset(
         dataset,
         base_model,
@@ -85,9 +96,72 @@ def _demo_commands(api: str, token: str) -> str:
             f'  {post} "$API/webhooks" -d {shlex.quote(json.dumps(webhook_body))}',
             "",
             f"  demo user: {seeds.DEMO_USER} ({ready.user_id})",
-            f"  ready dataset:     {ready.id}  ({ready.name})",
+            f"  ready dataset:     {ready.id}  ({ready.name}: {_figures(dataset)})",
             f"  not-ready dataset: {processing.id}  ({processing.name})",
+            "  upload a JSONL file as a dataset (in another terminal): make dataset FILE=path.jsonl",
         ]
+    )
+
+
+def _figures(dataset: "Dataset") -> str:
+    from local.dataset_uploads import DEMO_FILE
+
+    if dataset.source_key is None:
+        return f"{dataset.total_training_pairs or 0:,} examples, made-up figures"
+    return (
+        f"local/demo/{DEMO_FILE.name} validated, {dataset.total_training_pairs or 0:,} examples to train on"
+        f" and {dataset.held_out or 0:,} held out"
+    )
+
+
+def _seed_demo_upload(gateway: "Gateway", sqs: "LocalSqs", urls: "DatabaseUrls", user_id: UUID) -> None:
+    """Upload the demo file as the demo user's ready dataset, and have DatasetValidatorFunction validate it
+    from the dataset uploads queue now, whether or not the queue consumers run afterwards."""
+    from local.dataset_uploads import seed_demo_dataset
+    from local.queue_consumers import consumers_for
+    from local.sqs_server import DATASET_UPLOADS_QUEUE, REGION
+
+    validators = consumers_for(
+        gateway.functions,
+        {"DatasetUploadsQueue": sqs.queue_url(DATASET_UPLOADS_QUEUE)},
+        sqs.client(),
+        REGION,
+    )
+    if not validators:
+        log.warning("nothing consumes DatasetUploadsQueue in this template: the demo dataset stays uploading")
+
+    def validate(done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + _DEMO_VALIDATION_S
+        while not done():
+            if time.monotonic() > deadline or not validators:
+                raise TimeoutError
+            for validator in validators:
+                validator.poll_once()
+
+    started = time.monotonic()
+    try:
+        row = seed_demo_dataset(
+            urls.app,
+            urls.owner,
+            user_id,
+            seeds.DEMO_READY_DATASET,
+            seeds.DEMO_READY_NAME,
+            region=REGION,
+            validate=validate,
+        )
+    except TimeoutError:
+        row = None
+    if row is None:
+        log.warning("the demo dataset's upload was not validated within %d s", _DEMO_VALIDATION_S)
+        return
+    log.info(
+        "demo dataset %s: %s, %s examples (%s held out), %s bytes, validated in %.1f s",
+        seeds.DEMO_READY_DATASET,
+        row["status"],
+        row["examples"],
+        row["held_out"],
+        row["size_bytes"],
+        time.monotonic() - started,
     )
 
 
@@ -141,8 +215,8 @@ def run(args: argparse.Namespace) -> int:
     with running_database(state) as urls:
         os.environ["DATABASE_URL"] = urls.app
         user_id = auth_tokens.user_id_for(seeds.DEMO_USER)
-        for seed in seeds.demo_datasets(user_id):
-            seeds.insert_dataset(urls.owner, seed)
+        ready_seed, processing_seed = seeds.demo_datasets(user_id)
+        seeds.insert_dataset(urls.owner, processing_seed)
 
         sqs: LocalSqs | None = None
         worker_stop = threading.Event()
@@ -174,10 +248,16 @@ def run(args: argparse.Namespace) -> int:
                 worker_thread = threading.Thread(
                     target=worker.serve, args=(worker_stop,), name="gpu-worker", daemon=True
                 )
+        else:
+            # No local S3 to upload the demo file to: the demo's ready dataset is a row of figures.
+            seeds.insert_dataset(urls.owner, ready_seed)
         try:
             log.info("loading the functions of %s", args.template)
             gateway = Gateway(Path(args.template), key.jwks(), urls.by_secret_parameter())
             api = f"http://127.0.0.1:{args.port}"
+            if sqs is not None:
+                _seed_demo_upload(gateway, sqs, urls, user_id)
+            demo = _demo_dataset(urls.app, user_id, seeds.DEMO_READY_DATASET)
             consumers: list[QueueConsumer] = []
             # Only the local queues: consuming from a queue given by JOBS_QUEUE_URL could take messages
             # meant for someone else's job processing.
@@ -198,7 +278,11 @@ def run(args: argparse.Namespace) -> int:
                         f"WORKER_FAIL_RATE={args.worker_fail_rate:g}",
                         flush=True,
                     )
-                print("Copy and paste:\n" + _demo_commands(api, key.mint(seeds.DEMO_USER)), flush=True)
+                if demo is not None and demo.ready_for_training:
+                    commands = _demo_commands(api, key.mint(seeds.DEMO_USER), demo)
+                    print("Copy and paste:\n" + commands, flush=True)
+                else:
+                    print("The demo dataset is not ready (the log says why): no commands to copy", flush=True)
                 ready = seeds.DEMO_READY_DATASET
                 print(f"\nThe page (sign in as {seeds.DEMO_USER}):", flush=True)
                 print(f"  {api}/training/configure?datasetId={ready}", flush=True)
@@ -246,9 +330,14 @@ def token(args: argparse.Namespace) -> int:
 
 
 def dataset(args: argparse.Namespace) -> int:
+    if args.file is not None:
+        return _upload_dataset(args)
+    if args.pairs is None or args.tokens is None:
+        print("python -m local dataset: --file PATH, or --pairs N --tokens N", file=sys.stderr)
+        return 2
     seed = seeds.DatasetSeed(
         user_id=auth_tokens.user_id_for(args.user),
-        name=args.name,
+        name=args.name or "Local dataset",
         total_training_pairs=args.pairs,
         total_tokens=args.tokens,
         status=args.status,
@@ -259,6 +348,44 @@ def dataset(args: argparse.Namespace) -> int:
     print(dataset_id)  # stdout stays the id alone, for scripts
     port = os.environ.get("PORT") or 3000
     print(f"page: http://127.0.0.1:{port}/training/configure?datasetId={dataset_id}", file=sys.stderr)
+    return 0
+
+
+def _upload_dataset(args: argparse.Namespace) -> int:
+    """`make dataset FILE=...`: the file uploaded through the running stack's API as the page uploads it;
+    the new dataset's id on stdout once validated, what validation found on stderr."""
+    import httpx
+
+    from local.dataset_uploads import UploadRefused, describe, upload
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    api = f"http://127.0.0.1:{os.environ.get('PORT') or 3000}"
+    token = auth_tokens.SigningKey.load_or_create(state_dir()).mint(args.user)
+    try:
+        uploaded = upload(
+            api,
+            token,
+            path,
+            args.name or path.stem,
+            timeout_s=args.timeout,
+            on_progress=lambda message: print(message, file=sys.stderr),
+        )
+    except (OSError, httpx.TransportError) as error:  # urllib's URLError is an OSError
+        print(f"{api} does not answer ({error}): is `make run` running (PORT=...)?", file=sys.stderr)
+        return 2
+    except (UploadRefused, TimeoutError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(uploaded.id)  # stdout stays the id alone, for scripts
+    for line in describe(uploaded.dataset):
+        print(line, file=sys.stderr)
+    if uploaded.dataset["status"] != "ready":
+        return 1
+    print(f"validated in {uploaded.seconds:.1f} s", file=sys.stderr)
+    print(f"page: {api}/training/configure?datasetId={uploaded.id}", file=sys.stderr)
     return 0
 
 
@@ -287,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=float(os.environ.get("WORKER_SPEED") or 90),
         help="the simulated GPU worker's simulated seconds per real second (90: a Fast job on the demo "
-        "dataset in about 20 s)",
+        "dataset in about 15 s)",
     )
     run_parser.add_argument(
         "--worker-fail-rate",
@@ -308,13 +435,21 @@ def main(argv: list[str] | None = None) -> int:
     token_parser.add_argument("--ttl", type=int, default=auth_tokens.DEFAULT_TTL_S, help="seconds")
     token_parser.set_defaults(handler=token)
 
-    dataset_parser = commands.add_parser("dataset", help="insert a dataset and print its id")
+    dataset_parser = commands.add_parser(
+        "dataset",
+        help="upload a JSONL file as a dataset through the running stack (--file), or insert a row with"
+        " made-up figures (--pairs and --tokens, for tests); print its id",
+    )
     dataset_parser.add_argument("--user", default=seeds.DEMO_USER, help="a name or a UUID")
-    dataset_parser.add_argument("--pairs", type=int, required=True)
-    dataset_parser.add_argument("--tokens", type=int, required=True)
+    dataset_parser.add_argument("--file", help="a JSONL file: POST /datasets, its upload form, validation")
+    dataset_parser.add_argument("--name", help="the dataset's name (default: the file's name)")
+    dataset_parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds to wait for the validation (--file)"
+    )
+    dataset_parser.add_argument("--pairs", type=int, help="made-up training pairs (with --tokens)")
+    dataset_parser.add_argument("--tokens", type=int, help="made-up tokens (with --pairs)")
     dataset_parser.add_argument("--status", choices=["ready", "processing"], default="ready")
     dataset_parser.add_argument("--ready", choices=["true", "false"], default="true")
-    dataset_parser.add_argument("--name", default="Local dataset")
     dataset_parser.set_defaults(handler=dataset)
 
     args = parser.parse_args(argv)
@@ -325,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
     )
     # Only our own lines: requests, queue messages, lifecycle. The libraries' chatter is not for humans.
-    for noisy in ("pgserver", "werkzeug", "botocore", "mangum"):
+    for noisy in ("pgserver", "werkzeug", "botocore", "mangum", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return int(args.handler(args))
 

@@ -2,6 +2,10 @@
 contract", schemas/), through the queues, and imports nothing of ours.
 
 - Takes `training_job.assigned` from the worker tasks queue, reports `started`, then deletes it.
+- Reads the dataset's file the assignment names (`dataset.file`: bucket, key, sha256), as a real worker
+  downloads it: counts its lines and checks its SHA-256; a file it cannot read, or whose SHA-256 is not
+  the one validated, fails the job with `dataset_unreadable` before any step. A dataset without a file
+  (`file` null: made with figures only) is trained on its figures alone.
 - Simulates the job's own run: the estimate's duration spread over its steps, at `speed` simulated
   seconds per real second, with a falling loss curve (train and validation), a progress report every
   `report_interval_s` of real time, and a checkpoint at the end of every epoch.
@@ -11,7 +15,8 @@ contract", schemas/), through the queues, and imports nothing of ours.
 - `fail_rate`: that share of jobs fails part-way with an out-of-memory error.
 - Writes a small stand-in file (a few hundred bytes of text saying what it stands for, not weights) for
   each checkpoint and for the final adapter, under the assignment's `output` bucket and prefix, and
-  reports their keys, so downloads work end to end in `make run`.
+  reports their keys, so downloads work end to end in `make run`; the adapter's names the dataset's
+  line count.
 Reports go to the reports queue (FIFO, MessageGroupId = job_id), with a per-job sequence from 1.
 """
 
@@ -28,6 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
@@ -41,6 +48,22 @@ _FAILURE = {
     "code": "out_of_memory",
     "message": "CUDA out of memory on GPU 0 while training: try a smaller batch size or a larger GPU.",
 }
+_READ_BYTES = 1024 * 1024
+
+
+class DatasetUnreadable(Exception):
+    """The assignment's dataset file cannot be trained on: missing, unreadable, or not the one validated."""
+
+
+@dataclass(frozen=True)
+class DatasetFile:
+    """What the worker read of the assignment's dataset file."""
+
+    bucket: str
+    key: str
+    lines: int
+    size_bytes: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -195,6 +218,24 @@ class SimulatedGpuWorker:
             base_model["id"],
             base_model["source"],
         )
+        try:
+            dataset_file = self.read_dataset(assignment["dataset"].get("file"))
+        except DatasetUnreadable as unreadable:
+            reporter.send(
+                "training_job.failed",
+                step=0,
+                epoch=0,
+                gpu_seconds=0,
+                error={"code": "dataset_unreadable", "message": str(unreadable)},
+            )
+            log.info("simulated GPU worker: job %s failed: %s", job_id, unreadable)
+            return "training_job.failed"
+        trained_on = (
+            f" Trained on {dataset_file.lines:,} lines of s3://{dataset_file.bucket}/{dataset_file.key}"
+            f" (sha256 {dataset_file.sha256}, {_held_out(assignment):,} held out)."
+            if dataset_file is not None
+            else " Trained on the dataset's figures alone (it has no file)."
+        )
 
         # The same run for the same job: a simulation's noise, nothing secret.
         rng = random.Random(hashlib.sha256(job_id.encode()).digest())  # noqa: S311
@@ -221,7 +262,7 @@ class SimulatedGpuWorker:
             key = f"{prefix}{name}"
             body = (
                 f"PIPELINE local stand-in, not model weights: {what} of job {job_id},"
-                f" base model {base_model['id']} ({base_model['source']}).\n"
+                f" base model {base_model['id']} ({base_model['source']}).{trained_on}\n"
             ).encode()
             self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/octet-stream")
             return key
@@ -292,9 +333,55 @@ class SimulatedGpuWorker:
                     metrics=metrics(step, with_validation=False),
                 )
 
+    def read_dataset(self, file: dict[str, Any] | None) -> DatasetFile | None:
+        """Read the assignment's dataset file whole, as a worker downloads it: its lines and SHA-256.
+        None for a dataset without a file; DatasetUnreadable when it cannot be trained on."""
+        if file is None:
+            return None
+        bucket, key, expected = str(file["bucket"]), str(file["key"]), str(file["sha256"])
+        digest, size, lines, last = hashlib.sha256(), 0, 0, b"\n"
+        try:
+            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
+            try:
+                for chunk in body.iter_chunks(_READ_BYTES):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    lines += chunk.count(b"\n")
+                    last = chunk[-1:] or last
+            finally:
+                body.close()
+        except (ClientError, BotoCoreError) as error:
+            raise DatasetUnreadable(f"The dataset file could not be read ({_reason(error)}).") from error
+        if last != b"\n":
+            lines += 1  # the last line, without its line ending
+        if digest.hexdigest() != expected:
+            raise DatasetUnreadable(
+                "The dataset file is not the one validated (its SHA-256 differs): upload it again."
+            )
+        log.info(
+            "simulated GPU worker: read s3://%s/%s: %d lines, %d bytes, sha256 %s",
+            bucket,
+            key,
+            lines,
+            size,
+            expected,
+        )
+        return DatasetFile(bucket, key, lines, size, expected)
+
     def _delete_task(self, receipt_handle: str | None) -> None:
         if receipt_handle is not None:
             self._sqs.delete_message(QueueUrl=self._queues.tasks, ReceiptHandle=receipt_handle)
+
+
+def _held_out(assignment: dict[str, Any]) -> int:
+    """The examples the assignment says to hold out for the validation loss."""
+    return int((assignment["dataset"].get("file") or {}).get("held_out") or 0)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "error"))
+    return type(error).__name__
 
 
 class _Reporter:

@@ -91,17 +91,7 @@ class QueueConsumer:
                 await asyncio.sleep(_WAIT_S)
 
     async def _poll(self, loop: asyncio.AbstractEventLoop, queue_arn: str) -> None:
-        received = await loop.run_in_executor(
-            None,
-            lambda: self.client.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=min(self.source.batch_size, 10),
-                WaitTimeSeconds=_WAIT_S,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ),
-        )
-        messages = received.get("Messages", [])
+        messages = await loop.run_in_executor(None, self._receive)
         if not messages:
             return
         event = sqs_event(messages, queue_arn, self.region)
@@ -112,6 +102,38 @@ class QueueConsumer:
                 "%s raised: its %d messages come back after the visibility timeout", self.name, len(messages)
             )
             return
+        await loop.run_in_executor(None, self._delete_handled, messages, result)
+
+    def poll_once(self) -> int:
+        """One receive and, if anything came, one invocation, as `run` does, but synchronously: for the
+        local stack's seeding, before the event loop starts. How many messages it received."""
+        messages = self._receive()
+        if not messages:
+            return 0
+        queue_arn = self.client.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        event = sqs_event(messages, queue_arn, self.region)
+        try:
+            result = self.executor.submit(self.invoke, event).result()
+        except Exception:
+            log.exception(
+                "%s raised: its %d messages come back after the visibility timeout", self.name, len(messages)
+            )
+            return len(messages)
+        self._delete_handled(messages, result)
+        return len(messages)
+
+    def _receive(self) -> list["MessageTypeDef"]:
+        return self.client.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=min(self.source.batch_size, 10),
+            WaitTimeSeconds=_WAIT_S,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+
+    def _delete_handled(self, messages: list["MessageTypeDef"], result: Any) -> None:
         handled = set(handled_message_ids(messages, result, self.source))
         entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
             {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
@@ -119,9 +141,7 @@ class QueueConsumer:
             if message["MessageId"] in handled
         ]
         if entries:
-            await loop.run_in_executor(
-                None, lambda: self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
-            )
+            self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
         log.info("%s: %d handled, %d left for retry", self.name, len(entries), len(messages) - len(entries))
 
 

@@ -4,7 +4,8 @@ Deployed, CloudFront serves the same files from S3; its viewer-request function 
 WebPathRewrite) maps page paths to files exactly as PAGE_FILES below does, and a test runs that
 function against this table. Also here, for local use only: `/config.json` (deployed, `make
 publish-web` writes it from the stack's outputs), a token endpoint standing in for the Cognito hosted
-UI, and a `/datasets` list standing in for the dataset section's page (the signed-in user's datasets).
+UI, and a list at DATASETS_PAGE standing in for the datasets page (the signed-in user's datasets) until
+web/ has one there. `/datasets` itself is the API's (GET /datasets, POST /datasets), never a page.
 The dev endpoints answer only requests addressed to 127.0.0.1 or localhost (no DNS rebinding).
 """
 
@@ -24,6 +25,8 @@ from local.state import REPO_ROOT
 WEB_ROOT: Final = REPO_ROOT / "web"
 LOCAL_STATIC: Final = REPO_ROOT / "local" / "static"
 HOME: Final = "/training/jobs"
+# Where the datasets page will live (template.yaml's DatasetsPageUrl default); the stand-in below until then.
+DATASETS_PAGE: Final = "/training/datasets"
 # Page path (a regular expression over the whole path) -> the file under web/ that renders it.
 PAGE_FILES: Final[dict[str, str]] = {
     r"/training/configure": "training/configure.html",
@@ -51,7 +54,7 @@ def not_found_page(request: Request) -> Response:
 def local_config() -> dict[str, Any]:
     return {
         "apiUrl": "",  # same origin as the page
-        "datasetsUrl": "/datasets",
+        "datasetsUrl": DATASETS_PAGE,
         "auth": {"kind": "local", "tokenUrl": "/dev/token"},
     }
 
@@ -116,7 +119,7 @@ def web_routes(signing_key: SigningKey, owner_database_url: str) -> list[BaseRou
         *page_routes,
         Route("/config.json", config, methods=["GET"]),
         Route("/dev/token", dev_token, methods=["POST"]),
-        Route("/datasets", datasets, methods=["GET"]),
+        Route(DATASETS_PAGE, datasets, methods=["GET"]),
         Route("/dev/datasets", dev_datasets, methods=["GET"]),
         Route("/dev/datasets.js", dev_datasets_script, methods=["GET"]),
         Mount("/assets", StaticFiles(directory=WEB_ROOT / "assets"), name="assets"),
@@ -175,6 +178,6 @@ _DATASETS_PAGE = f"""<!doctype html>
 <title>Datasets (local) · PIPELINE</title><link rel="stylesheet" href="/assets/app.css">
 <script type="module" src="/dev/datasets.js"></script></head>
 <body><main><h1>Datasets (local stand-in)</h1>
-<p class="hint">The dataset section owns this page. Locally it lists the signed-in user's datasets.
+<p class="hint">A stand-in for the datasets page: the signed-in user's datasets.
 <span id="signed-in-user"></span></p>
 <ul id="datasets"><li>Loading…</li></ul><p><a href="{HOME}">Training jobs</a></p></main></body></html>"""

@@ -22,7 +22,7 @@ from pipeline.budgets.models import MAX_USAGE_JOBS_PER_PAGE, AccountLimits, Mont
 from pipeline.catalog.configuration import CreateJobRequest, EstimateRequest
 from pipeline.catalog.gpu_prices import PRICING_VERSION
 from pipeline.catalog.models import Catalog
-from pipeline.datasets.models import DatasetSummary
+from pipeline.datasets.models import CreateDatasetRequest, CreatedDataset, DatasetList, DatasetSummary
 from pipeline.history.feed_models import MAX_EVENTS_PER_PAGE, JobEventPage
 from pipeline.history.metric_models import MAX_METRIC_POINTS, JobMetrics
 from pipeline.http.app import MAX_BODY_BYTES
@@ -139,6 +139,9 @@ def build() -> dict[str, Any]:
             (JobEventPage, "serialization"),
             (JobMetrics, "serialization"),
             (DatasetSummary, "serialization"),
+            (CreateDatasetRequest, "validation"),
+            (CreatedDataset, "serialization"),
+            (DatasetList, "serialization"),
             (JobCheckpoints, "serialization"),
             (ArtifactDownload, "serialization"),
             (CreateWebhookRequest, "validation"),
@@ -312,10 +315,38 @@ def build() -> dict[str, Any]:
                     {"200": _success(Catalog, "The catalog")},
                 )
             },
+            "/datasets": {
+                "post": _operation(
+                    "createDataset",
+                    "A new dataset (status uploading) and the presigned S3 POST form that uploads its one"
+                    " JSONL file (up to max_bytes, until expires_at): post every field of upload.fields,"
+                    " then the file as the field `file`. The upload starts its validation: processing,"
+                    " then ready (with its statistics) or failed (with its errors by line).",
+                    {"201": _success(CreatedDataset, "The dataset and its upload form"), **_BODY_ERRORS},
+                    requestBody=_request_body(CreateDatasetRequest, {"name": "Support chats"}),
+                ),
+                "get": _operation(
+                    "listDatasets",
+                    "The caller's datasets, newest first, with their status and what validation found",
+                    {
+                        "200": _success(DatasetList, "A page of datasets"),
+                        "400": _error("A limit outside 1-200, or a cursor not of this list"),
+                    },
+                    parameters=[
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                        },
+                        {"name": "cursor", "in": "query", "schema": {"type": "string", "maxLength": 512}},
+                    ],
+                ),
+            },
             "/datasets/{dataset_id}": {
                 "get": _operation(
                     "getDataset",
-                    "One of the caller's datasets: name, size and whether a job can be created on it",
+                    "One of the caller's datasets: its status, what validation found in its file (its"
+                    " statistics, or its errors by line) and whether a job can be created on it",
                     {
                         "200": _success(DatasetSummary, "The dataset"),
                         "404": _not_found("No such dataset for the caller (also for a malformed id)"),
@@ -323,7 +354,20 @@ def build() -> dict[str, Any]:
                     parameters=[
                         {"name": "dataset_id", "in": "path", "required": True, "schema": {"type": "string"}}
                     ],
-                )
+                ),
+                "delete": _operation(
+                    "deleteDataset",
+                    "Delete one of the caller's datasets and its file. Jobs that used it keep its name and"
+                    " figures (their dataset_id becomes null).",
+                    {
+                        "204": {"description": "Deleted"},
+                        "404": _not_found("No such dataset for the caller (also for a malformed id)"),
+                        "409": _error("Jobs that have not ended use it: details.job_ids names them"),
+                    },
+                    parameters=[
+                        {"name": "dataset_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                ),
             },
             "/jobs/{job_id}": {
                 "get": _operation(

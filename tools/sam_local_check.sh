@@ -25,7 +25,7 @@ import json, sys
 env = json.load(open("events/env.json"))
 env["Parameters"]["DATABASE_URL"] = "postgresql://pipeline_app@/$DB?host=/var/task"
 for worker in ("OutboxRelayFunction", "JobDispatcherFunction", "JobReportsFunction", "JobWatchdogFunction",
-               "WebhookDeliveryFunction"):
+               "WebhookDeliveryFunction", "DatasetValidatorFunction"):
     env[worker]["DATABASE_URL"] = "postgresql://pipeline_worker@/$DB?host=/var/task"
 env["MigrateFunction"]["MIGRATION_DATABASE_URL"] = "postgresql://postgres@/$DB?host=/var/task"
 json.dump(env, open(sys.argv[1], "w"))
@@ -62,6 +62,14 @@ expect list_jobs "$(invoke ListJobsFunction list_jobs)" 'a["statusCode"] == 200 
 expect get_job "$(invoke GetJobFunction get_job)" 'a["statusCode"] == 200'
 expect get_dataset "$(invoke GetDatasetFunction get_dataset)" 'a["statusCode"] == 200 and json.loads(a["body"])["data"]["ready_for_training"] is True'
 expect catalog "$(invoke CatalogFunction catalog)" 'a["statusCode"] == 200'
+# Signing the upload form is local (no call to S3): a dataset row and its form.
+expect create_dataset "$(invoke CreateDatasetFunction create_dataset)" 'a["statusCode"] == 201 and json.loads(a["body"])["data"]["upload"]["fields"]["key"].endswith("/source.jsonl")'
+expect list_datasets "$(invoke ListDatasetsFunction list_datasets)" 'a["statusCode"] == 200 and len(json.loads(a["body"])["data"]["datasets"]) == 2'
+# Its event's upload names the seeded dataset, which was not made by an upload (no file of its own): the
+# notification is acknowledged, nothing read (S3 is unreachable from the containers here anyway).
+expect dataset_validator "$(invoke DatasetValidatorFunction dataset_validator)" 'a == {"batchItemFailures": []}'
+# The seeded dataset has a queued job: refused.
+expect delete_dataset "$(invoke DeleteDatasetFunction delete_dataset)" 'a["statusCode"] == 409 and json.loads(a["body"])["error"] == "Dataset in use"'
 expect job_dispatcher "$(invoke JobDispatcherFunction job_dispatcher)" 'a == {"batchItemFailures": []}'
 expect job_watchdog "$(invoke JobWatchdogFunction job_watchdog)" 'a == {"silent": 0, "failed": 0, "unstarted": 0, "unstarted_failed": 0}'
 expect outbox_relay "$(invoke OutboxRelayFunction outbox_relay)" 'set(a) == {"sent", "failed", "backlog"}'

@@ -24,7 +24,7 @@ if (await startSignedInPage()) {
   }
   if (!datasets.length) {
     const item = document.createElement("li");
-    item.textContent = "No datasets yet: make dataset USER=... adds one.";
+    item.textContent = "No datasets yet: make dataset FILE=path.jsonl USER=... uploads one.";
     list.append(item);
   }
 }

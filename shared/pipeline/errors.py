@@ -16,6 +16,14 @@ class DatasetNotFound(DomainError):
     """No such dataset, or another user's: the two are never told apart."""
 
 
+class DatasetInUse(DomainError):
+    """A dataset that a job not yet final uses cannot be deleted: the first of those jobs."""
+
+    def __init__(self, job_ids: list[str]) -> None:
+        super().__init__(f"dataset in use by {len(job_ids)} unfinished jobs")
+        self.job_ids = job_ids
+
+
 class DatasetNotReady(DomainError):
     def __init__(self, *, status: str, training_ready: bool) -> None:
         super().__init__(f"dataset not ready: status={status}, training_ready={training_ready}")

@@ -1,9 +1,10 @@
 """`make build`: a real `sam build` for this machine's architecture, and what it produced.
 
-Each function's artifact holds only its own code; the layer holds `pipeline` (migrations included) and
-the runtime dependencies, no test or dev package, with bytecode precompiled (unchecked hash); each
-template Handler, imported from the artifact with only the layer on the path (as Lambda does, under
-Python 3.12), answers its events/ file.
+Each function's artifact holds only its own code; the shared layer holds `pipeline` (migrations
+included) and the runtime dependencies, no test or dev package, with bytecode precompiled (unchecked
+hash); the tokenizers layer holds the four locked tokenizer packages and nothing else; each template
+Handler, imported from the artifact with only its layers on the path (as Lambda does, under Python 3.12),
+answers its events/ file.
 """
 
 import json
@@ -31,7 +32,7 @@ from tests.factories import (
 )
 from tests.paths import REPO_ROOT
 from tests.services import CloudFormationEndpoint, database_url_for_function, local_queues, owner_database_url
-from tests.template_resources import FUNCTIONS
+from tests.template_resources import FUNCTIONS, RESOURCES
 from tools import lock_check
 
 ROOT = REPO_ROOT
@@ -133,10 +134,30 @@ def test_layer_bytecode_is_precompiled_without_source_checks(build_dir: Path) ->
 OTHER_ARCH = "arm64" if ARCH == "x86_64" else "x86_64"
 
 
-def test_the_layer_resolves_for_the_architecture_this_machine_does_not_build(python312: str) -> None:
+@pytest.mark.parametrize(
+    ("folder", "target", "lock", "compiled"),
+    [
+        (
+            "shared",
+            "resolve-SharedLayer",
+            "shared/requirements.txt",
+            ("pydantic-core", "psycopg-binary", "wrapt"),
+        ),
+        (
+            "tokenizers",
+            "resolve-TokenizersLayer",
+            "requirements-tokenizers.txt",
+            ("tiktoken", "sentencepiece"),
+        ),
+    ],
+    ids=["SharedLayer", "TokenizersLayer"],
+)
+def test_the_layer_resolves_for_the_architecture_this_machine_does_not_build(
+    python312: str, folder: str, target: str, lock: str, compiled: tuple[str, ...]
+) -> None:
     # The real build above is for this machine's architecture; this resolves the other one from the lock
     # (pip's dry run: wheels chosen, nothing installed), so a missing wheel tag cannot go unseen.
-    result = _make("-C", "shared", "resolve-SharedLayer", f"ARCH={OTHER_ARCH}", f"PYTHON={python312}")
+    result = _make("-C", folder, target, f"ARCH={OTHER_ARCH}", f"PYTHON={python312}")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     wheels = {
@@ -145,20 +166,49 @@ def test_the_layer_resolves_for_the_architecture_this_machine_does_not_build(pyt
     }
     locked = {
         name
-        for name, pin in lock_check.read_lock(ROOT / "shared" / "requirements.txt").items()
+        for name, pin in lock_check.read_lock(ROOT / lock).items()
         if pin.marker != "sys_platform == 'win32'"
     }
     assert set(wheels) == locked
     machine = "aarch64" if OTHER_ARCH == "arm64" else "x86_64"
-    for name in ("pydantic-core", "psycopg-binary", "wrapt"):
+    for name in compiled:
         filename = wheels[name].rsplit("/", 1)[-1]
         assert "-cp312-" in filename, filename
         assert f"_{machine}" in filename, filename
 
 
+def test_the_tokenizers_layer_holds_the_locked_tokenizers_and_their_vocabularies_only(
+    build_dir: Path,
+) -> None:
+    layer = build_dir / "TokenizersLayer" / "python"
+    distributions = {p.name.split("-")[0].lower() for p in layer.glob("*.dist-info")}
+    assert distributions == {"tiktoken", "sentencepiece", "mistral_common", "llama_models"}
+    for vocabulary in (
+        "mistral_common/data/tekken_240718.json",
+        "mistral_common/data/mistral_instruct_tokenizer_240323.model.v3",
+        "llama_models/llama3/tokenizer.model",
+    ):
+        assert (layer / vocabulary).is_file(), vocabulary
+    machine = "x86_64" if ARCH == "x86_64" else "aarch64"
+    assert machine in next((layer / "tiktoken").glob("_tiktoken.cpython-312-*.so")).name
+    # Locked without dependencies: none of mistral-common's or llama-models' (never imported) came along,
+    # nor anything the shared layer already has.
+    assert not {"regex", "requests", "numpy", "pydantic", "pillow", "huggingface_hub"} & {
+        p.name.lower() for p in layer.iterdir()
+    }
+    pyc = layer / "tiktoken" / "__pycache__" / "core.cpython-312.pyc"
+    assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 1  # unchecked hash, as the shared layer
+    attached = {
+        name
+        for name, function in FUNCTIONS.items()
+        if {"Fn::Ref": "TokenizersLayer"} in function["Properties"].get("Layers", [])
+    }
+    assert attached == {"DatasetValidatorFunction"}
+
+
 PROBE = """
-import json, sys
-sys.path[:0] = [sys.argv[1], sys.argv[2]]  # the function's folder, then the layer: nothing else
+import json, os, sys
+sys.path[:0] = [sys.argv[1], *sys.argv[2].split(os.pathsep)]  # its folder, its layers: nothing else
 import app
 class Context:
     function_name = "built"; memory_limit_in_mb = 512; aws_request_id = "built"
@@ -176,6 +226,17 @@ def local_sqs() -> Iterator[tuple[str, str]]:
     sqs = LocalSqs(port=free_port()).start()
     yield sqs.endpoint_url, os.environ["JOBS_QUEUE_URL"]
     sqs.stop()
+
+
+def _layers(build_dir: Path, name: str) -> str:
+    """The built layers Lambda would extract for the function: the shared one (Globals), then its own."""
+    own = [
+        layer["Fn::Ref"]
+        for layer in FUNCTIONS[name]["Properties"].get("Layers", [])
+        if isinstance(layer, dict)
+        and RESOURCES.get(layer.get("Fn::Ref", ""), {}).get("Type", "").endswith("LayerVersion")
+    ]
+    return os.pathsep.join(str(build_dir / layer / "python") for layer in ["SharedLayer", *own])
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -198,6 +259,8 @@ def test_each_handler_imported_from_the_artifact_answers_its_event(
     insert_webhook(db, user_id=EVENT_USER_ID, webhook_id=EVENT_WEBHOOK_ID)  # the webhook events' endpoint
     properties = FUNCTIONS[name]["Properties"]
     folder = properties["CodeUri"].strip("/").removeprefix("functions/")
+    if folder == "delete_dataset":  # a dataset a job that has not ended uses is not deleted (409)
+        db.execute("delete from lora_training_jobs where id = %s", (EVENT_JOB_ID,))
     event: dict[str, Any] = json.loads((ROOT / "events" / f"{folder}.json").read_text())
     if "ResponseURL" in event:
         event["ResponseURL"] = cloudformation.url
@@ -228,7 +291,7 @@ def test_each_handler_imported_from_the_artifact_answers_its_event(
             "-c",
             PROBE,
             str(build_dir / name),
-            str(build_dir / "SharedLayer" / "python"),
+            _layers(build_dir, name),
             str(event_file),
             handler,
         ],
@@ -243,7 +306,8 @@ def test_each_handler_imported_from_the_artifact_answers_its_event(
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     if event.get("version") == "2.0":  # an API Gateway event
         assert answer["statusCode"] in (200, 201, 204), answer
-    elif folder in ("job_dispatcher", "job_reports", "webhook_delivery"):
+    elif folder in ("job_dispatcher", "job_reports", "webhook_delivery", "dataset_validator"):
+        # The validator's event names the event dataset, made without a file: nothing to validate.
         assert answer == {"batchItemFailures": []}
     elif folder == "outbox_relay":
         assert set(answer) == {"sent", "failed", "backlog"}

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from local import auth_tokens
+from local import auth_tokens, seeds
+from local.dataset_uploads import DEMO_FILE
 from local.stack_process import REPO_ROOT, Stack, http, run_cli, sqs_call, stack_env
 
 
@@ -233,8 +235,10 @@ def test_printed_curl_commands_work_as_printed(stack: Stack) -> None:
         outputs.append(json.loads(result.stdout))
 
     estimate, created, listed, webhook = outputs
-    assert estimate["data"]["estimated_cost"] == 5.94
+    # The demo's dataset is its uploaded file's figures: the printed create carries the estimate they give.
+    assert estimate["data"]["training_details"]["dataset_name"] == "Customer support v1"
     assert created["data"]["status"] == "queued"
+    assert created["data"]["estimated_total_cost"] == estimate["data"]["estimated_cost"]
     assert created["data"]["id"] in [job["id"] for job in listed["data"]["jobs"]]
     assert any("not-ready dataset:" in line for line in stack.stdout)
     # The receiver `make webhook-receiver` starts, registered for every event type; its secret shown.
@@ -401,7 +405,8 @@ def test_local_stack_runs_the_queue_consumer_so_created_jobs_get_claimed(tmp_pat
     try:
         assert (
             "Queue consumers: WebhookDeliveryFunction <- pipeline-webhook-deliveries,"
-            " JobDispatcherFunction <- pipeline-jobs, JobReportsFunction <- pipeline-job-reports.fifo"
+            " JobDispatcherFunction <- pipeline-jobs, JobReportsFunction <- pipeline-job-reports.fifo,"
+            " DatasetValidatorFunction <- pipeline-dataset-uploads"
         ) in running.stdout
         token = run_cli(tmp_path, "token", "--user", "erin").strip()
         dataset_id = run_cli(tmp_path, "dataset", "--user", "erin", "--pairs", "5000", "--tokens", "1200000")
@@ -472,3 +477,38 @@ def _wait_until_empty(stack: Stack, queue_url: str, timeout_s: float = 20) -> bo
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.2)
+
+
+def test_the_demo_dataset_is_its_uploaded_file_validated_even_without_queue_consumers(stack: Stack) -> None:
+    # The session's stack runs no queue consumers; the seed still drives the validator for its own upload.
+    token = run_cli(stack.state_dir, "token").strip()
+    content = DEMO_FILE.read_bytes()
+
+    answer = http("GET", f"{stack.api}/datasets/{seeds.DEMO_READY_DATASET}", token=token)
+
+    assert answer.status == 200, answer.body
+    demo = answer.body["data"]
+    assert (demo["status"], demo["ready_for_training"]) == ("ready", True)
+    assert (demo["sha256"], demo["size_bytes"]) == (hashlib.sha256(content).hexdigest(), len(content))
+    assert (demo["examples"], demo["held_out"], demo["total_training_pairs"]) == (400, 20, 380)
+    assert any("s3 pipeline-datasets-local: ObjectCreated:Post users/" in line for line in stack.stderr)
+    processing = http("GET", f"{stack.api}/datasets/{seeds.DEMO_PROCESSING_DATASET}", token=token)
+    assert processing.body["data"]["status"] == "processing"
+
+
+def test_get_datasets_is_the_apis_route_and_the_stand_in_page_lives_elsewhere(
+    stack: Stack, alice: dict[str, str]
+) -> None:
+    listed = http("GET", f"{stack.api}/datasets", token=alice["token"])
+    assert listed.status == 200, listed.body
+    assert alice["dataset_id"] in [dataset["id"] for dataset in listed.body["data"]["datasets"]]
+    assert http("GET", f"{stack.api}/datasets").status == 401  # the authorizer's, like any route
+
+    config = http("GET", f"{stack.api}/config.json").body
+    assert config["datasetsUrl"] == "/training/datasets"
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{stack.api}{config['datasetsUrl']}", headers={"Accept": "text/html"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as page:  # noqa: S310 - loopback
+        assert page.status == 200
+        assert "Datasets (local)" in page.read().decode()

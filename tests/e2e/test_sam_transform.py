@@ -50,3 +50,26 @@ def test_http_functions_have_snapstart_on_their_published_alias_and_the_routes_c
         assert f"${{{name}Aliaslive}}" in body, name
     others = set(FUNCTIONS) - set(HTTP_FUNCTIONS)
     assert not any("SnapStart" in resources[name]["Properties"] for name in others)
+
+
+def test_the_dataset_validator_takes_one_upload_at_a_time_on_its_own_layer() -> None:
+    resources = _transformed()["Resources"]
+    (mapping,) = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+        and r["Properties"]["FunctionName"] == {"Ref": "DatasetValidatorFunction"}
+    ]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["DatasetUploadsQueue", "Arn"]}
+    assert (mapping["BatchSize"], mapping["FunctionResponseTypes"]) == (1, ["ReportBatchItemFailures"])
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 10}
+    # SAM names each layer version after a hash of its content: SharedLayer<hash>, TokenizersLayer<hash>.
+    layers = [layer["Ref"] for layer in resources["DatasetValidatorFunction"]["Properties"]["Layers"][:2]]
+    assert [layer.rstrip("0123456789abcdef") for layer in layers] == ["SharedLayer", "TokenizersLayer"]
+    assert resources[layers[1]]["Type"] == "AWS::Lambda::LayerVersion"
+    attached = [
+        name
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function" and {"Ref": layers[1]} in r["Properties"].get("Layers", [])
+    ]
+    assert attached == ["DatasetValidatorFunction"]

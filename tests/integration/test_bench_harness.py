@@ -25,6 +25,8 @@ FUNCTIONS = {
     "rotate_webhook_secret",
     "get_account_limits",
     "account_usage",
+    "create_dataset",
+    "list_datasets",
 }
 
 
@@ -45,14 +47,20 @@ def test_tiny_benchmark_run_produces_every_figure(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     figures = json.loads(output.read_text())
-    assert set(figures["cold_start"]) == FUNCTIONS
+    assert set(figures["cold_start"]) == FUNCTIONS | {"catalog"}
     assert set(figures["warm"]) == FUNCTIONS
     for cold in figures["cold_start"].values():
         assert cold["precompiled"]["median"] > 0
         assert cold["floor"]["median"] > 0
     assert not any(
-        figures["cold_start"][name]["boto3_imported"] for name in ("estimate", "list_jobs", "get_job")
+        figures["cold_start"][name]["boto3_imported"]
+        for name in ("estimate", "list_jobs", "get_job", "catalog", "list_datasets")
     )
+    # Validation streamed a whole generated file, read to its end, in bounded memory.
+    (validated,) = figures["validation"].values()
+    assert validated["bytes"] >= 2 * 1024 * 1024
+    assert (validated["errors"], validated["examples"] > 4000) == (0, True)
+    assert validated["mb_per_s"] > 0
     assert figures["warm"]["create_job"]["round_trips"] == 3
     assert figures["list_scaling"]["100k-job user, page 1000 by cursor"]["total"] == 12_000
     assert set(figures["http"]) == {"1 clients", "4 clients", "16 clients"}

@@ -17,7 +17,9 @@ from psycopg.rows import DictRow, dict_row
 
 from functions.account_usage import app as account_usage_app
 from functions.cancel_job import app as cancel_job_app
+from functions.create_dataset import app as create_dataset_app
 from functions.create_job import app as create_job_app
+from functions.delete_dataset import app as delete_dataset_app
 from functions.delete_webhook import app as delete_webhook_app
 from functions.estimate import app as estimate_app
 from functions.get_account_limits import app as get_account_limits_app
@@ -27,6 +29,7 @@ from functions.job_checkpoints import app as job_checkpoints_app
 from functions.job_download import app as job_download_app
 from functions.job_events import app as job_events_app
 from functions.job_metrics import app as job_metrics_app
+from functions.list_datasets import app as list_datasets_app
 from functions.list_jobs import app as list_jobs_app
 from functions.list_webhook_deliveries import app as list_webhook_deliveries_app
 from functions.list_webhooks import app as list_webhooks_app
@@ -166,6 +169,15 @@ def query_filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
             datasets_repository._FIND_FOR_USER.replace("and user_id = %s", "and %s::uuid is not null"),
         )
         for name, (filtered, unfiltered) in {
+            "_DETAIL_FOR_USER": ("and user_id = %s", "and %s::uuid is not null"),
+            "_LIST_FOR_USER": ("where user_id = %(user_id)s", "where %(user_id)s::uuid is not null"),
+            "_LOCK_FOR_DELETE": ("and user_id = %s", "and %s::uuid is not null"),
+            "_DELETE": ("and user_id = %s", "and %s::uuid is not null"),
+        }.items():
+            original = getattr(datasets_repository, name)
+            assert filtered in original, name
+            monkeypatch.setattr(datasets_repository, name, original.replace(filtered, unfiltered, 1))
+        for name, (filtered, unfiltered) in {
             "_GET_FOR_USER": ("and j.user_id = %(user_id)s", "and true"),
             "_LIST_FOR_USER": ("where user_id = %(user_id)s", "where true"),
             "_COUNT_FOR_USER": ("where user_id = %(user_id)s", "where true"),
@@ -211,6 +223,13 @@ def _responses(caller: Tenant, other: Tenant) -> dict[str, Any]:
         ),
         "get_dataset": invoke(
             get_dataset_app, build_event("get_dataset", sub=sub, path=f"/datasets/{other.dataset_id}")
+        ),
+        "list_datasets": invoke(list_datasets_app, build_event("list_datasets", sub=sub, query={})),
+        "delete_dataset": invoke(
+            delete_dataset_app, build_event("delete_dataset", sub=sub, path=f"/datasets/{other.dataset_id}")
+        ),
+        "create_dataset": invoke(
+            create_dataset_app, build_event("create_dataset", sub=sub, body={"name": "x"})
         ),
         "get_job": invoke(get_job_app, build_event("get_job", sub=sub, path=f"/jobs/{other.job_id}")),
         "job_events": invoke(
@@ -271,6 +290,20 @@ def test_every_endpoint_answers_404_or_nothing_for_the_other_tenants_ids(
     assert responses["create_job"].status == 404
     assert responses["get_dataset"].status == 404
     assert responses["get_dataset"].body == {"error": "Dataset not found or access denied"}
+    assert (responses["delete_dataset"].status, responses["delete_dataset"].body) == (
+        404,
+        {"error": "Dataset not found or access denied"},
+    )
+    listed_datasets = responses["list_datasets"].body["data"]["datasets"]
+    assert str(other.dataset_id) not in [d["id"] for d in listed_datasets]
+    assert str(caller.dataset_id) in [d["id"] for d in listed_datasets]
+    created = responses["create_dataset"].body["data"]["dataset"]["id"]
+    owners = db.execute("select id, user_id from lora_datasets").fetchall()
+    assert {row["id"]: row["user_id"] for row in owners} == {
+        caller.dataset_id: caller.user_id,
+        other.dataset_id: other.user_id,  # not deleted
+        UUID(created): caller.user_id,  # created as the caller's own
+    }
     assert responses["get_job"].status == 404
     assert responses["get_job"].body == {"error": "Training job not found"}
     assert responses["job_events"].status == 404

@@ -243,6 +243,9 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
         "ListJobsFunction",
         "GetJobFunction",
         "GetDatasetFunction",
+        "CreateDatasetFunction",
+        "ListDatasetsFunction",
+        "DeleteDatasetFunction",
         "CancelJobFunction",
         "JobEventsFunction",
         "JobMetricsFunction",
@@ -263,6 +266,7 @@ def test_each_function_may_read_only_its_own_database_roles_secret() -> None:
         "JobReportsFunction",
         "JobWatchdogFunction",
         "WebhookDeliveryFunction",
+        "DatasetValidatorFunction",  # records what validation found (migration 0018's grants)
     }
     assert _readers("ReadWorkerDatabaseSecretPolicy") == workers
     for name in sorted(workers):
@@ -297,6 +301,8 @@ def test_the_secrets_extension_layer_is_optional_so_sam_local_needs_nothing_from
         layers = function["Properties"].get("Layers", [])
         if name == "CatalogFunction":  # no secret to read
             assert layers == []
+        elif name == "DatasetValidatorFunction":  # the tokenizers, its alone
+            assert layers == [{"Fn::Ref": "TokenizersLayer"}, {"Fn::If": ["HasSecretsExtension", *extension]}]
         elif name in HTTP_FUNCTIONS:  # SnapStart: the extension cannot serve them
             assert layers == [{"Fn::If": ["HttpFunctionsUseSecretsExtension", *extension]}], name
         else:

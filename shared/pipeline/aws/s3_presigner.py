@@ -1,4 +1,5 @@
-"""Presigned GETs of the artifacts bucket's objects (the job download endpoint's only AWS client).
+"""Presigned requests of a bucket's objects: GETs of the artifacts (job downloads), POST forms of the
+datasets (uploads).
 
 Signing is local: SigV4 over the function's own credentials, no call to S3. The URL grants what the
 function's role may do (s3:GetObject under users/*), for that one key, until it expires. The client is
@@ -44,3 +45,14 @@ class S3Presigner:
             ExpiresIn=expires_in,
             HttpMethod="GET",
         )
+
+    def upload_form(self, key: str, *, max_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
+        """A presigned POST for exactly `key`, of 1 to max_bytes bytes (the policy's content-length-range:
+        S3 refuses anything else), until it expires: the form's URL and its fields."""
+        form = self._client.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Conditions=[["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_in,
+        )
+        return str(form["url"]), {name: str(value) for name, value in form["fields"].items()}

@@ -52,6 +52,7 @@ ERROR_CODES: Final = {
     "too_many_lines": "The file has more lines than accepted",
     "too_large": "The file is larger than accepted",
     "too_few_examples": "The file has fewer examples than a job needs",
+    "file_missing": "The uploaded file is no longer there: upload it again",
 }
 
 
@@ -87,10 +88,16 @@ class ValidationReport(NamedTuple):
 
 
 class ModelCounter(NamedTuple):
-    """A base model as validation needs it: its tokenizer's count and its context."""
+    """A base model as validation needs it: its tokenizer's count of many texts, and its context."""
 
-    count: Callable[[str], int]
+    count_many: Callable[[list[str]], list[int]]
     context_length: int
+
+
+# Examples are counted in batches (one call per tokenizer for many texts, on every CPU): at most this
+# many examples, or this many bytes of text, wait to be counted.
+_BATCH_EXAMPLES: Final = 1024
+_BATCH_BYTES: Final = 4 * 1024 * 1024
 
 
 class _Invalid(Exception):
@@ -232,21 +239,54 @@ def validate(chunks: Iterable[bytes], models: Mapping[str, ModelCounter]) -> Val
     error_count = 0
 
     def refuse(line: int, code: str, detail: str = "") -> None:
-        nonlocal error_count
+        # Counted examples' errors come a batch late: keep the first by line, a bounded list.
+        nonlocal error_count, errors
         error_count += 1
-        if len(errors) < MAX_REPORTED_ERRORS:
-            message = ERROR_CODES[code] + (f": {detail}" if detail else "")
-            errors.append(LineError(line, code, message))
+        errors.append(LineError(line, code, ERROR_CODES[code] + (f": {detail}" if detail else "")))
+        if len(errors) >= 2 * MAX_REPORTED_ERRORS:
+            errors = sorted(errors, key=_by_line)[:MAX_REPORTED_ERRORS]
 
     file_format: str | None = None
     histograms = {model_id: _Histogram() for model_id in models}
     over_context = dict.fromkeys(models, 0)
     # Models that share a tokenizer count each text once.
-    counters = {id(model.count): model.count for model in models.values()}
+    counters = {id(model.count_many): model.count_many for model in models.values()}
+    longest = max(model.context_length for model in models.values())
     # The hold-out's candidates, the largest key on top: (-hash, -line, counts) for the HOLD_OUT_MAX
     # examples with the smallest (line hash, line number) so far.
     candidates: list[tuple[int, int, dict[str, int]]] = []
     examples = lines = 0
+    # Examples read and not yet counted: (line, the line's bytes, its texts).
+    pending: list[tuple[int, bytes, list[str]]] = []
+    pending_bytes = 0
+
+    def count_pending() -> None:
+        nonlocal examples, pending_bytes
+        texts = [text for _, _, example_texts in pending for text in example_texts]
+        by_counter = {key: count_many(texts) for key, count_many in counters.items()}
+        start = 0
+        for number, raw, example_texts in pending:
+            end = start + len(example_texts)
+            totals = {key: sum(counted[start:end]) for key, counted in by_counter.items()}
+            start = end
+            counts = {model_id: totals[id(model.count_many)] for model_id, model in models.items()}
+            if all(n > models[model_id].context_length for model_id, n in counts.items()):
+                shortest = min(counts.values())
+                refuse(number, "too_long_for_every_model", f"{shortest:,} tokens, over {longest:,}")
+                continue
+            examples += 1
+            for model_id, n in counts.items():
+                histograms[model_id].add(n)
+                if n > models[model_id].context_length:
+                    over_context[model_id] += 1
+            entry = (-int.from_bytes(hashlib.sha256(raw).digest()), -number, counts)
+            if len(candidates) < HOLD_OUT_MAX:
+                heapq.heappush(candidates, entry)
+            elif entry[:2] > candidates[0][:2]:  # a smaller key than the largest kept
+                heapq.heapreplace(candidates, entry)
+        pending.clear()
+        pending_bytes = 0
+
     for number, raw in _lines(chunks, reading):
         lines = number
         if number > MAX_LINES or reading.size > MAX_FILE_BYTES:
@@ -277,23 +317,11 @@ def validate(chunks: Iterable[bytes], models: Mapping[str, ModelCounter]) -> Val
             refuse(number, invalid.code, invalid.detail)
             continue
         file_format = file_format or found
-        by_counter = {key: sum(count(t) for t in texts) for key, count in counters.items()}
-        counts = {model_id: by_counter[id(model.count)] for model_id, model in models.items()}
-        fitting = [model_id for model_id, n in counts.items() if n <= models[model_id].context_length]
-        if not fitting:
-            longest = max(model.context_length for model in models.values())
-            refuse(number, "too_long_for_every_model", f"{min(counts.values()):,} tokens, over {longest:,}")
-            continue
-        examples += 1
-        for model_id, n in counts.items():
-            histograms[model_id].add(n)
-            if n > models[model_id].context_length:
-                over_context[model_id] += 1
-        entry = (-int.from_bytes(hashlib.sha256(raw).digest()), -number, counts)
-        if len(candidates) < HOLD_OUT_MAX:
-            heapq.heappush(candidates, entry)
-        elif entry[:2] > candidates[0][:2]:  # a smaller key than the largest kept
-            heapq.heapreplace(candidates, entry)
+        pending.append((number, raw, texts))
+        pending_bytes += len(raw)
+        if len(pending) >= _BATCH_EXAMPLES or pending_bytes >= _BATCH_BYTES:
+            count_pending()
+    count_pending()
     held_out = hold_out_size(examples)
     for _, _, counts in heapq.nlargest(held_out, candidates, key=lambda entry: entry[:2]):
         for model_id, n in counts.items():
@@ -304,6 +332,7 @@ def validate(chunks: Iterable[bytes], models: Mapping[str, ModelCounter]) -> Val
         refuse(0, "too_large", f"{reading.size:,} bytes, over {MAX_FILE_BYTES:,}")
     if examples < MIN_EXAMPLES and lines <= MAX_LINES and reading.size <= MAX_FILE_BYTES:
         refuse(0, "too_few_examples", f"{examples} valid, at least {MIN_EXAMPLES} needed")
+    errors = sorted(errors, key=_by_line)[:MAX_REPORTED_ERRORS]
 
     tokens = {}
     if examples - held_out:
@@ -329,6 +358,10 @@ def validate(chunks: Iterable[bytes], models: Mapping[str, ModelCounter]) -> Val
         error_count=error_count,
         tokens=tokens,
     )
+
+
+def _by_line(error: LineError) -> int:
+    return error.line  # the file's own problems (line 0) first, then by line
 
 
 def hold_out_size(examples: int) -> int:

@@ -87,6 +87,17 @@ def _configuration_too_large(exc: domain_errors.ConfigurationTooLarge) -> ApiErr
     )
 
 
+def _dataset_in_use(exc: domain_errors.DatasetInUse) -> ApiError:
+    return ApiError(
+        409,
+        "Dataset in use",
+        {
+            "message": "Jobs that have not ended use this dataset: cancel them or wait for them to end",
+            "job_ids": exc.job_ids,
+        },
+    )
+
+
 def _gpu_setup_too_small(exc: domain_errors.GpuSetupTooSmall) -> ApiError:
     needed_gib = exc.needed_bytes / 2**30
     message = (
@@ -201,6 +212,7 @@ _ANSWERS: Final[tuple[tuple[type[domain_errors.DomainError], Callable[[Any], Api
     (domain_errors.ConfigurationTooLarge, _configuration_too_large),
     (domain_errors.EstimateOutOfDate, _estimate_out_of_date),
     (domain_errors.GpuSetupTooSmall, _gpu_setup_too_small),
+    (domain_errors.DatasetInUse, _dataset_in_use),
     (domain_errors.IdempotencyKeyInFlight, _idempotency_key_in_flight),
     (domain_errors.IdempotencyKeyReused, _idempotency_key_reused),
     (domain_errors.JobNotFound, _fixed(404, "Training job not found")),

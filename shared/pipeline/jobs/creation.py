@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
+import psycopg
+
 from pipeline.budgets import rules as budget_rules
 from pipeline.budgets import usage as budgets_usage
 from pipeline.catalog.base_models import DEFAULT_BASE_MODEL
@@ -77,6 +79,9 @@ def create_job(
         try:
             stored = _create_in_transaction(database, user_id, request, request_hash, idempotency_key, job_id)
             break
+        except psycopg.errors.ForeignKeyViolation:
+            # The dataset was deleted between reading it and inserting the job (the delete held its row).
+            raise DatasetNotFound() from None
         except ConnectionLost as lost:
             if lost.commit_sent:
                 stored = _after_an_interrupted_commit(database, user_id, job_id)
@@ -199,6 +204,9 @@ def _store_job(
         id=job_id,
         user_id=user_id,
         dataset_id=dataset.id,
+        dataset_name=dataset.name,
+        dataset_format=dataset.format,
+        dataset_total_training_pairs=dataset.total_training_pairs,
         preset_id=request.preset_id,
         base_model=request.base_model,
         total_epochs=request.hyperparameters.epochs,

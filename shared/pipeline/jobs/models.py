@@ -22,7 +22,7 @@ class TrainingJob(Model):
 
     id: UUID
     user_id: UUID
-    dataset_id: UUID
+    dataset_id: UUID | None = Field(description="Null once its dataset was deleted (the job keeps its name)")
     preset_id: str
     base_model: str = Field(description="The base model the adapter is trained on (GET /catalog)")
     status: JobStatus

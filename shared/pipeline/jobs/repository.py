@@ -16,6 +16,10 @@ class NewJob(NamedTuple):
     id: UUID
     user_id: UUID
     dataset_id: UUID
+    # The dataset as the job was created on it: what the job shows once the dataset is deleted.
+    dataset_name: str
+    dataset_format: str | None
+    dataset_total_training_pairs: int | None
     preset_id: str
     base_model: str
     total_epochs: int
@@ -48,15 +52,23 @@ class ClaimedJob(NamedTuple):
     dataset_total_tokens: int | None
     estimated_total_cost: Decimal
     pricing_version: str
+    # What validation found in the dataset's file (None for a dataset not validated from a file).
+    dataset_token_counts: dict[str, Any] | None = None
+    dataset_source_key: str | None = None
+    dataset_sha256: str | None = None
+    dataset_size_bytes: int | None = None
+    dataset_held_out: int | None = None
 
 
 _INSERT: Final = """
 insert into lora_training_jobs (
-    id, user_id, dataset_id, preset_id, base_model, status, current_stage, progress, current_epoch,
+    id, user_id, dataset_id, dataset_name, dataset_format, dataset_total_training_pairs, preset_id,
+    base_model, status, current_stage, progress, current_epoch,
     total_epochs, current_step, total_steps, gpu_config, hyperparameters, estimated_total_cost, current_cost,
     current_metrics, pricing_version, queued_at, created_at, updated_at, max_cost
 ) values (
-    %(id)s, %(user_id)s, %(dataset_id)s, %(preset_id)s, %(base_model)s, 'queued', 'queued', 0, 0,
+    %(id)s, %(user_id)s, %(dataset_id)s, %(dataset_name)s, %(dataset_format)s, %(dataset_pairs)s,
+    %(preset_id)s, %(base_model)s, 'queued', 'queued', 0, 0,
     %(total_epochs)s,
     0, %(total_steps)s, %(gpu_config)s, %(hyperparameters)s, %(estimated_total_cost)s, 0,
     '{}', %(pricing_version)s, %(queued_at)s, %(queued_at)s, %(queued_at)s, %(max_cost)s
@@ -64,12 +76,16 @@ insert into lora_training_jobs (
 returning *
 """
 
+# A job's dataset as it was created on it (kept when the dataset is deleted); rows from before the
+# copies existed read the dataset itself.
 _WITH_DATASET: Final = """
 select j.*,
-       json_build_object('name', d.name, 'format', d.format,
-                         'total_training_pairs', d.total_training_pairs) as dataset
+       json_build_object('name', coalesce(j.dataset_name, d.name),
+                         'format', case when j.dataset_name is null then d.format else j.dataset_format end,
+                         'total_training_pairs', case when j.dataset_name is null then d.total_training_pairs
+                                                      else j.dataset_total_training_pairs end) as dataset
 from lora_training_jobs j
-join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
+left join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
 """
 
 _GET_FOR_USER: Final = _WITH_DATASET + "where j.id = %(job_id)s and j.user_id = %(user_id)s"
@@ -81,8 +97,10 @@ _GET_FOR_USER: Final = _WITH_DATASET + "where j.id = %(job_id)s and j.user_id = 
 # a join around the whole query would be built for every row OFFSET skips.
 _LIST_FOR_USER: Final = """
 select j.*,
-       json_build_object('name', d.name, 'format', d.format,
-                         'total_training_pairs', d.total_training_pairs) as dataset
+       json_build_object('name', coalesce(j.dataset_name, d.name),
+                         'format', case when j.dataset_name is null then d.format else j.dataset_format end,
+                         'total_training_pairs', case when j.dataset_name is null then d.total_training_pairs
+                                                      else j.dataset_total_training_pairs end) as dataset
 from (
     select * from lora_training_jobs
     where user_id = %(user_id)s
@@ -92,7 +110,7 @@ from (
     order by created_at desc, id desc
     limit %(limit)s offset %(offset)s
 ) j
-join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
+left join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
 order by j.created_at desc, j.id desc
 """
 # Totals come from the per-user, per-status counters (migration 0005), not from counting rows.
@@ -113,9 +131,17 @@ returning j.id, j.user_id, j.preset_id, j.base_model, j.gpu_config, j.hyperparam
           j.total_steps,
           d.id as dataset_id, d.name as dataset_name, d.format as dataset_format,
           d.total_training_pairs as dataset_total_training_pairs, d.total_tokens as dataset_total_tokens,
-          j.estimated_total_cost, j.pricing_version
+          j.estimated_total_cost, j.pricing_version, d.token_counts as dataset_token_counts,
+          d.source_key as dataset_source_key, d.sha256 as dataset_sha256, d.size_bytes as dataset_size_bytes,
+          d.held_out as dataset_held_out
 """
 _STATUS_OF: Final = "select status from lora_training_jobs where id = %s"
+# The jobs not yet final that use a dataset: while there are any, it cannot be deleted.
+_UNFINISHED_ON_DATASET: Final = """
+select id from lora_training_jobs
+where dataset_id = %s and user_id = %s and status in ('queued', 'initializing', 'running')
+order by created_at limit 10
+"""
 _STATUS_FOR_USER: Final = "select status from lora_training_jobs where id = %s and user_id = %s"
 _ARTIFACT_FOR_USER: Final = (
     "select status, artifact_key, base_model from lora_training_jobs where id = %s and user_id = %s"
@@ -126,11 +152,11 @@ _LOCK_FOR_REPORT: Final = """
 select j.status, j.last_report_sequence, j.current_step, j.current_epoch, j.total_steps, j.total_epochs,
        j.progress, j.started_at, j.cancellation_requested_at, j.estimated_total_cost, j.pricing_version,
        j.gpu_config ->> 'type' as gpu_type, (j.gpu_config ->> 'count')::integer as gpu_count,
-       d.name as dataset_name, j.gpu_seconds, j.current_cost, j.current_metrics, j.last_chart_step,
-       j.max_cost, j.stop_reason, j.created_at,
+       coalesce(j.dataset_name, d.name) as dataset_name, j.gpu_seconds, j.current_cost, j.current_metrics,
+       j.last_chart_step, j.max_cost, j.stop_reason, j.created_at,
        coalesce(j.last_report_at, j.started_at) as last_heard_at
 from lora_training_jobs j
-join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
+left join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
 where j.id = %s
 for update of j
 """
@@ -154,9 +180,9 @@ order by started_at
 limit %(limit)s
 """
 _LOCK_FOR_CANCEL: Final = """
-select j.status, j.cancellation_requested_at, d.name as dataset_name
+select j.status, j.cancellation_requested_at, coalesce(j.dataset_name, d.name) as dataset_name
 from lora_training_jobs j
-join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
+left join lora_datasets d on d.id = j.dataset_id and d.user_id = j.user_id
 where j.id = %s and j.user_id = %s
 for update of j
 """
@@ -189,6 +215,9 @@ def insert(conn: Connection, job: NewJob) -> Deferred[dict[str, Any]]:
         "id": job.id,
         "user_id": job.user_id,
         "dataset_id": job.dataset_id,
+        "dataset_name": job.dataset_name,
+        "dataset_format": job.dataset_format,
+        "dataset_pairs": job.dataset_total_training_pairs,
         "preset_id": job.preset_id,
         "base_model": job.base_model,
         "total_epochs": job.total_epochs,
@@ -207,6 +236,11 @@ def insert(conn: Connection, job: NewJob) -> Deferred[dict[str, Any]]:
 def _the_row(row: dict[str, Any] | None) -> dict[str, Any]:
     assert row is not None  # an INSERT ... RETURNING that did not raise returned its row
     return dict(row)
+
+
+def unfinished_on_dataset(conn: Connection, dataset_id: UUID, user_id: UUID) -> DeferredRows[UUID]:
+    cursor = conn.execute(_UNFINISHED_ON_DATASET, (dataset_id, user_id))
+    return DeferredRows(cursor, lambda row: UUID(str(row["id"])))
 
 
 def get_for_user(conn: Connection, job_id: UUID, user_id: UUID) -> Deferred[dict[str, Any] | None]:

@@ -36,7 +36,7 @@ def figures_for_dataset(
         batch_size=hyperparameters.batch_size,
         epochs=hyperparameters.epochs,
         total_training_pairs=dataset.total_training_pairs,
-        total_tokens=dataset.total_tokens,
+        total_tokens=dataset.tokens_for(base_model),
         storage_cost=STORAGE_COST,
     )
     exceeded = cost_model.exceeded_limits(figures)

@@ -1,6 +1,7 @@
 """The message that hands a claimed job to the GPU workers (training_job.assigned): pure, no I/O."""
 
 from datetime import datetime
+from typing import Any
 
 from pipeline.artifacts import locations as artifacts
 from pipeline.catalog.base_models import throughput_per_gpu
@@ -10,11 +11,13 @@ from pipeline.pricing import cost_model
 from pipeline.workers.messages import TrainingJobAssigned
 
 
-def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAssigned:
+def assignment_for(job: ClaimedJob, now: datetime, bucket: str, datasets_bucket: str) -> TrainingJobAssigned:
     """The job as a worker needs it, with the run its estimate expects. Steps and duration come from
     the cost model over the job's own configuration and its dataset's statistics, as the estimate
     did."""
     gpu, model = run_inputs_for(job.pricing_version, job.gpu_config["type"], job.base_model)
+    counted = (job.dataset_token_counts or {}).get(job.base_model)
+    tokens = int(counted["total"]) if counted else job.dataset_total_tokens
     prices = prices_for(job.pricing_version, job.gpu_config["type"])
     figures = cost_model.estimate_cost(
         price_per_gpu_hour=prices.price_per_gpu_hour,
@@ -23,7 +26,7 @@ def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAs
         batch_size=int(job.hyperparameters["batch_size"]),
         epochs=job.total_epochs,
         total_training_pairs=job.dataset_total_training_pairs,
-        total_tokens=job.dataset_total_tokens,
+        total_tokens=tokens,
         storage_cost=prices.storage_cost,
     )
     # The duration whose GPU time is charged the estimate the user was shown, to the cent, at the job's
@@ -52,7 +55,8 @@ def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAs
                 "name": job.dataset_name,
                 "format": job.dataset_format,
                 "total_training_pairs": job.dataset_total_training_pairs,
-                "total_tokens": job.dataset_total_tokens,
+                "total_tokens": tokens,
+                "file": _dataset_file(job, datasets_bucket),
             },
             "preset_id": job.preset_id,
             "gpu_config": job.gpu_config,
@@ -66,3 +70,15 @@ def assignment_for(job: ClaimedJob, now: datetime, bucket: str) -> TrainingJobAs
             "assigned_at": now,
         }
     )
+
+
+def _dataset_file(job: ClaimedJob, datasets_bucket: str) -> dict[str, Any] | None:
+    if job.dataset_source_key is None or job.dataset_sha256 is None:
+        return None  # a dataset not uploaded as a file (made before uploads existed)
+    return {
+        "bucket": datasets_bucket,
+        "key": job.dataset_source_key,
+        "sha256": job.dataset_sha256,
+        "size_bytes": job.dataset_size_bytes,
+        "held_out": job.dataset_held_out or 0,
+    }

@@ -64,7 +64,9 @@ def parse_message(body: str) -> TrainingJobQueuedMessage | None:
         return None
 
 
-def dispatch(database: Database, body: str, workers: Publisher, artifacts_bucket: str) -> Outcome:
+def dispatch(
+    database: Database, body: str, workers: Publisher, artifacts_bucket: str, datasets_bucket: str
+) -> Outcome:
     message = parse_message(body)
     if message is None:
         return Outcome.UNPROCESSABLE
@@ -94,7 +96,9 @@ def dispatch(database: Database, body: str, workers: Publisher, artifacts_bucket
             job_id=message.job_id,
             dataset_name=claimed.dataset_name,
         )
-        assignment = assignment_for(claimed, datetime.now(UTC), artifacts_bucket).model_dump_json()
+        assignment = assignment_for(
+            claimed, datetime.now(UTC), artifacts_bucket, datasets_bucket
+        ).model_dump_json()
         written = after_commit.write(
             conn,
             user_id=message.user_id,

@@ -42,14 +42,35 @@ class AssignedBaseModel(Model):
     tokenizer: str = Field(description="The tokenizer the dataset's tokens were counted with")
 
 
+class AssignedDatasetFile(Model):
+    """The dataset's file exactly as validated: read it from here (the DatasetsReaderPolicy allows it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    key: str = Field(description="users/<user_id>/datasets/<dataset_id>/source.jsonl")
+    sha256: str = Field(description="Of the file validated: refuse to train on one that differs")
+    size_bytes: int = Field(ge=1)
+    held_out: int = Field(
+        ge=0,
+        description="Examples to hold out for the validation loss: the valid lines whose bytes (without"
+        " the line ending; the first line without a BOM) have the smallest SHA-256, the earlier line first on"
+        " a tie; train on the others",
+    )
+
+
 class AssignedDataset(Model):
     model_config = ConfigDict(frozen=True)
 
     id: UUID
     name: str
     format: str | None
-    total_training_pairs: int | None
-    total_tokens: int | None
+    total_training_pairs: int | None = Field(description="Examples to train on (the hold-out excluded)")
+    total_tokens: int | None = Field(description="Their tokens by the base model's own tokenizer")
+    file: AssignedDatasetFile | None = Field(
+        default=None,
+        description="Where the validated file is; null only for a dataset not uploaded as a file",
+    )
 
 
 class AssignedOutput(Model):

@@ -36,6 +36,17 @@ def test_a_ready_dataset_answers_its_name_size_and_readiness(db: psycopg.Connect
             "total_training_pairs": 1234,
             "total_tokens": 567890,
             "ready_for_training": True,
+            # Not uploaded as a file (made before uploads existed): nothing validation would have found.
+            "size_bytes": None,
+            "sha256": None,
+            "examples": None,
+            "held_out": None,
+            "token_counts": None,
+            "errors": None,
+            "error_count": 0,
+            "upload_expires_at": None,
+            "validated_at": None,
+            "created_at": response.body["data"]["created_at"],
         },
     }
 

@@ -145,7 +145,9 @@ def test_the_dispatcher_leaves_its_message_for_a_retry_when_the_server_is_frozen
     started = time.monotonic()
     with Frozen(server.postmaster_pid, _backend_pid(database)), pytest.raises(DatabaseUnavailable):
         # Raises: the record is reported failed, SQS delivers it again.
-        job_dispatch.dispatch(database, body, _Publisher(), "pipeline-artifacts-local")
+        job_dispatch.dispatch(
+            database, body, _Publisher(), "pipeline-artifacts-local", "pipeline-datasets-local"
+        )
 
     assert time.monotonic() - started < 2.5
 

@@ -60,6 +60,10 @@ def test_created_job_is_stored_queued_with_server_figures(
     assert {key: row[key] for key in row if key not in ("id", "queued_at", "created_at", "updated_at")} == {
         "user_id": user_id,
         "dataset_id": dataset_id,
+        # The dataset as the job was created on it: what the job shows once the dataset is deleted.
+        "dataset_name": "Customer support v1",
+        "dataset_format": "jsonl",
+        "dataset_total_training_pairs": 5000,
         "preset_id": "balanced",
         "base_model": "mistral-7b-v0.3",
         "status": "queued",

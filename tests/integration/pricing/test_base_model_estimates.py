@@ -164,7 +164,7 @@ def test_a_job_on_a_chosen_model_stores_and_shows_it_and_its_message_names_it(
     assert json.loads(message["Body"])["base_model"] == "mistral-nemo-12b"
     shown = invoke(get_job_app, build_event("get_job", sub=user_id, path=f"/jobs/{job_id}"))
     assert shown.body["data"]["base_model"] == "mistral-nemo-12b"
-    listed = invoke(list_jobs_app, build_event("list_jobs", sub=user_id))
+    listed = invoke(list_jobs_app, build_event("list_jobs", sub=user_id, query={}))
     assert [job["base_model"] for job in listed.body["data"]["jobs"]] == ["mistral-nemo-12b"]
 
 

@@ -261,6 +261,7 @@ def test_a_claimed_job_is_assigned_to_the_workers_once_with_the_run_its_estimate
             "format": "jsonl",
             "total_training_pairs": 5000,
             "total_tokens": 1200000,
+            "file": None,  # a dataset made before uploads existed: its statistics, no file
         },
         "preset_id": "balanced",
         "gpu_config": {"type": "A100-80GB", "count": 2},

@@ -14,7 +14,7 @@ from pipeline.datasets.tokenizers import tokenizer_for
 from pipeline.datasets.validation import ERROR_CODES, LineError, ModelCounter, validate
 
 MODELS = {
-    model.id: ModelCounter(tokenizer_for(model.tokenizer).count, model.context_length)
+    model.id: ModelCounter(tokenizer_for(model.tokenizer).count_many, model.context_length)
     for model in BASE_MODELS.values()
 }
 # "a" and "b" are one token in every catalog model's vocabulary (mistral-common's and llama-models' own
@@ -174,7 +174,9 @@ def test_an_example_one_token_over_the_longest_context_is_refused_and_one_over_a
 ) -> None:
     # Contexts scaled down so the files stay small: the 32K model gets 40 tokens, the others 100.
     small = {
-        model_id: ModelCounter(counter.count, 40 if BASE_MODELS[model_id].context_length == 32_768 else 100)
+        model_id: ModelCounter(
+            counter.count_many, 40 if BASE_MODELS[model_id].context_length == 32_768 else 100
+        )
         for model_id, counter in MODELS.items()
     }
     words = {

@@ -64,6 +64,9 @@ def test_routes_come_from_the_template() -> None:
         ("ListJobsFunction", "GET /jobs"),
         ("GetJobFunction", "GET /jobs/{job_id}"),
         ("GetDatasetFunction", "GET /datasets/{dataset_id}"),
+        ("CreateDatasetFunction", "POST /datasets"),
+        ("ListDatasetsFunction", "GET /datasets"),
+        ("DeleteDatasetFunction", "DELETE /datasets/{dataset_id}"),
         ("CancelJobFunction", "POST /jobs/{job_id}/cancel"),
         ("JobEventsFunction", "GET /jobs/{job_id}/events"),
         ("JobMetricsFunction", "GET /jobs/{job_id}/metrics"),
@@ -93,7 +96,19 @@ def test_routes_come_from_the_template() -> None:
             "WebhookDeliveryFunction",
             (SqsSource("WebhookDeliveriesQueue", batch_size=5, report_batch_item_failures=True),),
         ),
+        (
+            "DatasetValidatorFunction",
+            (SqsSource("DatasetUploadsQueue", batch_size=1, report_batch_item_failures=True),),
+        ),
     }
+
+
+def test_every_queue_a_function_consumes_is_created_locally() -> None:
+    from local.sqs_server import LOGICAL_IDS
+
+    specs = template_functions(REPO_ROOT / "template.yaml")
+    consumed = {source.queue for spec in specs for source in spec.queues}
+    assert consumed <= set(LOGICAL_IDS)
 
 
 def test_each_function_gets_the_database_role_its_template_secret_names() -> None:
@@ -106,12 +121,16 @@ def test_each_function_gets_the_database_role_its_template_secret_names() -> Non
         for spec in template_functions(REPO_ROOT / "template.yaml")
     }
     assert roles["OutboxRelayFunction"] == roles["JobDispatcherFunction"] == urls["WorkerDatabaseSecretArn"]
+    assert roles["DatasetValidatorFunction"] == urls["WorkerDatabaseSecretArn"]
     for name in (
         "EstimateFunction",
         "CreateJobFunction",
         "ListJobsFunction",
         "GetJobFunction",
         "CancelJobFunction",
+        "CreateDatasetFunction",
+        "ListDatasetsFunction",
+        "DeleteDatasetFunction",
     ):
         assert roles[name] == urls["DatabaseSecretArn"], name
     assert roles["CatalogFunction"] == urls["DatabaseSecretArn"]  # the global default; it never connects

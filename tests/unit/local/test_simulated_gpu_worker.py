@@ -1,14 +1,20 @@
 """The simulated GPU worker of `make run` speaks the contract: every report it sends passes the
 committed schema and the layer's model, numbered from 1 without gaps, and it completes, honours a
-cancel within a step, fails when told to, and never starts a job cancelled before it began.
-Driven by a fake clock, so a run of thousands of simulated seconds takes no real time."""
+cancel within a step, fails when told to, and never starts a job cancelled before it began. It reads
+the dataset file its assignment names, and fails the job as `dataset_unreadable` when the file is
+missing or is not the one validated. Driven by a fake clock, so a run of thousands of simulated
+seconds takes no real time."""
 
+import hashlib
+import io
 import json
 import threading
 from typing import Any
 
 import jsonschema
 import pytest
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 from pydantic import TypeAdapter
 
 from local.gpu_worker import Queues, SimulatedGpuWorker, WorkerSettings, loss_at
@@ -80,14 +86,25 @@ class RecordingSqs:
 
 
 class RecordingS3:
-    """The worker's S3 writes: key -> body."""
+    """The worker's S3: what it writes (key -> body), and the objects it may read, answered as boto3
+    answers (a streaming body; NoSuchKey for a key that is not there)."""
 
-    def __init__(self) -> None:
+    def __init__(self, readable: dict[tuple[str, str], bytes] | None = None) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
+        self.readable = readable or {}
+        self.reads: list[tuple[str, str]] = []
 
     def put_object(self, *, Bucket: str, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:
         self.objects[(Bucket, Key)] = Body
         return {}
+
+    def get_object(self, *, Bucket: str, Key: str) -> dict[str, Any]:
+        self.reads.append((Bucket, Key))
+        if (Bucket, Key) not in self.readable:
+            error = {"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}
+            raise ClientError(error, "GetObject")  # type: ignore[arg-type]
+        body = self.readable[(Bucket, Key)]
+        return {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentLength": len(body)}
 
 
 class FakeClock:
@@ -269,3 +286,91 @@ def test_the_loss_curve_falls_from_its_start_towards_its_floor() -> None:
     assert curve[0] == 2.5
     assert curve == sorted(curve, reverse=True)
     assert 0.5 < curve[-1] < 0.55
+
+
+# ---- the dataset's file ---------------------------------------------------------------------------
+
+DATASET_KEY = f"users/{USER_ID}/datasets/7c4e2a10-3b5d-4e6f-8a9b-0c1d2e3f4a5b/source.jsonl"
+# Three lines, the last without its line ending, and a non-ASCII one: lines are counted as bytes go.
+DATASET_BYTES = (
+    '{"messages": [{"role": "user", "content": "Où est ma commande ?"},'
+    ' {"role": "assistant", "content": "Ici."}]}\n'
+    '{"prompt": "a", "completion": "b"}\n'
+    '{"prompt": "c", "completion": "d"}'
+).encode()
+
+
+def _with_file(content: bytes = DATASET_BYTES, **overrides: Any) -> dict[str, Any]:
+    file = {
+        "bucket": "datasets",
+        "key": DATASET_KEY,
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "size_bytes": len(content),
+        "held_out": 1,
+    } | overrides
+    return ASSIGNMENT | {"dataset": ASSIGNMENT["dataset"] | {"file": file}}
+
+
+def test_the_worker_reads_the_assignments_file_and_the_adapter_names_its_line_count() -> None:
+    sqs, clock = RecordingSqs(), FakeClock()
+    s3 = RecordingS3(readable={("datasets", DATASET_KEY): DATASET_BYTES})
+
+    last = _worker(sqs, clock, s3).run_job(_with_file(), "receipt-1", threading.Event())
+
+    assert last == "training_job.completed"
+    _assert_speaks_the_contract(sqs.reports())
+    assert s3.reads == [("datasets", DATASET_KEY)]  # once, whole, before training
+    adapter = s3.objects[("artifacts", sqs.reports()[-1]["artifact_key"])].decode()
+    assert f"Trained on 3 lines of s3://datasets/{DATASET_KEY}" in adapter
+    assert f"sha256 {hashlib.sha256(DATASET_BYTES).hexdigest()}, 1 held out" in adapter
+
+
+def test_a_file_ending_with_its_line_ending_has_no_extra_line() -> None:
+    sqs, clock = RecordingSqs(), FakeClock()
+    content = DATASET_BYTES + b"\n"
+    s3 = RecordingS3(readable={("datasets", DATASET_KEY): content})
+
+    _worker(sqs, clock, s3).run_job(_with_file(content), "receipt-1", threading.Event())
+
+    adapter = s3.objects[("artifacts", sqs.reports()[-1]["artifact_key"])].decode()
+    assert "Trained on 3 lines" in adapter
+
+
+def test_a_dataset_without_a_file_is_trained_on_its_figures_alone() -> None:
+    sqs, clock, s3 = RecordingSqs(), FakeClock(), RecordingS3()
+    no_file = ASSIGNMENT | {"dataset": ASSIGNMENT["dataset"] | {"file": None}}
+
+    last = _worker(sqs, clock, s3).run_job(no_file, "receipt-1", threading.Event())
+
+    assert last == "training_job.completed"
+    assert s3.reads == []
+    adapter = s3.objects[("artifacts", sqs.reports()[-1]["artifact_key"])].decode()
+    assert "figures alone" in adapter
+
+
+@pytest.mark.parametrize(
+    ("stored", "reason"),
+    [
+        (None, "could not be read (NoSuchKey)"),  # deleted, or lost with the local S3
+        (DATASET_BYTES.replace(b"Ici.", b"La."), "is not the one validated (its SHA-256 differs)"),
+    ],
+    ids=["missing", "changed"],
+)
+def test_a_file_missing_or_not_the_one_validated_fails_the_job_before_any_step(
+    stored: bytes | None, reason: str
+) -> None:
+    sqs, clock = RecordingSqs(), FakeClock()
+    s3 = RecordingS3(readable={} if stored is None else {("datasets", DATASET_KEY): stored})
+
+    last = _worker(sqs, clock, s3).run_job(_with_file(), "receipt-1", threading.Event())
+
+    assert last == "training_job.failed"
+    reports = sqs.reports()
+    _assert_speaks_the_contract(reports)
+    assert [r["type"] for r in reports] == ["training_job.started", "training_job.failed"]
+    failed = reports[-1]
+    assert (failed["step"], failed["epoch"], failed["gpu_seconds"]) == (0, 0, 0)
+    assert failed["error"]["code"] == "dataset_unreadable"
+    assert reason in failed["error"]["message"]
+    assert s3.objects == {}  # no checkpoint, no adapter
+    assert [kind for kind, _ in sqs.calls[:2]] == ["send", "delete"]  # the task is taken all the same

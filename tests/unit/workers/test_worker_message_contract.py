@@ -62,7 +62,7 @@ def test_schemas_holds_exactly_the_generated_message_schemas() -> None:
 
 
 def test_the_assignment_the_dispatcher_sends_passes_its_schema() -> None:
-    body = assignment_for(CLAIMED, NOW, "pipeline-artifacts").model_dump(mode="json")
+    body = assignment_for(CLAIMED, NOW, "pipeline-artifacts", "pipeline-datasets").model_dump(mode="json")
 
     _validator("training_job.assigned.v2.schema.json").validate(body)
     assert (body["type"], body["version"], body["total_steps"], body["steps_per_epoch"]) == (
@@ -115,7 +115,7 @@ BREAKS: dict[str, Any] = {
 
 @pytest.mark.parametrize("name", sorted(BREAKS))
 def test_the_assignment_schema_refuses_a_broken_message(name: str) -> None:
-    body = assignment_for(CLAIMED, NOW, "pipeline-artifacts").model_dump(mode="json")
+    body = assignment_for(CLAIMED, NOW, "pipeline-artifacts", "pipeline-datasets").model_dump(mode="json")
     BREAKS[name](body)
 
     with pytest.raises(jsonschema.ValidationError):
