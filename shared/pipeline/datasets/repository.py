@@ -30,9 +30,14 @@ class Dataset(NamedTuple):
         return self.status == "ready" and self.training_ready
 
     def tokens_for(self, base_model: str) -> int | None:
-        """The training tokens the model's own tokenizer counted; else the dataset's total, if any."""
-        counted = (self.token_counts or {}).get(base_model)
-        return int(counted["total"]) if counted else self.total_tokens
+        return tokens_for(self.token_counts, base_model, self.total_tokens)
+
+
+def tokens_for(token_counts: dict[str, Any] | None, base_model: str, total_tokens: int | None) -> int | None:
+    """A dataset's training tokens by the model's own tokenizer, as validation counted them; for a dataset
+    not validated from a file, its total_tokens (the reference's fallbacks apply when that is missing)."""
+    counted = (token_counts or {}).get(base_model)
+    return int(counted["total"]) if counted else total_tokens
 
 
 _FIND_FOR_USER: Final = """

@@ -6,6 +6,7 @@ from typing import Any
 from pipeline.artifacts import locations as artifacts
 from pipeline.catalog.base_models import throughput_per_gpu
 from pipeline.catalog.gpu_prices import prices_for, run_inputs_for
+from pipeline.datasets import repository as datasets_repository
 from pipeline.jobs.repository import ClaimedJob
 from pipeline.pricing import cost_model
 from pipeline.workers.messages import TrainingJobAssigned
@@ -16,8 +17,9 @@ def assignment_for(job: ClaimedJob, now: datetime, bucket: str, datasets_bucket:
     the cost model over the job's own configuration and its dataset's statistics, as the estimate
     did."""
     gpu, model = run_inputs_for(job.pricing_version, job.gpu_config["type"], job.base_model)
-    counted = (job.dataset_token_counts or {}).get(job.base_model)
-    tokens = int(counted["total"]) if counted else job.dataset_total_tokens
+    tokens = datasets_repository.tokens_for(
+        job.dataset_token_counts, job.base_model, job.dataset_total_tokens
+    )
     prices = prices_for(job.pricing_version, job.gpu_config["type"])
     figures = cost_model.estimate_cost(
         price_per_gpu_hour=prices.price_per_gpu_hour,
