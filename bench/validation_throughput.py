@@ -40,7 +40,7 @@ block = b"".join(lines)
 
 def chunks():
     sent = 0
-    while sent < size:  # whole lines: the file ends on a line's end, a little past `size`
+    while sent + len(block) <= size:  # whole lines, up to `size`: the largest file a form accepts
         yield block
         sent += len(block)
 

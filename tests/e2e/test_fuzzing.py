@@ -9,14 +9,29 @@ the success paths are fuzzed too, not only the 404s.
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from local.stack_process import REPO_ROOT, Stack, run_cli
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-def test_fuzzing_finds_no_server_error_and_no_response_off_the_document(stack: Stack, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def fuzzed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of the fuzzer's own: it creates, cancels and deletes whatever the document lets it (the demo
+    user's dataset among them), which no other test may then find changed."""
+    running = Stack.start(tmp_path_factory.mktemp("fuzzed-stack"), "--no-queue-consumers")
+    yield running
+    running.stop()
+
+
+def test_fuzzing_finds_no_server_error_and_no_response_off_the_document(
+    fuzzed_stack: Stack, tmp_path: Path
+) -> None:
+    stack = fuzzed_stack
     token = run_cli(stack.state_dir, "token").strip()  # the demo user, who owns the examples' dataset
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
