@@ -4,32 +4,30 @@ Deployed, CloudFront serves the same files from S3; its viewer-request function 
 WebPathRewrite) maps page paths to files exactly as PAGE_FILES below does, and a test runs that
 function against this table. Also here, for local use only: `/config.json` (deployed, `make
 publish-web` writes it from the stack's outputs), a token endpoint standing in for the Cognito hosted
-UI, and a list at DATASETS_PAGE standing in for the datasets page (the signed-in user's datasets) until
-web/ has one there. `/datasets` itself is the API's (GET /datasets, POST /datasets), never a page.
+UI. `/datasets` itself is the API's (GET /datasets, POST /datasets), never a page: the datasets page
+is DATASETS_PAGE.
 The dev endpoints answer only requests addressed to 127.0.0.1 or localhost (no DNS rebinding).
 """
 
 import re
 from typing import Any, Final
-from uuid import UUID
 
-import psycopg
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from local.auth_tokens import DEFAULT_TTL_S, SigningKey, Unauthorized, verify
+from local.auth_tokens import DEFAULT_TTL_S, SigningKey
 from local.state import REPO_ROOT
 
 WEB_ROOT: Final = REPO_ROOT / "web"
-LOCAL_STATIC: Final = REPO_ROOT / "local" / "static"
 HOME: Final = "/training/jobs"
-# Where the datasets page will live (template.yaml's DatasetsPageUrl default); the stand-in below until then.
+# The datasets page (template.yaml's DatasetsPageUrl default).
 DATASETS_PAGE: Final = "/training/datasets"
 # Page path (a regular expression over the whole path) -> the file under web/ that renders it.
 PAGE_FILES: Final[dict[str, str]] = {
     r"/training/configure": "training/configure.html",
+    r"/training/datasets": "training/datasets.html",
     r"/training/jobs": "training/jobs.html",
     r"/training/jobs/[^/]+": "training/job.html",
     r"/training/signin": "training/signin.html",
@@ -90,27 +88,6 @@ def web_routes(signing_key: SigningKey, owner_database_url: str) -> list[BaseRou
             headers={"Cache-Control": "no-store"},
         )
 
-    async def datasets(request: Request) -> Response:
-        if not _loopback_host(request):
-            return _wrong_host()
-        return HTMLResponse(_DATASETS_PAGE, headers=_NO_CACHE)
-
-    async def dev_datasets(request: Request) -> Response:
-        """Dev only: the bearer's own datasets (the token verified as the gateway verifies it)."""
-        if not _loopback_host(request):
-            return _wrong_host()
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        try:
-            if scheme.lower() != "bearer":
-                raise Unauthorized("no bearer token")
-            user_id = UUID(verify(token.strip(), signing_key.jwks())["sub"])
-        except (Unauthorized, ValueError):
-            return JSONResponse({"message": "Unauthorized"}, status_code=401)
-        return JSONResponse({"datasets": _datasets_of(owner_database_url, user_id)}, headers=_NO_CACHE)
-
-    async def dev_datasets_script(request: Request) -> Response:
-        return FileResponse(LOCAL_STATIC / "dev_datasets.js", media_type="text/javascript", headers=_NO_CACHE)
-
     page_routes: list[BaseRoute] = [
         Route(_starlette_path(pattern), page, methods=["GET"]) for pattern in PAGE_FILES
     ]
@@ -119,9 +96,6 @@ def web_routes(signing_key: SigningKey, owner_database_url: str) -> list[BaseRou
         *page_routes,
         Route("/config.json", config, methods=["GET"]),
         Route("/dev/token", dev_token, methods=["POST"]),
-        Route(DATASETS_PAGE, datasets, methods=["GET"]),
-        Route("/dev/datasets", dev_datasets, methods=["GET"]),
-        Route("/dev/datasets.js", dev_datasets_script, methods=["GET"]),
         Mount("/assets", StaticFiles(directory=WEB_ROOT / "assets"), name="assets"),
     ]
 
@@ -146,38 +120,3 @@ def _wrong_host() -> Response:
 
 def _starlette_path(pattern: str) -> str:
     return pattern.replace("[^/]+", "{job_id}")  # "/training/jobs/[^/]+" -> "/training/jobs/{job_id}"
-
-
-_DATASETS_QUERY = """
-select d.id, d.name, d.status, d.training_ready, d.total_training_pairs
-from lora_datasets d
-where d.user_id = %s
-order by d.created_at desc
-limit 200
-"""
-
-
-def _datasets_of(owner_database_url: str, user_id: UUID) -> list[dict[str, Any]]:
-    with psycopg.connect(owner_database_url, autocommit=True) as conn:
-        rows = conn.execute(_DATASETS_QUERY, (user_id,)).fetchall()
-    return [
-        {
-            "id": str(dataset_id),
-            "name": name,
-            "status": status,
-            "ready": bool(ready and status == "ready"),
-            "total_training_pairs": pairs,
-        }
-        for dataset_id, name, status, ready, pairs in rows
-    ]
-
-
-_DATASETS_PAGE = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Datasets (local) · PIPELINE</title><link rel="stylesheet" href="/assets/app.css">
-<script type="module" src="/dev/datasets.js"></script></head>
-<body><main><h1>Datasets (local stand-in)</h1>
-<p class="hint">A stand-in for the datasets page: the signed-in user's datasets.
-<span id="signed-in-user"></span></p>
-<ul id="datasets"><li>Loading…</li></ul><p><a href="{HOME}">Training jobs</a></p></main></body></html>"""

@@ -19,7 +19,7 @@ CHROMIUM: Final = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS: Final = Path(os.environ.get("SCREENSHOT_DIR") or REPO_ROOT / ".screenshots")
 DESKTOP: Final[ViewportSize] = {"width": 1280, "height": 800}
 PHONE: Final[ViewportSize] = {"width": 375, "height": 812}
-_API_PATHS: Final = ("/jobs", "/catalog", "/datasets/")  # "/datasets" alone is the datasets page
+_API_PATHS: Final = ("/jobs", "/catalog", "/datasets")  # the datasets page is /training/datasets
 # axe-core from npm (package-lock.json), injected into the page under test; never served by the site.
 AXE_SCRIPT: Final = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING_IMPACTS: Final = ("serious", "critical")

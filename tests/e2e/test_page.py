@@ -2,6 +2,7 @@
 local stack (real functions, PostgreSQL and SQS). Each test signs in as its own user."""
 
 import contextlib
+import hashlib
 import json
 import re
 import time
@@ -19,8 +20,10 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
+from psycopg import sql
+from psycopg.types.json import Jsonb
 
-from local import auth_tokens
+from local import auth_tokens, dataset_uploads
 from local.auth_tokens import SigningKey
 from local.local_database import WORKER_ROLE, url_for_role
 from local.sam_template import load_template
@@ -36,6 +39,7 @@ from tests.factories import RecordedStops
 # The spec's defaults (Balanced, 2 x A100-80GB) over a 5 000-pair, 1.2M-token dataset.
 DEFAULT_TOTAL = "$5.94"
 TIMES = "\N{MULTIPLICATION SIGN}"  # as the page writes a GPU setup: 2 TIMES NVIDIA A100 80GB
+DATASETS_PAGE = "/training/datasets"
 
 
 @pytest.fixture(scope="module")
@@ -423,7 +427,7 @@ def test_a_dataset_that_is_not_the_users_shows_an_empty_state_and_no_form(
     empty = tab.page.locator("#dataset-missing")
     expect(empty).to_contain_text("Dataset not found")
     expect(empty).to_contain_text("This dataset is not in your account")
-    expect(empty.get_by_role("link", name="Go to Datasets")).to_have_attribute("href", "/datasets")
+    expect(empty.get_by_role("link", name="Go to Datasets")).to_have_attribute("href", DATASETS_PAGE)
     expect(tab.page.locator("#configure")).to_be_hidden()
     expect(tab.page.locator("#dataset")).to_be_hidden()
     assert [c.path for c in tab.calls if c.path.startswith("/datasets/")] == [f"/datasets/{dataset_id}"]
@@ -447,14 +451,26 @@ def test_the_page_names_the_dataset_with_its_size_before_anything_else(tab: Tab,
 
 
 @pytest.mark.parametrize(
-    ("status", "training_ready", "said"),
+    ("status", "training_ready", "said", "link"),
     [
-        ("processing", False, "This dataset is still being prepared (processing)."),
-        ("ready", False, "This dataset has not passed its training checks yet."),
+        (
+            "processing",
+            False,
+            "This dataset is still being validated. Training can start once it is ready",
+            "Follow its validation on the datasets page",
+        ),
+        (
+            "failed",
+            False,
+            "Validation found problems in its file, so this dataset cannot be trained on. See them on the"
+            " datasets page, fix the file and upload it again.",
+            "See the problems on the datasets page",
+        ),
+        ("ready", False, "This dataset has not passed its training checks yet.", "Go to Datasets"),
     ],
 )
 def test_a_dataset_not_ready_is_explained_and_start_training_is_never_enabled(
-    tab: Tab, stack: Stack, status: str, training_ready: bool, said: str
+    tab: Tab, stack: Stack, status: str, training_ready: bool, said: str, link: str
 ) -> None:
     dataset_id = _dataset(stack, tab.user, status=status, training_ready=training_ready)
     page = tab.page
@@ -462,6 +478,10 @@ def test_a_dataset_not_ready_is_explained_and_start_training_is_never_enabled(
     page.goto(tab.url(f"/training/configure?datasetId={dataset_id}"))
 
     expect(page.locator("#dataset-not-ready")).to_contain_text(said)
+    # The way to the datasets page, opened on this dataset: its validation followed, or its problems.
+    expect(page.locator("#dataset-not-ready").get_by_role("link", name=link)).to_have_attribute(
+        "href", f"{DATASETS_PAGE}?datasetId={dataset_id}"
+    )
     expect(page.locator("#dataset-readiness")).to_have_text("Not ready yet")
     expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)  # the price, to plan with
     expect(page.locator("#summary-state")).to_have_text("This dataset is not ready for training yet.")
@@ -472,8 +492,8 @@ def test_a_dataset_not_ready_is_explained_and_start_training_is_never_enabled(
     page.wait_for_timeout(300)
     assert tab.calls_to("POST", "/jobs") == []
     expect(start).to_be_disabled()
-    if status == "processing":
-        tab.check_and_screenshot("configure-dataset-not-ready", on_screen=True)
+    if status in ("processing", "failed"):
+        tab.check_and_screenshot(f"configure-dataset-{status}", on_screen=True)
 
 
 def test_missing_dataset_id_shows_an_alert_with_a_link_to_the_datasets_page(tab: Tab) -> None:
@@ -481,30 +501,30 @@ def test_missing_dataset_id_shows_an_alert_with_a_link_to_the_datasets_page(tab:
 
     alert = tab.page.locator("#no-dataset")
     expect(alert).to_contain_text("No dataset selected. Please select a dataset from the datasets page.")
-    expect(alert.get_by_role("link", name="Go to Datasets")).to_have_attribute("href", "/datasets")
+    expect(alert.get_by_role("link", name="Go to Datasets")).to_have_attribute("href", DATASETS_PAGE)
     expect(tab.page.locator("#configure")).to_be_hidden()
     assert tab.calls_to("POST", "/jobs/estimate") == []
     tab.check_and_screenshot("configure-missing-dataset")
 
 
 def test_cancel_and_the_back_arrow_return_to_the_page_the_user_came_from(tab: Tab, stack: Stack) -> None:
-    dataset_id = _dataset(stack, tab.user)
+    _dataset(stack, tab.user)
     page = tab.page
     for control in ("Cancel", "Back"):
-        page.goto(tab.url("/datasets"))  # where people pick a dataset
-        page.locator(f"a[href='/training/configure?datasetId={dataset_id}']").click()
+        page.goto(tab.url(DATASETS_PAGE))  # where people pick a dataset
+        page.get_by_role("link", name=f"Configure training on {tab.user}'s dataset").click()
         expect(page.locator("#figure-total")).to_have_text(DEFAULT_TOTAL)
 
         page.get_by_role("button", name=control, exact=True).click()
 
-        page.wait_for_url(tab.url("/datasets"))
+        page.wait_for_url(tab.url(DATASETS_PAGE))
 
 
 def test_back_after_signing_in_skips_the_sign_in_page(browser: Browser, stack: Stack) -> None:
     user = f"user-{uuid.uuid4().hex[:12]}"
     dataset_id = _dataset(stack, user)
     page = browser.new_page()
-    page.goto(f"{stack.api}/datasets")  # where people pick a dataset: it lists the signed-in user's
+    page.goto(f"{stack.api}{DATASETS_PAGE}")  # where people pick a dataset: it lists the signed-in user's
     page.wait_for_url("**/training/signin?next=*")  # not signed in yet
     page.get_by_label("User name").fill(user)
     page.get_by_role("button", name="Sign in").click()
@@ -513,7 +533,7 @@ def test_back_after_signing_in_skips_the_sign_in_page(browser: Browser, stack: S
 
     page.get_by_role("button", name="Cancel").click()
 
-    page.wait_for_url(f"{stack.api}/datasets")  # where the user came from, not the sign-in form
+    page.wait_for_url(f"{stack.api}{DATASETS_PAGE}")  # where the user came from, not the sign-in form
     page.close()
 
 
@@ -617,7 +637,7 @@ def test_a_refusal_after_start_is_scrolled_into_view_focused_and_worded_for_peop
 
     error = page.locator("#submit-error")
     expect(error).to_have_text(
-        "This dataset is still being prepared (processing). Training can start once it is ready:"
+        "This dataset is still being validated. Training can start once it is ready:"
         " come back in a few minutes."
     )
     expect(error).to_be_focused()
@@ -999,7 +1019,7 @@ def test_jobs_list_filters_by_status_and_pages(tab: Tab, stack: Stack) -> None:
     expect(previous).to_have_attribute("aria-disabled", "true")  # page 1: nowhere to go back to
     assert previous.evaluate("a => getComputedStyle(a).pointerEvents") == "none"
     assert page.locator("#next-page").evaluate("a => getComputedStyle(a).pointerEvents") == "auto"
-    expect(page.get_by_role("link", name="New training job")).to_have_attribute("href", "/datasets")
+    expect(page.get_by_role("link", name="New training job")).to_have_attribute("href", DATASETS_PAGE)
     expect(page.locator("#jobs-rows td[data-label=Created]").first).to_have_text(re.compile(r"(UTC|GMT)"))
     tab.check_and_screenshot("jobs-list")
     page.get_by_role("link", name="Next").click()
@@ -1025,6 +1045,459 @@ def test_jobs_list_filters_by_status_and_pages(tab: Tab, stack: Stack) -> None:
     page.get_by_role("link", name="Previous").click()  # to the last page there is
     expect(page.locator("#jobs-rows tr")).to_have_count(5)
     expect(page.locator("#page-position")).to_have_text("Page 2 of 2")
+
+
+# ---- the datasets page ----------------------------------------------------------------------------
+
+
+def _dataset_row(
+    stack: Stack, user: str, name: str, *, status: str = "ready", minutes_ago: int = 0, **columns: Any
+) -> uuid.UUID:
+    """A dataset of `user` as an upload and its validation left it: `columns` (examples, size_bytes,
+    validation_errors, ...) as given, created `minutes_ago`."""
+    ready = status == "ready"
+    dataset_id = insert_dataset(
+        stack.owner_database_url,
+        DatasetSeed(
+            auth_tokens.user_id_for(user),
+            name,
+            columns.pop("total_training_pairs", 950 if ready else None),
+            columns.pop("total_tokens", 120_000 if ready else None),
+            status,
+            ready,
+        ),
+    )
+    with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:
+        conn.execute(
+            "update lora_datasets set created_at = now() - make_interval(mins => %s) where id = %s",
+            (minutes_ago, dataset_id),
+        )
+        for column, value in columns.items():
+            conn.execute(
+                sql.SQL("update lora_datasets set {} = %s where id = %s").format(sql.Identifier(column)),
+                (Jsonb(value) if isinstance(value, dict | list) else value, dataset_id),
+            )
+    return dataset_id
+
+
+def _datasets_of(stack: Stack, user: str) -> list[str]:
+    with psycopg.connect(stack.owner_database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "select name from lora_datasets where user_id = %s order by created_at desc",
+            (auth_tokens.user_id_for(user),),
+        ).fetchall()
+    return [str(name) for (name,) in rows]
+
+
+def _chat_file(path: Path, examples: int = 12, *, long_example: bool = False) -> Path:
+    """A valid JSONL file of chat examples. `long_example`: the 6th is about 40,000 tokens long, past
+    Mistral 7B v0.3's 32K context and within the others' 128K, and never the one held out for
+    validation (the line with the smallest SHA-256: docs/datasets.md), so it is trained on."""
+    long_text = "The quick brown fox jumps over the lazy dog. " * 4000
+
+    def line(number: int, salt: int) -> str:
+        answer = f"{long_text}{salt}" if long_example and number == 5 else f"Answer number {number}."
+        messages = [
+            {"role": "user", "content": f"Question number {number}?"},
+            {"role": "assistant", "content": answer},
+        ]
+        return json.dumps({"messages": messages})
+
+    for salt in range(100):
+        lines = [line(number, salt) for number in range(examples)]
+        digests = [hashlib.sha256(text.encode()).digest() for text in lines]
+        if not long_example or digests.index(min(digests)) != 5:
+            break
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _fits_a_phone(page: Page) -> None:
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.set_viewport_size(DESKTOP)
+    assert width <= PHONE["width"], width
+
+
+@pytest.fixture(scope="module")
+def uploads_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack as `make run` starts it, queue consumers and all: its dataset validator validates what the
+    page uploads to its S3 (the session's stack runs no consumers); its simulated worker trains, fast."""
+    running = Stack.start(tmp_path_factory.mktemp("page-uploads-stack"), "--worker-speed", "3000")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def upload_tab(browser: Browser, uploads_stack: Stack) -> Iterator[Tab]:
+    opened = open_signed_in_tab(browser, uploads_stack)
+    yield opened
+    opened.page.context.close()
+    assert opened.errors == [], opened.errors
+
+
+def test_the_datasets_page_lists_the_users_datasets_newest_first_and_loads_more(
+    tab: Tab, stack: Stack
+) -> None:
+    statuses = ["ready", "processing", "failed", "uploading"]
+    said = {"ready": "Ready", "processing": "Validating", "failed": "Failed validation"}
+    ids = []
+    for n in range(23):  # Set 00 the newest
+        status = statuses[n % 4]
+        columns: dict[str, Any] = {"size_bytes": 1536 * (n + 1), "examples": 1000 + n}
+        if status == "failed":
+            columns |= {"validation_errors": [{"line": 0, "code": "too_few_examples", "message": "..."}]}
+            columns |= {"error_count": 1}
+        if status == "uploading":  # a form that expired without a file
+            columns = {"upload_expires_at": "2020-01-01T00:00:00Z"}
+        ids.append(_dataset_row(stack, tab.user, f"Set {n:02}", status=status, minutes_ago=n, **columns))
+    _dataset_row(stack, f"other-{uuid.uuid4().hex[:8]}", "Not yours")
+    page = tab.page
+
+    page.goto(tab.url(DATASETS_PAGE))
+
+    rows = page.locator("#list-rows tr")
+    expect(rows).to_have_count(20)
+    expect(rows.locator("td[data-label=Name]")).to_have_text([f"Set {n:02}" for n in range(20)])
+    expect(rows.locator("td[data-label=Status]")).to_have_text(
+        [said.get(statuses[n % 4], "Upload not finished") for n in range(20)]
+    )
+    expect(rows.nth(0).locator("td[data-label=Examples]")).to_have_text("1,000")
+    expect(rows.nth(0).locator("td[data-label=Size]")).to_have_text("1.5 KiB")
+    expect(rows.nth(0).locator("td[data-label=Created]")).to_have_text(re.compile(r"(UTC|GMT)"))
+    expect(rows.nth(2).locator("td[data-label=Examples]")).to_have_text("—")  # counted only once ready
+    expect(rows.nth(0).get_by_role("link", name="Configure training on Set 00")).to_have_attribute(
+        "href", f"/training/configure?datasetId={ids[0]}"
+    )
+    expect(rows.locator("td[data-label=Actions] a")).to_have_count(5)  # the ready ones only
+    expect(page.locator("#list-summary")).to_have_text("20 datasets shown; older ones below")
+    tab.check_and_screenshot("datasets-list")
+
+    page.get_by_role("button", name="Load more").click()
+
+    expect(rows).to_have_count(23)
+    expect(rows.locator("td[data-label=Name]").last).to_have_text("Set 22")
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    expect(rows.nth(20).get_by_role("link", name="Set 20", exact=True)).to_be_focused()  # the first new one
+    expect(page.locator("#list-summary")).to_have_text("23 datasets")
+    assert "Not yours" not in page.content()
+
+    # A dataset opens in the address (a link to share, Back closes it).
+    page.get_by_role("link", name="Set 04", exact=True).click()
+    expect(page.locator("#detail-name")).to_have_text("Set 04")
+    expect(page.locator("#detail")).to_be_focused()
+    assert page.url == tab.url(f"{DATASETS_PAGE}?datasetId={ids[4]}")
+    page.go_back()
+    expect(page.locator("#detail")).to_be_hidden()
+    assert page.url == tab.url(DATASETS_PAGE)
+
+
+def test_a_failed_dataset_lists_its_first_problems_by_line_and_how_many_there_are(
+    tab: Tab, stack: Stack
+) -> None:
+    message = "The line is not valid JSON: Expecting ',' delimiter at column 40"
+    problems = [{"line": 12 + 3 * n, "code": "invalid_json", "message": message} for n in range(50)]
+    dataset_id = _dataset_row(
+        stack, tab.user, "Support chats v2", status="failed", size_bytes=48_213, examples=81,
+        validation_errors=problems, error_count=132, validated_at="2026-12-03T12:00:00Z",
+    )  # fmt: skip
+    page = tab.page
+
+    page.goto(tab.url(f"{DATASETS_PAGE}?datasetId={dataset_id}"))
+
+    expect(page.locator("#detail-status")).to_have_text("Failed validation")
+    expect(page.locator("#detail-state")).to_have_text(
+        "Validation found problems in its file, so it cannot be trained on."
+        " Fix them and upload the file again."
+    )
+    expect(page.locator("#problems-summary")).to_have_text("Showing the first 50 of 132 problems.")
+    listed = page.locator("#problem-list li")
+    expect(listed).to_have_count(50)
+    expect(listed.first).to_have_text(
+        "Line 12: The line is not valid JSON: Expecting ',' delimiter at column 40"
+    )
+    expect(listed.last).to_have_text(
+        "Line 159: The line is not valid JSON: Expecting ',' delimiter at column 40"
+    )
+    expect(page.locator("#detail-size")).to_have_text("47 KiB")
+    expect(page.locator("#detail").get_by_role("link", name="Configure training")).to_have_count(0)
+    page.wait_for_timeout(2000)  # validation is over: the page does not ask again
+    assert len(tab.calls_to("GET", f"/datasets/{dataset_id}")) == 1
+    tab.check_and_screenshot("datasets-failed-many")
+
+
+def test_uploading_a_file_shows_its_progress_then_its_validation_and_statistics(
+    upload_tab: Tab, tmp_path: Path
+) -> None:
+    tab, page = upload_tab, upload_tab.page
+    file = _chat_file(tmp_path / "support-chats.jsonl", long_example=True)
+    size = file.stat().st_size
+    page.goto(tab.url(DATASETS_PAGE))
+    expect(page.locator("#list-empty")).to_be_visible()
+    tab.check_and_screenshot("datasets-empty")
+
+    # From the keyboard: Tab reaches the file input (its label looks like a button), Space opens the picker.
+    # (A listener first: Playwright asks Chromium to hand it file pickers without waiting for the answer.)
+    page.on("filechooser", lambda chooser: None)
+    page.locator("h1").click()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "file-input":
+            break
+    expect(page.get_by_label("Choose a file")).to_be_focused()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(file)
+
+    expect(page.locator("#chosen-file-name")).to_have_text("support-chats.jsonl")
+    expect(page.locator("#chosen-file-size")).to_have_text(re.compile(r"^1\d\d KiB$"))
+    name = page.get_by_label("Name")
+    expect(name).to_have_value("support-chats")  # the file's name, to change at will
+    expect(name).to_be_focused()
+    name.fill("Support chats")
+    tab.check_and_screenshot("datasets-file-chosen")
+    # Slowed to 24 KiB/s, to watch the bar move (Chromium's network emulation, through the DevTools protocol).
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("Network.enable")
+    throttle = {"offline": False, "latency": 0, "downloadThroughput": -1}
+    devtools.send("Network.emulateNetworkConditions", throttle | {"uploadThroughput": 24 * 1024})
+
+    page.get_by_role("button", name="Upload and validate").click()
+
+    bar = page.locator("#upload-progress")
+    tab.wait_until(lambda: 0 < int(bar.get_attribute("value") or 0) < 100)
+    expect(page.locator("#upload-progress-text")).to_have_text(
+        re.compile(r"^\d{1,2}% · [\d.]+ KiB of 1\d\d KiB$")
+    )
+    expect(page.locator("#upload-progress-label")).to_have_text("Uploading support-chats.jsonl")
+    expect(page.locator("#detail-status")).to_have_text("Uploading")
+    expect(page.get_by_role("button", name="Upload and validate")).to_be_disabled()
+    tab.check_and_screenshot("datasets-uploading")
+    devtools.send("Network.emulateNetworkConditions", throttle | {"uploadThroughput": -1})
+
+    expect(bar).to_have_attribute("value", "100", timeout=30_000)
+    expect(page.locator("#upload-progress-label")).to_have_text("Uploaded support-chats.jsonl")
+    expect(page.locator("#upload-progress-text")).to_have_text(re.compile(r"^100% · (1\d\d KiB) of \1$"))
+    expect(page.locator("#detail-status")).to_have_text("Ready", timeout=60_000)  # validated meanwhile
+    dataset_id = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["datasetId"][0]
+    token = _token(tab)
+    dataset = http("GET", tab.url(f"/datasets/{dataset_id}"), token=token).body["data"]
+    models = http("GET", tab.url("/catalog"), token=token).body["data"]["base_models"]
+    assert (dataset["name"], dataset["size_bytes"], dataset["examples"]) == ("Support chats", size, 12)
+    expect(page.locator("#detail-name")).to_have_text("Support chats")
+    expect(page.locator("#stat-examples")).to_have_text("12")
+    expect(page.locator("#stat-held-out")).to_have_text("1")
+    expect(page.locator("#stat-trained-on")).to_have_text("11")
+    token_rows = page.locator("#token-rows tr")
+    expect(token_rows.locator("th")).to_have_text([model["name"] for model in models])  # the catalog's order
+    mistral = dataset["token_counts"]["mistral-7b-v0.3"]
+    assert mistral["maximum"] > 32_768
+    assert mistral["over_context"] == 1
+    expect(token_rows.filter(has_text="Mistral 7B v0.3").locator("td")).to_have_text(
+        [f"{mistral[figure]:,}" for figure in ("total", "median", "p95", "maximum")] + ["32K"]
+    )
+    expect(page.locator("#context-warning-list li")).to_have_text(
+        ["1 example is longer than Mistral 7B v0.3's 32K context: it cannot be trained on with that model."]
+    )
+    expect(page.locator("#detail").get_by_role("link", name="Configure training")).to_have_attribute(
+        "href", f"/training/configure?datasetId={dataset_id}"
+    )
+    row = page.locator("#list-rows tr")
+    expect(row.locator("td[data-label=Status]")).to_have_text(["Ready"])
+    expect(row.locator("td[data-label=Examples]")).to_have_text(["12"])
+    # Followed live while uploading and validating, then no more.
+    asked = len(tab.calls_to("GET", f"/datasets/{dataset_id}"))
+    assert asked >= 2
+    page.wait_for_timeout(2500)
+    assert len(tab.calls_to("GET", f"/datasets/{dataset_id}")) == asked
+    tab.check_and_screenshot("datasets-ready")
+    _fits_a_phone(page)
+
+
+_BAD_FILE = (
+    '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}\n'
+    "not json\n"
+    '{"messages": [{"role": "user", "content": "Only a question?"}]}\n'
+    '{"prompt": "A completion", "completion": "in a chat file"}\n'
+)
+
+
+def test_a_dropped_file_that_fails_validation_shows_its_problems_by_line(upload_tab: Tab) -> None:
+    tab, page = upload_tab, upload_tab.page
+    page.goto(tab.url(DATASETS_PAGE))
+    expect(page.locator("#list-empty")).to_be_visible()
+
+    page.evaluate(
+        """([name, text]) => {
+            const files = new DataTransfer();
+            files.items.add(new File([text], name));
+            const zone = document.getElementById("drop-zone");
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                const init = { dataTransfer: files, bubbles: true, cancelable: true };
+                zone.dispatchEvent(new DragEvent(type, init));
+            }
+        }""",
+        ["broken-chats.jsonl", _BAD_FILE],
+    )
+    expect(page.get_by_label("Name")).to_have_value("broken-chats")
+    page.get_by_role("button", name="Upload and validate").click()
+
+    expect(page.locator("#detail-status")).to_have_text("Failed validation", timeout=60_000)
+    expect(page.locator("#problems-summary")).to_have_text("4 problems.")
+    expect(page.locator("#problem-list li")).to_have_text(
+        [
+            "The whole file: The file has fewer examples than a job needs: 1 valid, at least 10 needed",
+            "Line 2: The line is not valid JSON: Expecting value at column 1",
+            "Line 3: The last message is not the assistant's: it is the user's",
+            re.compile(r"^Line 4: The line's format differs from the file's first example"),
+        ]
+    )
+    expect(page.locator("#detail").get_by_role("link", name="Configure training")).to_have_count(0)
+    expect(page.locator("#list-rows td[data-label=Status]")).to_have_text(["Failed validation"])
+    expect(page.locator("#upload-progress-text")).to_have_text(
+        f"100% · {len(_BAD_FILE)} bytes of {len(_BAD_FILE)} bytes"
+    )
+    tab.check_and_screenshot("datasets-failed")
+    _fits_a_phone(page)
+
+
+def test_configure_training_on_an_uploaded_dataset_opens_its_page_where_a_job_starts(
+    upload_tab: Tab, uploads_stack: Stack, tmp_path: Path
+) -> None:
+    tab, page = upload_tab, upload_tab.page
+    uploaded = dataset_uploads.upload(
+        uploads_stack.api, _token(tab), _chat_file(tmp_path / "faq.jsonl"), "FAQ"
+    )
+    assert uploaded.dataset["status"] == "ready"
+    page.goto(tab.url(DATASETS_PAGE))
+    page.get_by_role("link", name="FAQ", exact=True).click()
+
+    page.locator("#detail").get_by_role("link", name="Configure training").click()
+
+    page.wait_for_url(tab.url(f"/training/configure?datasetId={uploaded.id}"))
+    expect(page.locator("#dataset-name")).to_have_text("FAQ")
+    expect(page.locator("#dataset-pairs")).to_have_text("11")
+    expect(page.locator("#dataset-readiness")).to_have_text("Ready for training")
+    expect(page.locator("#figure-total")).to_have_text(re.compile(r"^\$\d+\.\d\d$"))
+    page.get_by_role("button", name="Start Training").click()
+    page.wait_for_url(re.compile(r"/training/jobs/[0-9a-f-]{36}$"))
+    expect(page.locator("#job-title")).to_have_text("Training Job: FAQ")
+
+
+def test_deleting_a_dataset_asks_first_and_one_that_jobs_use_is_refused_in_words(
+    tab: Tab, stack: Stack
+) -> None:
+    _dataset_row(stack, tab.user, "Old drafts", minutes_ago=5, examples=1000, size_bytes=2048)
+    in_use = _dataset(stack, tab.user)
+    _insert_jobs(stack, tab.user, in_use, queued=2, completed=0)
+    page = tab.page
+    page.goto(tab.url(DATASETS_PAGE))
+    page.get_by_role("link", name="Old drafts", exact=True).click()
+
+    page.get_by_role("button", name="Delete dataset").click()
+    dialog = page.get_by_role("dialog", name="Delete this dataset?")
+    expect(dialog).to_contain_text("“Old drafts” and its file will be deleted.")
+    tab.check_and_screenshot("datasets-delete-dialog")
+    dialog.get_by_role("button", name="Keep it").click()
+    expect(dialog).to_be_hidden()
+    assert [c for c in tab.calls if c.method == "DELETE"] == []
+
+    page.get_by_role("button", name="Delete dataset").click()
+    dialog.get_by_role("button", name="Delete dataset").click()
+
+    notice = page.locator("#page-notice")
+    expect(notice).to_have_text("Deleted “Old drafts”.")
+    expect(notice).to_be_focused()
+    expect(page.locator("#detail")).to_be_hidden()
+    expect(page.locator("#list-rows tr")).to_have_count(1)
+    assert page.url == tab.url(DATASETS_PAGE)
+    assert _datasets_of(stack, tab.user) == [f"{tab.user}'s dataset"]
+
+    # Jobs that have not ended use this one: refused, said in words, with the way to those jobs.
+    page.get_by_role("link", name=f"{tab.user}'s dataset", exact=True).click()
+    page.get_by_role("button", name="Delete dataset").click()
+    dialog.get_by_role("button", name="Delete dataset").click()
+
+    refusal = page.locator("#detail-error")
+    expect(refusal).to_contain_text(
+        "Jobs that have not ended use this dataset, so it cannot be deleted yet. Wait for them to finish,"
+        " or cancel them, then delete the dataset."
+    )
+    expect(refusal).to_be_focused()
+    job_ids = [str(job[0]) for job in _jobs_of(stack, tab.user)]
+    expect(refusal.get_by_role("link")).to_have_count(2)
+    hrefs = [str(refusal.get_by_role("link").nth(n).get_attribute("href")) for n in range(2)]
+    assert sorted(hrefs) == sorted(f"/training/jobs/{job_id}" for job_id in job_ids)
+    assert _datasets_of(stack, tab.user) == [f"{tab.user}'s dataset"]
+    tab.check_and_screenshot("datasets-delete-refused")
+
+
+def test_a_cancelled_upload_keeps_nothing(tab: Tab, stack: Stack, tmp_path: Path) -> None:
+    page = tab.page
+    page.goto(tab.url(DATASETS_PAGE))
+    page.get_by_label("Choose a file").set_input_files(_chat_file(tmp_path / "slow.jsonl", long_example=True))
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("Network.enable")
+    devtools.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 8 * 1024},
+    )
+    page.get_by_role("button", name="Upload and validate").click()
+    tab.wait_until(lambda: int(page.locator("#upload-progress").get_attribute("value") or 0) > 0)
+
+    page.get_by_role("button", name="Cancel upload").click()
+
+    expect(page.locator("#upload-status")).to_have_text("Upload cancelled: nothing was kept.")
+    expect(page.locator("#upload-progress-block")).to_be_hidden()
+    expect(page.locator("#detail")).to_be_hidden()
+    expect(page.locator("#list-empty")).to_be_visible()
+    expect(page.get_by_role("button", name="Upload and validate")).to_be_focused()  # the same file, again
+    assert _datasets_of(stack, tab.user) == []  # the dataset made for it, deleted
+    assert page.url == tab.url(DATASETS_PAGE)
+
+
+def test_a_file_larger_than_the_upload_form_takes_is_refused_before_it_is_sent(
+    tab: Tab, stack: Stack, tmp_path: Path
+) -> None:
+    file = tmp_path / "big.jsonl"
+    file.write_bytes(b"x" * 3000)
+    page = tab.page
+
+    def smaller_form(route: Route) -> None:  # as if the API's limit were 1 KiB
+        if route.request.method != "POST":
+            route.fallback()
+            return
+        response = route.fetch()
+        body = response.json()
+        body["data"]["upload"]["max_bytes"] = 1024
+        route.fulfill(response=response, json=body)
+
+    page.route(tab.url("/datasets"), smaller_form)
+    sent_to_storage: list[str] = []
+    page.on(
+        "request", lambda request: sent_to_storage.append(request.url) if stack.sqs in request.url else None
+    )
+    page.goto(tab.url(DATASETS_PAGE))
+    page.get_by_label("Choose a file").set_input_files(file)
+
+    page.get_by_role("button", name="Upload and validate").click()
+
+    error = page.locator("#upload-error")
+    too_large = (
+        "This file is 2.9 KiB: the largest file you can upload is 1 KiB."
+        " Split it into smaller files and upload each as its own dataset."
+    )
+    expect(error).to_have_text(too_large)
+    expect(error).to_be_focused()
+    expect(page.locator("#list-empty")).to_be_visible()  # the dataset made for it is gone again
+    assert sent_to_storage == []
+    assert _datasets_of(stack, tab.user) == []
+    # Picked again, the page knows the limit now: said at once, and no upload offered.
+    page.get_by_role("button", name="Choose another file").click()
+    page.get_by_label("Choose a file").set_input_files(file)
+    expect(error).to_have_text(too_large)
+    expect(page.get_by_role("button", name="Upload and validate")).to_be_disabled()
+    tab.check_and_screenshot("datasets-file-too-large")
 
 
 # ---- the job page as its worker reports -----------------------------------------------------------
@@ -1343,7 +1816,8 @@ def test_pages_run_under_the_deployed_content_security_policy(browser: Browser, 
             route.continue_()
             return
         response = route.fetch()
-        route.fulfill(response=response, headers=response.headers | {"content-security-policy": csp})
+        headers = response.headers | {"content-security-policy": csp}
+        route.fulfill(response=response, headers=headers)
 
     context.route("**/*", with_csp)
     page = context.new_page()
@@ -1358,6 +1832,8 @@ def test_pages_run_under_the_deployed_content_security_policy(browser: Browser, 
     expect(page.locator("#job-status")).to_have_text("Queued")
     page.goto(f"{stack.api}/training/jobs")
     expect(page.locator("#jobs-rows tr")).to_have_count(1)
+    page.goto(f"{stack.api}{DATASETS_PAGE}?datasetId={dataset_id}")
+    expect(page.locator("#detail-status")).to_have_text("Ready")
 
     assert violations == []
     # The policy was in force: an inline script, as an injection would add, is refused.
@@ -1387,7 +1863,11 @@ def test_pages_fit_a_375_px_screen(tab: Tab, stack: Stack) -> None:
     dataset_id = _dataset(stack, tab.user)
     _insert_jobs(stack, tab.user, dataset_id, queued=3, completed=0)
     tab.page.set_viewport_size({"width": 375, "height": 740})
-    for path in (f"/training/configure?datasetId={dataset_id}", "/training/jobs"):
+    for path in (
+        f"/training/configure?datasetId={dataset_id}",
+        "/training/jobs",
+        f"{DATASETS_PAGE}?datasetId={dataset_id}",
+    ):
         tab.page.goto(tab.url(path))
         tab.page.wait_for_load_state("networkidle")
         width = tab.page.evaluate("document.documentElement.scrollWidth")
@@ -1454,6 +1934,7 @@ def test_root_redirects_to_the_jobs_list(stack: Stack) -> None:
         ("/training/jobs", "Training Jobs"),
         (f"/training/jobs/{uuid.uuid4()}", "Training Job"),
         ("/training/signin", "Sign in"),
+        (DATASETS_PAGE, "Datasets"),
     ],
 )
 def test_page_paths_serve_their_html_without_a_token(stack: Stack, path: str, title: str) -> None:
@@ -1507,37 +1988,7 @@ def test_dev_token_endpoint_refuses_a_missing_or_odd_user_name(stack: Stack, bod
     assert "user" in refused.body["error"]
 
 
-def test_local_datasets_page_lists_the_signed_in_users_ready_datasets_linked_and_no_one_elses(
-    tab: Tab, stack: Stack
-) -> None:
-    mine = _dataset(stack, tab.user)
-    theirs = _dataset(stack, f"other-{uuid.uuid4().hex[:8]}")
-
-    tab.page.goto(tab.url("/datasets"))
-    link = tab.page.get_by_role("link", name=f"{tab.user}'s dataset — ready, 5000 pairs")
-
-    expect(link).to_have_attribute("href", f"/training/configure?datasetId={mine}")
-    expect(tab.page.locator("#datasets li")).to_have_count(1)
-    assert str(theirs) not in tab.page.content()
-
-
-def test_dev_datasets_answers_only_the_bearers_own_datasets(stack: Stack) -> None:
-    alice, bob = f"alice-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
-    alices = _dataset(stack, alice)
-    _dataset(stack, bob)
-    key = SigningKey.load_or_create(stack.state_dir)
-
-    answer = http("GET", f"{stack.api}/dev/datasets", token=key.mint(alice))
-    refused = http("GET", f"{stack.api}/dev/datasets", token="not-a-token")
-
-    assert answer.status == 200
-    assert [d["id"] for d in answer.body["datasets"]] == [str(alices)]
-    assert refused.status == 401
-
-
-@pytest.mark.parametrize(
-    ("method", "path"), [("POST", "/dev/token"), ("GET", "/datasets"), ("GET", "/dev/datasets")]
-)
+@pytest.mark.parametrize(("method", "path"), [("POST", "/dev/token")])
 @pytest.mark.parametrize("host", ["attacker.example", "attacker.example:3000", "127.0.0.1.nip.io"])
 def test_dev_endpoints_answer_only_requests_addressed_to_loopback(
     stack: Stack, method: str, path: str, host: str
@@ -1581,7 +2032,7 @@ def _deployed_tab(browser: Browser, hosted_ui: FakeHostedUi) -> Page:
     context = browser.new_context(viewport=DESKTOP)
     config = {
         "apiUrl": "",
-        "datasetsUrl": "/datasets",
+        "datasetsUrl": DATASETS_PAGE,
         "auth": {
             "kind": "cognito",
             "domain": hosted_ui.url,

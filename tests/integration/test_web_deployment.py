@@ -43,6 +43,7 @@ def _viewer_request(paths: list[str]) -> list[dict[str, Any]]:
 
 PATHS = [
     "/training/configure",
+    "/training/datasets",
     "/training/jobs",
     "/training/jobs/0d9ff9a4-62a5-4d0b-a1a4-0b3f4f5b8f10",
     "/training/signin",

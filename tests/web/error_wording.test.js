@@ -9,6 +9,7 @@ import {
   fieldSentences,
   monthSentence,
   notFittingSentence,
+  notReadyLinkText,
   notReadySentence,
   problemSentence,
 } from "../../web/assets/error_wording.js";
@@ -87,15 +88,23 @@ test("details by field become one sentence per field; anything else is ignored",
 });
 
 test("a dataset not ready says what it is waiting for", () => {
-  assert.match(
-    notReadySentence({ status: "processing", training_ready: false }),
-    /still being prepared \(processing\)/,
-  );
+  assert.match(notReadySentence({ status: "processing", training_ready: false }), /still being validated/);
+  assert.match(notReadySentence({ status: "uploading", training_ready: false }), /not finished uploading/);
   assert.match(
     notReadySentence({ status: "ready", training_ready: false }),
     /not passed its training checks/,
   );
-  assert.match(notReadySentence({ status: "failed", training_ready: false }), /could not be processed/);
+  assert.match(
+    notReadySentence({ status: "failed", training_ready: false }),
+    /^Validation found problems in its file, so this dataset cannot be trained on\. See them on the datasets page/,
+  );
+});
+
+test("the link beside a dataset not ready says what the datasets page shows of it", () => {
+  assert.equal(notReadyLinkText({ status: "failed" }), "See the problems on the datasets page");
+  assert.equal(notReadyLinkText({ status: "processing" }), "Follow its validation on the datasets page");
+  assert.equal(notReadyLinkText({ status: "uploading" }), "Follow its validation on the datasets page");
+  assert.equal(notReadyLinkText({ status: "ready" }), "Go to Datasets");
 });
 
 test("the API's not-ready refusal is read for its status, not repeated", () => {
@@ -107,7 +116,7 @@ test("the API's not-ready refusal is read for its status, not repeated", () => {
   const sentence = problemSentence(refusal, LABELS);
   assert.equal(
     sentence,
-    "This dataset is still being prepared (processing). Training can start once it is ready: come back in a few minutes.",
+    "This dataset is still being validated. Training can start once it is ready: come back in a few minutes.",
   );
   assert.doesNotMatch(sentence, /status=/);
 });

@@ -4,10 +4,12 @@
 // GPU setups hold the model is the catalog's memory rule, applied here (memory_fit.js) as the server does.
 import { callApi, describeFailure, newIdempotencyKey } from "./api_client.js";
 import { loadConfig } from "./config.js";
+import { datasetPageUrl } from "./dataset_view.js";
 import {
   fieldSentences,
   monthSentence,
   notFittingSentence,
+  notReadyLinkText,
   notReadySentence,
   problemSentence,
 } from "./error_wording.js";
@@ -27,6 +29,7 @@ const GIB = 2 ** 30;
 
 const state = {
   datasetId: null,
+  datasetsUrl: "/training/datasets", // the deployment's datasets page (config.json)
   dataset: null, // GET /datasets/{id}: name, size, readiness
   catalog: null,
   baseModel: null, // a base model's id: the catalog's default until one is picked
@@ -53,6 +56,7 @@ async function main() {
   if (!(await startSignedInPage())) return;
 
   const config = await loadConfig();
+  state.datasetsUrl = config.datasetsUrl;
   state.datasetId = new URLSearchParams(location.search).get("datasetId");
   if (!state.datasetId) {
     $("datasets-link").href = config.datasetsUrl;
@@ -107,8 +111,12 @@ function renderDataset() {
   $("dataset-format").textContent = dataset.format ?? "—";
   $("dataset-readiness").textContent = dataset.ready_for_training ? "Ready for training" : "Not ready yet";
   $("summary-dataset").textContent = dataset.name;
-  if (dataset.ready_for_training) clearError($("dataset-not-ready"));
-  else showError($("dataset-not-ready"), notReadySentence(dataset));
+  // Not ready: why, and the way to the datasets page, which follows its validation or lists its problems.
+  $("dataset-not-ready").hidden = dataset.ready_for_training;
+  $("dataset-not-ready-text").textContent = dataset.ready_for_training ? "" : notReadySentence(dataset);
+  const link = $("dataset-not-ready-link");
+  link.textContent = notReadyLinkText(dataset);
+  link.href = datasetPageUrl(state.datasetsUrl, dataset.id ?? state.datasetId, location.origin);
   $("dataset").hidden = false;
 }
 

@@ -124,12 +124,27 @@ export function fieldSentences(details, labels) {
  */
 export function notReadySentence(dataset) {
   if (dataset.status === "failed") {
-    return "This dataset could not be processed, so it cannot be trained on. Fix it on the datasets page or pick another one.";
+    return "Validation found problems in its file, so this dataset cannot be trained on. See them on the datasets page, fix the file and upload it again.";
+  }
+  if (dataset.status === "uploading") {
+    return "This dataset's file has not finished uploading. Training can start once it is uploaded and validated.";
   }
   if (dataset.status !== "ready") {
-    return `This dataset is still being prepared (${dataset.status}). Training can start once it is ready: come back in a few minutes.`;
+    return "This dataset is still being validated. Training can start once it is ready: come back in a few minutes.";
   }
   return "This dataset has not passed its training checks yet. Training can start once it has: come back in a few minutes.";
+}
+
+/**
+ * The link beside a not-ready dataset's sentence: to the datasets page, where its state is followed.
+ * @param {{status: string}} dataset
+ */
+export function notReadyLinkText(dataset) {
+  if (dataset.status === "failed") return "See the problems on the datasets page";
+  if (dataset.status === "uploading" || dataset.status === "processing") {
+    return "Follow its validation on the datasets page";
+  }
+  return "Go to Datasets";
 }
 
 /**

@@ -28,7 +28,9 @@ class TokenCounts(Model):
     median: int
     p95: int
     maximum: int
-    over_context: int = Field(description="Examples longer than the model's context: it cannot take them")
+    over_context: int = Field(
+        description="Examples (the held-out ones too) longer than the model's context: it cannot take them"
+    )
 
 
 class DatasetSummary(Model):
