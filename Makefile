@@ -137,7 +137,7 @@ docs: $(STAMP)
 
 # Everything, in one run, with the branch-coverage floor of pyproject.toml.
 test: lint typecheck web-check docs $(STAMP) $(SAM_STAMP) $(CHROMIUM)
-	$(PYTEST) --cov --cov-report=term
+	$(PYTEST) --cov --cov-report=term --durations=25
 
 # Local stack. USER given on the command line only: the shell's own $$USER is not a PIPELINE user.
 LOCAL := PYTHONPATH=$(CURDIR)/shared:$(CURDIR) $(VENV_PY) -m local

@@ -496,7 +496,7 @@ def test_the_demo_dataset_is_its_uploaded_file_validated_even_without_queue_cons
     assert processing.body["data"]["status"] == "processing"
 
 
-def test_get_datasets_is_the_apis_route_and_the_stand_in_page_lives_elsewhere(
+def test_get_datasets_is_the_apis_route_and_the_datasets_page_lives_elsewhere(
     stack: Stack, alice: dict[str, str]
 ) -> None:
     listed = http("GET", f"{stack.api}/datasets", token=alice["token"])
@@ -511,4 +511,4 @@ def test_get_datasets_is_the_apis_route_and_the_stand_in_page_lives_elsewhere(
     )
     with urllib.request.urlopen(request, timeout=10) as page:  # noqa: S310 - loopback
         assert page.status == 200
-        assert "Datasets (local)" in page.read().decode()
+        assert "<title>Datasets · PIPELINE</title>" in page.read().decode()
