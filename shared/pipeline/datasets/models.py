@@ -7,8 +7,6 @@ from pydantic import Field
 
 from pipeline.models import Model, RequestModel, StorableText, UtcDatetime
 
-DatasetStatus = Literal["uploading", "processing", "ready", "failed"]
-
 
 class CreateDatasetRequest(RequestModel):
     name: StorableText = Field(min_length=1, max_length=200, description="What the user calls it")

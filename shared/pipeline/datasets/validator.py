@@ -38,11 +38,6 @@ class ObjectSource(Protocol):
     def chunks(self, key: str) -> Iterator[bytes]: ...
 
 
-class Upload(Protocol):
-    user_id: UUID
-    dataset_id: UUID
-
-
 def handle_notification(
     database: Database,
     objects: ObjectSource,
